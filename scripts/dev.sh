@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# One entry point for the README's two commands: set up .venv (idempotent), then run a task.
+#   bash scripts/dev.sh example   # the main job: the seed tutorials' shapes tour
+#   bash scripts/dev.sh test      # the whole test suite
+# The constraints file pins the CPU build of torch for machines without a GPU; pass
+# LSTMKIT_CONSTRAINTS= (empty) to install torch from the plain range in pyproject.toml instead.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python3 -m venv .venv
+constraints="${LSTMKIT_CONSTRAINTS-constraints-cpu.txt}"
+.venv/bin/python -m pip install --quiet ${constraints:+-c "$constraints"} -e ".[dev]"
+case "${1:-}" in
+  example) shift; exec .venv/bin/python examples/shapes_tour.py "$@" ;;
+  test)    shift; exec .venv/bin/python -m pytest -q "$@" ;;
+  bench)   shift; exec .venv/bin/python benchmarks/run.py "$@" ;;
+  *) echo "usage: bash scripts/dev.sh example|test|bench [args]" >&2; exit 2 ;;
+esac

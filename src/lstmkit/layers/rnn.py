@@ -1,0 +1,288 @@
+"""``RNN``: runs a recurrent cell over ``(batch, timesteps, features)`` with every Keras option.
+
+Options: return_sequences / return_state, initial_state, masks, go_backwards, stateful with
+``reset_states()``, dropout and recurrent dropout (one mask per call, reused at every step, only in
+training). Built-in cells dispatch between the reference loop (``ops.recurrence``, the specification)
+and PyTorch's native kernels (``ops.fused``); ``ops.fused.unsupported_reason`` is the one place that
+decides, and ``last_path`` records which path ran.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from .. import _validation
+from ..ops import fused, recurrence
+from ..ops import regularizers as regularizers_mod
+from ..ops.serialization import insert_after
+from .base import Layer
+from .cell import RecurrentCell
+
+FUSED_CHOICES = ("auto", True, False)
+
+
+class RNN(Layer):
+    """Base recurrent layer (Keras's ``keras.layers.RNN``).
+
+    Args:
+        cell: a ``RecurrentCell`` (``LSTMCell``, ``GRUCell``, ``SimpleRNNCell``) or any module with
+            ``state_size`` (an int or list of ints) whose ``forward(x_t, states, training)`` returns
+            ``(output, new_states)``.
+        return_sequences: return the output of every step ``(batch, timesteps, units)`` instead of the
+            last one ``(batch, units)``. Default False.
+        return_state: also return the final states: ``[output, *states]``. Default False.
+        go_backwards: process the sequence in reverse and return the reversed sequence. Default False.
+        stateful: keep the final state of batch slot i as the initial state of slot i in the next
+            call, until ``reset_states()``. Default False.
+        unroll: accepted for Keras compatibility; the loop is always unrolled in Python (no numeric
+            effect). Default False.
+        zero_output_for_mask: masked steps output zeros instead of repeating the previous output.
+        activity_regularizer: penalty on the layer's outputs, collected on ``losses``.
+        use_fused: ``"auto"`` runs the native kernel when ``fused.unsupported_reason`` allows it,
+            ``True`` requires it (raises the reason), ``False`` always runs the reference loop.
+
+    Call arguments:
+        inputs: ``(batch, timesteps, features)`` float tensor or NumPy array.
+        mask: optional bool ``(batch, timesteps)``; False marks steps to skip.
+        training: dropout on or off; None follows the module's ``train()`` / ``eval()`` mode.
+        initial_state: optional list of ``(batch, units)`` states (``[h, c]`` for LSTM).
+    """
+
+    def __init__(self, cell: Any, return_sequences: bool = False, return_state: bool = False,
+                 go_backwards: bool = False, stateful: bool = False, unroll: bool = False,
+                 zero_output_for_mask: bool = False, activity_regularizer: Any = None,
+                 use_fused: Any = "auto", **kwargs: Any):
+        use_fused = kwargs.pop("use_cudnn", use_fused)  # Keras 3's name for the same switch
+        super().__init__(**kwargs)
+        owner = type(self).__name__
+        self.cell = cell
+        self.return_sequences = _validation.boolean(owner, "return_sequences", return_sequences)
+        self.return_state = _validation.boolean(owner, "return_state", return_state)
+        self.go_backwards = _validation.boolean(owner, "go_backwards", go_backwards)
+        self.stateful = _validation.boolean(owner, "stateful", stateful)
+        self.unroll = _validation.boolean(owner, "unroll", unroll)
+        self.zero_output_for_mask = _validation.boolean(owner, "zero_output_for_mask", zero_output_for_mask)
+        self.activity_regularizer = regularizers_mod.get(activity_regularizer)
+        self.use_fused = _validation.choice(owner, "use_fused", use_fused, FUSED_CHOICES)
+        self.last_path: str | None = None  # "fused" or "reference" after each call
+        self.states: list[torch.Tensor] | None = None  # stateful memory, one (batch, units) per state
+        self._input_features: int | None = None
+        if self._batch_input_shape is not None and self._batch_input_shape[-1] is not None:
+            self.maybe_build(self._batch_input_shape)
+
+    @classmethod
+    def from_config(cls, config: dict) -> "RNN":
+        config = dict(config)
+        if "cell" in config:
+            from .serialization import deserialize
+
+            config["cell"] = deserialize(config["cell"])
+        return cls(**config)
+
+    # -- shapes -----------------------------------------------------------------------------------
+    @property
+    def state_size(self) -> list[int]:
+        size = self.cell.state_size
+        return list(size) if isinstance(size, (list, tuple)) else [size]
+
+    @property
+    def units(self) -> int:
+        return self.state_size[0]
+
+    def build(self, input_shape: tuple) -> None:
+        if isinstance(self.cell, Layer):
+            self.cell.maybe_build((input_shape[0], input_shape[-1]))
+        self._input_features = input_shape[-1]
+
+    def compute_output_shape(self, input_shape: tuple) -> Any:
+        batch, steps = input_shape[0], input_shape[1]
+        output = (batch, steps, self.units) if self.return_sequences else (batch, self.units)
+        if self.return_state:
+            return [output] + [(batch, size) for size in self.state_size]
+        return output
+
+    # -- call -------------------------------------------------------------------------------------
+    def forward(self, inputs: Any, mask: Any = None, training: bool | None = None,
+                initial_state: Any = None) -> Any:
+        x = self._check_inputs(inputs)
+        self.maybe_build(tuple(x.shape))
+        self._check_features(x)
+        first = next(self.cell.parameters(), None)
+        x = x.to(first.device) if first is not None else x
+        training = self.training if training is None else bool(training)
+        mask = self._check_mask(mask, x)
+        states = self._initial_states(x, initial_state)
+
+        outputs, final = self._recur(x, states, mask, training)
+        if self.stateful:
+            self.states = [s.detach() for s in final]
+        output = outputs if self.return_sequences else outputs[:, -1]
+        result = [output, *final] if self.return_state else output
+        self._activity_losses = []
+        if self.activity_regularizer is not None:
+            flat = result if isinstance(result, list) else [result]
+            self._activity_losses = [self.activity_regularizer(t) for t in flat]
+        return result
+
+    def _recur(self, x: torch.Tensor, states: list[torch.Tensor], mask: torch.Tensor | None,
+               training: bool) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        cell = self.cell
+        if not isinstance(cell, RecurrentCell):  # a user cell: the generic loop
+            self.last_path = "reference"
+            step_fn = lambda x_t, s: cell(x_t, s, training=training)  # noqa: E731
+            return recurrence.run(step_fn, x, states, mask, self.go_backwards, self.zero_output_for_mask)
+        if training and cell.dropout > 0:
+            x = x * cell.draw_mask(x.shape[0], x.shape[2], cell.dropout, x).unsqueeze(1)
+        recurrent_mask = None
+        if training and cell.recurrent_dropout > 0:
+            recurrent_mask = cell.draw_mask(x.shape[0], self.units, cell.recurrent_dropout, x)
+        reason = self.fused_unsupported_reason(x, mask, training)
+        if self.use_fused is True and reason is not None:
+            raise _validation.value_error(f"{type(self).__name__} '{self.name}'", "use_fused=True",
+                                          "a configuration the native kernel supports", reason,
+                                          "Use use_fused='auto' to fall back to the reference loop.")
+        if reason is None:
+            self.last_path = "fused"
+            return fused.run(cell.math, x, states, cell.kernel, cell.recurrent_kernel, cell.bias, mask,
+                             self.go_backwards, self.zero_output_for_mask, training)
+        self.last_path = "reference"
+        xp = recurrence.project_inputs(cell.math, x, cell.kernel, cell.input_bias)
+        step_fn = recurrence.cell_step(cell.math, cell.recurrent_kernel, cell.recurrent_bias, recurrent_mask)
+        return recurrence.run(step_fn, xp, states, mask, self.go_backwards, self.zero_output_for_mask)
+
+    def fused_unsupported_reason(self, x: torch.Tensor, mask: torch.Tensor | None = None,
+                                 training: bool = False) -> str | None:
+        """Why this layer cannot run on the native kernel for this call (None when it can)."""
+        if self.use_fused is False:
+            return "use_fused=False"
+        if not isinstance(self.cell, RecurrentCell):
+            return f"{type(self.cell).__name__} is not a built-in cell"
+        recurrent_dropout = bool(training and self.cell.recurrent_dropout > 0)
+        return fused.unsupported_reason(self.cell.math, x.dtype, x.device, recurrent_dropout, mask)
+
+    # -- stateful ---------------------------------------------------------------------------------
+    def reset_states(self, states: Sequence[Any] | None = None) -> None:
+        """Forget the stateful memory (zeros at the next call), or set it to ``states``."""
+        if not self.stateful:
+            raise _validation.value_error(f"{type(self).__name__} '{self.name}'", "reset_states()",
+                                          "a layer created with stateful=True", "stateful=False")
+        if states is None:
+            self.states = None
+            return
+        states = [torch.as_tensor(np.asarray(s) if not torch.is_tensor(s) else s, dtype=self.torch_dtype)
+                  for s in (states if isinstance(states, (list, tuple)) else [states])]
+        self.states = [s.detach() for s in self._check_states(states, states[0].shape[0], "reset_states")]
+
+    reset_state = reset_states  # Keras 3's name
+
+    # -- input checks -----------------------------------------------------------------------------
+    @property
+    def _owner(self) -> str:
+        return f"{type(self).__name__} '{self.name}'"
+
+    def _check_inputs(self, inputs: Any) -> torch.Tensor:
+        x = inputs if torch.is_tensor(inputs) else np.asarray(inputs)
+        if x.ndim != 3:
+            raise _validation.value_error(self._owner, "input", "shape (batch, timesteps, features)",
+                                          _validation.describe_array(x), _reshape_hint(tuple(x.shape)))
+        floating = x.is_floating_point() if torch.is_tensor(x) else np.issubdtype(x.dtype, np.floating)
+        if not floating:
+            convert = "x.float()" if torch.is_tensor(x) else "x.astype('float32')"
+            raise _validation.type_error(self._owner, "input", "floating-point values",
+                                         f"dtype {x.dtype}", f"Convert with {convert}.")
+        if x.shape[1] == 0:
+            raise _validation.value_error(self._owner, "input", "at least one time step",
+                                          _validation.describe_array(x))
+        return torch.as_tensor(x).to(self.torch_dtype)
+
+    def _check_features(self, x: torch.Tensor) -> None:
+        expected = self._input_features
+        if expected is not None and x.shape[2] != expected:
+            raise _validation.value_error(
+                self._owner, "input", f"{expected} features per step (it was built for that)",
+                f"{x.shape[2]} features in an input of shape {tuple(x.shape)}",
+                f"Feed (batch, timesteps, {expected}) inputs, or create a new layer for {x.shape[2]}.")
+
+    def _check_mask(self, mask: Any, x: torch.Tensor) -> torch.Tensor | None:
+        if mask is None:
+            return None
+        mask = torch.as_tensor(mask if torch.is_tensor(mask) else np.asarray(mask), device=x.device)
+        if tuple(mask.shape) != tuple(x.shape[:2]):
+            raise _validation.value_error(self._owner, "mask", f"shape (batch, timesteps) = {tuple(x.shape[:2])}",
+                                          f"shape {tuple(mask.shape)}")
+        return mask.bool()
+
+    def _check_states(self, states: list[torch.Tensor], batch: int, what: str) -> list[torch.Tensor]:
+        sizes = self.state_size
+        if len(states) != len(sizes):
+            raise _validation.value_error(self._owner, what, f"{len(sizes)} state tensors "
+                                          f"(shapes {[(batch, s) for s in sizes]})", f"{len(states)}")
+        for state, size in zip(states, sizes):
+            if tuple(state.shape) != (batch, size):
+                raise _validation.value_error(self._owner, what, f"states of shape {(batch, size)}",
+                                              f"shape {tuple(state.shape)}")
+        return states
+
+    def _initial_states(self, x: torch.Tensor, initial_state: Any) -> list[torch.Tensor]:
+        batch = x.shape[0]
+        if initial_state is not None:
+            if torch.is_tensor(initial_state) or isinstance(initial_state, np.ndarray):
+                initial_state = [initial_state]
+            states = [torch.as_tensor(s if torch.is_tensor(s) else np.asarray(s)).to(x.device, x.dtype)
+                      for s in initial_state]
+            return self._check_states(states, batch, "initial_state")
+        if self.stateful:
+            declared = self._batch_input_shape[0] if self._batch_input_shape else None
+            expected = self.states[0].shape[0] if self.states is not None else declared
+            if expected is not None and batch != expected:
+                raise _validation.value_error(
+                    self._owner, "input", f"a batch of {expected} (stateful: batch slot i carries "
+                    "the state of sequence i from call to call)", f"a batch of {batch}",
+                    "Keep the batch size fixed (drop or pad the last partial batch), or call "
+                    "reset_states() before switching sizes.")
+            if self.states is not None:
+                return [s.to(x.device, x.dtype) for s in self.states]
+        return [torch.zeros(batch, size, dtype=x.dtype, device=x.device) for size in self.state_size]
+
+    # -- config -----------------------------------------------------------------------------------
+    def get_config(self) -> dict:
+        """Keras's config: base keys, the RNN options, then the cell's arguments flattened in (built-in
+        cells, as Keras's LSTM/GRU/SimpleRNN write them) or nested under ``"cell"`` (generic RNN).
+        lstmkit-only flags are written only when they differ from the default, so default configs
+        load in Keras unchanged."""
+        config = super().get_config()
+        config.update({
+            "return_sequences": self.return_sequences,
+            "return_state": self.return_state,
+            "go_backwards": self.go_backwards,
+            "stateful": self.stateful,
+            "unroll": self.unroll,
+            "zero_output_for_mask": self.zero_output_for_mask,
+        })
+        if isinstance(self.cell, RecurrentCell) and type(self) is not RNN:
+            config.update(self.cell.cell_config())
+            config = insert_after(config, "bias_regularizer", "activity_regularizer",
+                                  regularizers_mod.serialize(self.activity_regularizer))
+            if self.cell.implementation != 2:
+                config["implementation"] = self.cell.implementation
+        else:
+            from .serialization import serialize  # the cell is a layer: Keras nests its serialized form
+
+            config["cell"] = serialize(self.cell)
+            config["activity_regularizer"] = regularizers_mod.serialize(self.activity_regularizer)
+        if self.use_fused != "auto":
+            config["use_fused"] = self.use_fused
+        return config
+
+
+def _reshape_hint(shape: tuple) -> str:
+    if len(shape) == 2:
+        b, t = shape
+        return (f"If each row is one sequence of {t} steps with one feature, use x.reshape({b}, {t}, 1); "
+                f"if each row is one step with {t} features, use x.reshape({b}, 1, {t}).")
+    if len(shape) == 1:
+        return f"For one sequence of {shape[0]} steps with one feature, use x.reshape(1, {shape[0]}, 1)."
+    return "Merge or drop the extra axes so that the input is (batch, timesteps, features)."

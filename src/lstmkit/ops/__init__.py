@@ -1,0 +1,1 @@
+"""Leaves: tensors in, tensors out (activations, initializers, regularizers, constraints, recurrences)."""

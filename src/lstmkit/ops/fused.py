@@ -1,0 +1,131 @@
+"""The fused path: PyTorch's native LSTM/GRU/RNN kernels (oneDNN on CPU, cuDNN on GPU) on Keras weights.
+
+``unsupported_reason`` is the one dispatch point: it says why the fused path cannot run a configuration
+(``None`` when it can). ``run`` computes exactly what ``ops.recurrence.run`` computes for every
+configuration ``unsupported_reason`` accepts; the tests prove it for outputs and gradients.
+
+Weight mapping (views, no copies of the Keras-layout parameters):
+    LSTM   Keras gates i, f, c, o  = torch gates i, f, g, o:  w_ih = kernel.T, w_hh = recurrent_kernel.T
+    GRU    Keras z, r, h (reset_after=True) -> torch r, z, n: gate blocks reordered
+    Simple w_ih = kernel.T, w_hh = recurrent_kernel.T
+torch adds ``b_ih + b_hh``; Keras has one bias (LSTM, SimpleRNN), so ``b_hh`` is zero.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from . import activations
+from .recurrence import CellMath, States
+
+_KERNELS = {"lstm": torch._VF.lstm, "gru": torch._VF.gru}
+
+
+def right_padded_lengths(mask: torch.Tensor) -> torch.Tensor | None:
+    """Lengths ``(batch,)`` if every row of the bool mask is ``1…1 0…0`` with at least one 1, else None."""
+    lengths = mask.sum(dim=1)
+    steps = torch.arange(mask.shape[1], device=mask.device)
+    if bool((lengths == 0).any()) or not bool(torch.equal(steps.unsqueeze(0) < lengths.unsqueeze(1), mask)):
+        return None
+    return lengths
+
+
+def unsupported_reason(math: CellMath, dtype: torch.dtype, device: torch.device,
+                       recurrent_dropout: bool, mask: torch.Tensor | None) -> str | None:
+    """Why the native kernel cannot compute this call exactly as the reference does; None if it can."""
+    if math.kind in ("lstm", "gru"):
+        if math.activation is not activations.tanh:
+            return f"activation={activations.serialize(math.activation)!r}: the native kernel computes tanh"
+        if math.recurrent_activation is not activations.sigmoid:
+            name = activations.serialize(math.recurrent_activation)
+            return f"recurrent_activation={name!r}: the native kernel computes sigmoid"
+    if math.kind == "gru" and not math.reset_after:
+        return "reset_after=False: the native GRU applies the reset gate after the matrix product"
+    if math.kind == "simple_rnn" and math.activation not in (activations.tanh, activations.relu):
+        return (f"activation={activations.serialize(math.activation)!r}: "
+                "the native RNN kernel computes tanh or relu")
+    if recurrent_dropout:
+        return "recurrent_dropout in training: the mask multiplies the state inside every step"
+    if dtype not in (torch.float32, torch.float64) and device.type == "cpu":
+        return f"dtype {dtype} on CPU: the native kernel needs float32 or float64"
+    if mask is not None and right_padded_lengths(mask) is None:
+        return "the mask is not right-padded (1…1 0…0 with at least one step per row)"
+    return None
+
+
+def torch_weights(math: CellMath, kernel: torch.Tensor, recurrent_kernel: torch.Tensor,
+                  bias: torch.Tensor | None) -> list[torch.Tensor]:
+    """Keras-layout weights -> ``[w_ih, w_hh(, b_ih, b_hh)]`` in torch's layout and gate order."""
+    w_ih, w_hh = kernel.t(), recurrent_kernel.t()
+    if math.kind == "gru":  # z, r, h -> r, z, n
+        order = lambda w: torch.cat([w.chunk(3, 0)[i] for i in (1, 0, 2)], dim=0)  # noqa: E731
+        w_ih, w_hh = order(w_ih), order(w_hh)
+    if bias is None:
+        return [w_ih, w_hh]
+    if math.kind == "gru":
+        b_ih, b_hh = bias[0], bias[1]  # reset_after bias (2, 3u): input, recurrent
+        b_ih = torch.cat([b_ih.chunk(3)[i] for i in (1, 0, 2)])
+        b_hh = torch.cat([b_hh.chunk(3)[i] for i in (1, 0, 2)])
+        return [w_ih, w_hh, b_ih, b_hh]
+    return [w_ih, w_hh, bias, torch.zeros_like(bias)]
+
+
+def _kernel(math: CellMath):
+    if math.kind != "simple_rnn":
+        return _KERNELS[math.kind]
+    return torch._VF.rnn_tanh if math.activation is activations.tanh else torch._VF.rnn_relu
+
+
+def _call(math: CellMath, x, batch_sizes, hx: list[torch.Tensor], params, training: bool):
+    """One native call; ``x`` is batch-first padded input or packed data (with ``batch_sizes``)."""
+    kernel = _kernel(math)
+    has_bias = len(params) == 4
+    hx_arg = tuple(hx) if math.kind == "lstm" else hx[0]
+    if batch_sizes is None:
+        result = kernel(x, hx_arg, params, has_bias, 1, 0.0, training, False, True)
+    else:
+        result = kernel(x, batch_sizes, hx_arg, params, has_bias, 1, 0.0, training, False)
+    return result[0], list(result[1:])
+
+
+def run(math: CellMath, x: torch.Tensor, states: Sequence[torch.Tensor], kernel: torch.Tensor,
+        recurrent_kernel: torch.Tensor, bias: torch.Tensor | None, mask: torch.Tensor | None = None,
+        go_backwards: bool = False, zero_output_for_mask: bool = False, training: bool = False,
+        ) -> tuple[torch.Tensor, States]:
+    """The native-kernel equivalent of ``recurrence.run`` on unprojected inputs ``x (batch, T, features)``.
+
+    Returns ``(outputs (batch, T, units), final_states)`` with Keras's output order and masking.
+    """
+    params = torch_weights(math, kernel, recurrent_kernel, bias)
+    hx = [s.unsqueeze(0) for s in states]  # (1, batch, units): one layer, one direction
+    if mask is None:
+        if go_backwards:
+            x = x.flip(1)
+        out, final = _call(math, x, None, hx, params, training)
+        return out, [s.squeeze(0) for s in final]
+
+    lengths = right_padded_lengths(mask)
+    batch, steps = mask.shape
+    t = torch.arange(steps, device=x.device).unsqueeze(0)  # (1, T)
+    length = lengths.unsqueeze(1)  # (batch, 1)
+    if go_backwards:  # each row's valid part reversed: x[L-1], ..., x[0]
+        source = torch.where(t < length, length - 1 - t, t)
+        x = x.gather(1, source.unsqueeze(2).expand(-1, -1, x.shape[2]))
+    packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+    hx = [h.index_select(1, packed.sorted_indices) for h in hx]
+    out_data, final = _call(math, packed.data, packed.batch_sizes, hx, params, training)
+    out_packed = packed._replace(data=out_data)
+    out, _ = pad_packed_sequence(out_packed, batch_first=True, total_length=steps)  # zeros past L
+    final = [s.index_select(1, packed.unsorted_indices).squeeze(0) for s in final]
+    units = out.shape[2]
+    if go_backwards:  # Keras sees T-L masked steps first (zero outputs), then the L valid ones
+        source = (t - (steps - length)).clamp(min=0)
+        out = out.gather(1, source.unsqueeze(2).expand(-1, -1, units))
+        out = torch.where((t >= steps - length).unsqueeze(2), out, torch.zeros_like(out))
+    elif not zero_output_for_mask:  # masked steps repeat the last valid output
+        source = torch.minimum(t, length - 1)
+        out = out.gather(1, source.unsqueeze(2).expand(-1, -1, units))
+    return out, final

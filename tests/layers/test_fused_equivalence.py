@@ -98,3 +98,45 @@ def test_input_dropout_stays_on_fused_path_and_matches_reference():
     out_r = reference(x, training=True)
     assert fused.last_path == "fused"
     torch.testing.assert_close(out_f, out_r, atol=2e-6, rtol=1e-5)
+
+
+@pytest.mark.parametrize("go_backwards", [False, True])
+@pytest.mark.parametrize("return_sequences", [False, True])
+def test_recurrent_dropout_fast_path_equals_reference(go_backwards, return_sequences):
+    """LSTM recurrent dropout in training runs the hand-written BPTT path (ops.bptt); with the same
+    seeded masks it equals the reference loop in outputs, final states and every gradient."""
+    options = dict(recurrent_dropout=0.3, dropout=0.2, seed=4, return_state=True,
+                   go_backwards=go_backwards, return_sequences=return_sequences)
+    fast, reference = LSTM(6, **options), LSTM(6, use_fused=False, **options)
+    x = torch.randn(3, 5, 2)
+    fast(x, training=False)
+    reference(x, training=False)
+    reference.set_weights(fast.get_weights())
+    states = [torch.randn(3, 6) for _ in range(2)]
+    out_f, grads_f = run_with_grads_training(fast, x, states)
+    assert fast.last_path == "bptt"
+    out_r, grads_r = run_with_grads_training(reference, x, states)
+    assert reference.last_path == "reference"
+    for a, b in zip(out_f, out_r):
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5)
+    for a, b in zip(grads_f, grads_r):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
+
+
+def run_with_grads_training(layer, x, states):
+    x = x.clone().requires_grad_(True)
+    states = [s.clone().requires_grad_(True) for s in states]
+    outputs = layer(x, initial_state=states, training=True)
+    loss = sum((o * torch.linspace(-1, 1, o.numel()).reshape(o.shape)).sum() for o in outputs)
+    grads = torch.autograd.grad(loss, [x, *states, *layer.weights])
+    return [o.detach() for o in outputs], grads
+
+
+def test_recurrent_dropout_with_mask_or_gru_uses_reference():
+    lstm = LSTM(4, recurrent_dropout=0.3)
+    mask = np.ones((2, 5), bool)
+    lstm(np.zeros((2, 5, 3), "float32"), mask=mask, training=True)
+    assert lstm.last_path == "reference"
+    gru = GRU(4, recurrent_dropout=0.3)
+    gru(np.zeros((2, 5, 3), "float32"), training=True)
+    assert gru.last_path == "reference"

@@ -113,7 +113,7 @@ def test_dropout_only_in_training_and_mask_shared_over_time():
     lstm.train()
     c = lstm(X)
     assert not torch.allclose(a, c)  # training: dropout active
-    assert lstm.last_path == "reference"  # recurrent dropout needs the per-step loop
+    assert lstm.last_path == "bptt"  # recurrent dropout: the hand-written loop, not the native kernel
 
 
 def test_dropout_mask_is_the_same_at_every_step():

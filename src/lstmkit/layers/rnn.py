@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from .. import _validation
-from ..ops import fused, recurrence
+from ..ops import bptt, fused, recurrence
 from ..ops import regularizers as regularizers_mod
 from ..ops.serialization import insert_after
 from .base import Layer
@@ -139,19 +139,37 @@ class RNN(Layer):
         recurrent_mask = None
         if training and cell.recurrent_dropout > 0:
             recurrent_mask = cell.draw_mask(x.shape[0], self.units, cell.recurrent_dropout, x)
-        reason = self.fused_unsupported_reason(x, mask, training)
+        path, reason = self.dispatch(x, mask, training)
         if self.use_fused is True and reason is not None:
             raise _validation.value_error(f"{type(self).__name__} '{self.name}'", "use_fused=True",
                                           "a configuration the native kernel supports", reason,
                                           "Use use_fused='auto' to fall back to the reference loop.")
-        if reason is None:
-            self.last_path = "fused"
+        self.last_path = path
+        if path == "fused":
             return fused.run(cell.math, x, states, cell.kernel, cell.recurrent_kernel, cell.bias, mask,
                              self.go_backwards, self.zero_output_for_mask, training)
-        self.last_path = "reference"
         xp = recurrence.project_inputs(cell.math, x, cell.kernel, cell.input_bias)
+        if path == "bptt":
+            return bptt.run(xp, states, cell.recurrent_kernel, recurrent_mask, self.go_backwards)
         step_fn = recurrence.cell_step(cell.math, cell.recurrent_kernel, cell.recurrent_bias, recurrent_mask)
         return recurrence.run(step_fn, xp, states, mask, self.go_backwards, self.zero_output_for_mask)
+
+    def dispatch(self, x: torch.Tensor, mask: torch.Tensor | None = None,
+                 training: bool = False) -> tuple[str, str | None]:
+        """The one dispatch point: ``(path, why_not_fused)`` for this call.
+
+        ``"fused"`` (native kernel) when ``fused.unsupported_reason`` allows it; else ``"bptt"`` (the
+        hand-written LSTM loop of ``ops.bptt``) for recurrent dropout in training; else
+        ``"reference"``. ``use_fused=False`` always gives the reference.
+        """
+        reason = self.fused_unsupported_reason(x, mask, training)
+        if reason is None:
+            return "fused", None
+        cell = self.cell
+        if (self.use_fused is not False and isinstance(cell, RecurrentCell) and training
+                and cell.recurrent_dropout > 0 and bptt.unsupported_reason(cell.math, mask) is None):
+            return "bptt", reason
+        return "reference", reason
 
     def fused_unsupported_reason(self, x: torch.Tensor, mask: torch.Tensor | None = None,
                                  training: bool = False) -> str | None:

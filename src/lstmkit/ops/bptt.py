@@ -1,0 +1,100 @@
+"""Hand-written backpropagation through time for the LSTM step with recurrent dropout.
+
+The native kernels cannot multiply the state by a dropout mask inside each step, and the reference
+loop pays autograd's bookkeeping on ~35 small ops per step. This path runs the same math (tanh /
+sigmoid LSTM, ``ops.recurrence.step``) with autograd off in the forward loop, keeps what the backward
+needs, and computes the gradients in one hand-written reverse loop: 7 ops a step plus one matrix
+product for the whole recurrent-kernel gradient. Tests prove it equal to the reference (outputs and
+gradients). ``unsupported_reason`` says when it cannot run.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from . import activations
+from .recurrence import CellMath
+
+
+def unsupported_reason(math: CellMath, mask: torch.Tensor | None) -> str | None:
+    """Why this path cannot run a call (None when it can)."""
+    if math.kind != "lstm":
+        return f"{math.kind}: the hand-written backward covers the LSTM step only"
+    if math.activation is not activations.tanh or math.recurrent_activation is not activations.sigmoid:
+        return "non-standard activations: the hand-written backward assumes tanh and sigmoid"
+    if mask is not None:
+        return "a mask: the hand-written backward does not carry states over masked steps"
+    return None
+
+
+class _LSTMRecurrence(torch.autograd.Function):
+    """``(xp (B,T,4u), h0, c0, recurrent_kernel (u,4u), recurrent_mask (B,u)) -> (H (B,T,u), h_T, c_T)``.
+
+    Buffers are time-major ``(T, B, ...)`` so that every per-step slice is contiguous.
+    """
+
+    @staticmethod
+    def forward(ctx, xp, h0, c0, recurrent_kernel, recurrent_mask):
+        steps, (batch, u) = xp.shape[1], h0.shape
+        xp = xp.transpose(0, 1).contiguous()  # (T, B, 4u)
+        act = torch.empty_like(xp)  # [i, f, g, o] after their activations
+        cells = xp.new_empty(steps + 1, batch, u)  # c_0 ... c_T
+        tanh_cells = xp.new_empty(steps, batch, u)
+        dropped = xp.new_empty(steps, batch, u)  # h_{t-1} * recurrent_mask
+        outputs = xp.new_empty(steps, batch, u)
+        cells[0] = c0
+        h = h0
+        # Per-step views made once: at these sizes, indexing inside the loop costs more than the math.
+        views = zip(xp.unbind(0), act.unbind(0), cells[:-1].unbind(0), cells[1:].unbind(0),
+                    tanh_cells.unbind(0), dropped.unbind(0), outputs.unbind(0))
+        for xp_t, a, c_prev, c_next, tc, hd, out in views:
+            i, f, g, o = a.split(u, dim=1)
+            torch.mul(h, recurrent_mask, out=hd)
+            z = torch.addmm(xp_t, hd, recurrent_kernel)
+            torch.sigmoid(z, out=a)
+            torch.tanh(z[:, 2 * u:3 * u], out=g)
+            torch.addcmul(f * c_prev, i, g, out=c_next)
+            torch.tanh(c_next, out=tc)
+            h = torch.mul(o, tc, out=out)
+        ctx.save_for_backward(act, cells, tanh_cells, dropped, recurrent_kernel, recurrent_mask)
+        return outputs.transpose(0, 1), outputs[-1].clone(), cells[-1].clone()
+
+    @staticmethod
+    def backward(ctx, d_outputs, d_h_last, d_c_last):
+        act, cells, tanh_cells, dropped, recurrent_kernel, recurrent_mask = ctx.saved_tensors
+        steps, batch, four_u = act.shape
+        u = four_u // 4
+        i, f, g, o = act.split(u, dim=2)
+        # Everything that does not depend on the running gradients, for all steps at once:
+        # dz_o = dh * tanh(c) * o(1-o);  dz_[i,f,g] = dc * [g i(1-i), c_prev f(1-f), i (1-g^2)];
+        # dc += dh * o (1 - tanh(c)^2).
+        to_dz_o = tanh_cells * o * (1 - o)
+        to_dz_ifg = torch.stack([g * i * (1 - i), cells[:-1] * f * (1 - f), i * (1 - g * g)], dim=2)
+        to_dc = o * (1 - tanh_cells * tanh_cells)
+        d_out = (d_outputs.transpose(0, 1) if d_outputs is not None
+                 else act.new_zeros(steps, batch, u))  # (T, B, u)
+        d_act = torch.empty_like(act)  # d z, the pre-activation gradients
+        dh = d_out[-1] if d_h_last is None else d_out[-1] + d_h_last
+        dc = torch.zeros_like(dh) if d_c_last is None else d_c_last
+        rk_t = recurrent_kernel.t()
+        views = list(zip(d_act.unbind(0), to_dz_o.unbind(0), to_dz_ifg.unbind(0), to_dc.unbind(0),
+                         f.unbind(0), d_out.unbind(0)))
+        for t in range(steps - 1, -1, -1):
+            dz, k_o, k_ifg, k_c, f_t, _ = views[t]
+            dc = torch.addcmul(dc, dh, k_c)
+            torch.mul(dh, k_o, out=dz[:, 3 * u:])
+            torch.mul(dc.unsqueeze(1), k_ifg, out=dz[:, :3 * u].view(batch, 3, u))
+            dh_prev = dz @ rk_t
+            dh = torch.addcmul(views[t - 1][5], dh_prev, recurrent_mask) if t > 0 else dh_prev * recurrent_mask
+            dc = dc * f_t
+        d_kernel = dropped.reshape(-1, u).t() @ d_act.reshape(-1, four_u)
+        return d_act.transpose(0, 1), dh, dc, d_kernel, None
+
+
+def run(xp: torch.Tensor, states: list[torch.Tensor], recurrent_kernel: torch.Tensor,
+        recurrent_mask: torch.Tensor, go_backwards: bool = False):
+    """Same contract as ``recurrence.run`` for an unmasked LSTM: ``(outputs (B,T,u), [h, c])``."""
+    if go_backwards:
+        xp = xp.flip(1)  # outputs come back in processing (reversed) order, as Keras returns them
+    outputs, h, c = _LSTMRecurrence.apply(xp, states[0], states[1], recurrent_kernel, recurrent_mask)
+    return outputs, [h, c]

@@ -1,0 +1,203 @@
+"""lstmkit vs raw PyTorch (and Keras when installed), measured in one run.
+
+    python benchmarks/run.py            # all workloads
+    python benchmarks/run.py --quick    # fewer repeats, for a smoke check
+
+Workloads (issue #2):
+  W1   LSTM(128) on windows (N=5100, 13 steps, 1 feature), batch 64, one training epoch with a Dense(1)
+       head and MSE (Adam).
+  W1d  the same with recurrent_dropout=0.2 (lstmkit only: raw torch has no recurrent dropout); also
+       against a plain Python per-step loop that re-slices tensors, the usual hand-written baseline.
+  W3   a 4-layer bidirectional LSTM stack, units [128, 128, 64, 64], on (256, 80, 52): one training step
+       and one inference pass.
+Variants are interleaved across repeats so drift (frequency, caches) hits all alike; medians are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from lstmkit.layers import LSTM
+
+
+# -- W1: one epoch of LSTM(128) -> Dense(1) ----------------------------------------------------------
+class Head(nn.Module):
+    """An LSTM returning its last output, then Dense(1)."""
+
+    def __init__(self, recurrent: nn.Module, last: Callable):
+        super().__init__()
+        self.recurrent, self.dense, self.last = recurrent, nn.Linear(128, 1), last
+
+    def forward(self, x):
+        return self.dense(self.last(self.recurrent(x)))
+
+
+class NaiveDropoutLSTM(nn.Module):
+    """The hand-written baseline: nn.LSTMCell in a Python loop, x[:, t] slicing, h * mask per step."""
+
+    def __init__(self, rate: float):
+        super().__init__()
+        self.cell, self.rate = nn.LSTMCell(1, 128), rate
+
+    def forward(self, x):
+        h = c = x.new_zeros(x.shape[0], 128)
+        mask = torch.bernoulli(torch.full_like(h, 1 - self.rate)) / (1 - self.rate)
+        for t in range(x.shape[1]):
+            h, c = self.cell(x[:, t], (h * mask, c))
+        return h
+
+
+def w1_models(recurrent_dropout: bool) -> dict[str, Callable[[], nn.Module]]:
+    if not recurrent_dropout:
+        return {
+            "torch nn.LSTM": lambda: Head(nn.LSTM(1, 128, batch_first=True), lambda o: o[0][:, -1]),
+            "lstmkit LSTM (fused)": lambda: Head(LSTM(128, input_shape=(13, 1)), lambda o: o),
+            "lstmkit LSTM (reference loop)": lambda: Head(LSTM(128, input_shape=(13, 1), use_fused=False),
+                                                          lambda o: o),
+        }
+    return {
+        "lstmkit LSTM (fused, no dropout)": lambda: Head(LSTM(128, input_shape=(13, 1)), lambda o: o),
+        "lstmkit LSTM recurrent_dropout=0.2": lambda: Head(LSTM(128, recurrent_dropout=0.2, input_shape=(13, 1)),
+                                                           lambda o: o),
+        "naive per-step loop with dropout": lambda: Head(NaiveDropoutLSTM(0.2), lambda o: o),
+    }
+
+
+def w1_epoch(model: nn.Module, optimizer, x, y) -> None:
+    model.train()
+    for start in range(0, len(x), 64):
+        xb, yb = x[start:start + 64], y[start:start + 64]
+        loss = ((model(xb) - yb) ** 2).mean()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+
+# -- W3: 4-layer bidirectional stack -------------------------------------------------------------------
+class LstmkitBiStack(nn.Module):
+    """Keras's Bidirectional(LSTM(u, return_sequences=True)) x4 with merge_mode='concat', built from a
+    forward layer and a go_backwards layer (whose reversed output is flipped back), as Keras does."""
+
+    def __init__(self, units=(128, 128, 64, 64), features=52):
+        super().__init__()
+        self.pairs = nn.ModuleList()
+        for u in units:
+            self.pairs.append(nn.ModuleList([LSTM(u, return_sequences=True, input_shape=(80, features)),
+                                             LSTM(u, return_sequences=True, go_backwards=True,
+                                                  input_shape=(80, features))]))
+            features = 2 * u
+
+    def forward(self, x):
+        for forward, backward in self.pairs:
+            x = torch.cat([forward(x), backward(x).flip(1)], dim=-1)
+        return x
+
+
+class TorchBiStack(nn.Module):
+    def __init__(self, units=(128, 128, 64, 64), features=52):
+        super().__init__()
+        self.layers = nn.ModuleList()
+        for u in units:
+            self.layers.append(nn.LSTM(features, u, batch_first=True, bidirectional=True))
+            features = 2 * u
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)[0]
+        return x
+
+
+# -- timing --------------------------------------------------------------------------------------------
+def interleaved(tasks: dict[str, Callable[[], None]], repeats: int) -> dict[str, float]:
+    for task in tasks.values():  # warm-up
+        task()
+    samples: dict[str, list[float]] = {name: [] for name in tasks}
+    for _ in range(repeats):
+        for name, task in tasks.items():
+            start = time.perf_counter()
+            task()
+            samples[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def report(title: str, times: dict[str, float], baseline: str, unit: str = "s") -> None:
+    print(f"\n{title}")
+    base = times[baseline]
+    for name, seconds in times.items():
+        print(f"  {name:<40} {seconds:8.3f} {unit}   {seconds / base:5.2f}x  vs {baseline}")
+
+
+def keras_available() -> bool:
+    try:
+        import keras  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer repeats and a smaller W3 batch")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    args = parser.parse_args()
+    device = torch.device(args.device)
+    repeats = 2 if args.quick else 5
+    torch.manual_seed(0)
+    print(f"torch {torch.__version__}, device {device}, {torch.get_num_threads()} threads; "
+          f"Keras {'installed' if keras_available() else 'not installed (no Keras column)'}")
+
+    x = torch.randn(5100, 13, 1, device=device)
+    y = torch.randn(5100, 1, device=device)
+
+    def epoch_task(factory):
+        model = factory().to(device)
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+        return lambda: (w1_epoch(model, optimizer, x, y), torch.cuda.synchronize() if device.type == "cuda" else None)
+
+    times = interleaved({n: epoch_task(f) for n, f in w1_models(False).items()}, repeats)
+    report("W1  LSTM(128), 5100 windows x 13 steps x 1 feature, batch 64, one epoch (s)", times, "torch nn.LSTM")
+    times = interleaved({n: epoch_task(f) for n, f in w1_models(True).items()}, repeats)
+    report("W1d recurrent_dropout=0.2, same epoch (s)", times, "lstmkit LSTM (fused, no dropout)")
+
+    batch = 64 if args.quick else 256
+    xb = torch.randn(batch, 80, 52, device=device)
+    stacks = {"torch nn.LSTM(bidirectional) x4": TorchBiStack().to(device),
+              "lstmkit LSTM fwd+go_backwards x4": LstmkitBiStack().to(device)}
+
+    def train_task(model):
+        optimizer = torch.optim.Adam(model.parameters())
+
+        def run():
+            loss = model(xb).square().mean()
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+        return run
+
+    def infer_task(model):
+        def run():
+            with torch.no_grad():
+                model(xb)
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+        return run
+
+    w3 = max(2, repeats - 2)
+    report(f"W3  4-layer BiLSTM [128,128,64,64] on ({batch}, 80, 52): training step (s)",
+           interleaved({n: train_task(m) for n, m in stacks.items()}, w3), "torch nn.LSTM(bidirectional) x4")
+    report(f"W3  same stack: inference (s)",
+           interleaved({n: infer_task(m) for n, m in stacks.items()}, w3), "torch nn.LSTM(bidirectional) x4")
+
+
+if __name__ == "__main__":
+    np.random.seed(0)
+    main()

@@ -140,3 +140,22 @@ def test_recurrent_dropout_with_mask_or_gru_uses_reference():
     gru = GRU(4, recurrent_dropout=0.3)
     gru(np.zeros((2, 5, 3), "float32"), training=True)
     assert gru.last_path == "reference"
+
+
+@pytest.mark.parametrize("family", ["lstm", "gru", "simple_rnn"])
+def test_flat_weights_for_cudnn_are_one_chunk_and_keep_gradients(family):
+    """CUDA runs the kernel on ``flat_weights``: one contiguous buffer, same values, same gradients."""
+    from lstmkit.ops import fused
+
+    layer = FAMILIES[family]()
+    layer(torch.zeros(1, 2, 3))
+    params = fused.torch_weights(layer.cell.math, *layer.weights)
+    flat = fused.flat_weights(params)
+    storage = flat[0].untyped_storage().data_ptr()
+    assert all(p.is_contiguous() and p.untyped_storage().data_ptr() == storage for p in flat)
+    for a, b in zip(flat, params):
+        assert torch.equal(a, b)
+    grads = torch.autograd.grad(sum((p * (i + 1)).sum() for i, p in enumerate(flat)), layer.weights)
+    expected = torch.autograd.grad(sum((p * (i + 1)).sum() for i, p in enumerate(params)), layer.weights)
+    for a, b in zip(grads, expected):
+        assert torch.equal(a, b)

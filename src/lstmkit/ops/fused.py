@@ -4,7 +4,7 @@
 (``None`` when it can). ``run`` computes exactly what ``ops.recurrence.run`` computes for every
 configuration ``unsupported_reason`` accepts; the tests prove it for outputs and gradients.
 
-Weight mapping (views, no copies of the Keras-layout parameters):
+Weight mapping (views of the Keras-layout parameters on CPU; one contiguous copy on CUDA, see flat_weights):
     LSTM   Keras gates i, f, c, o  = torch gates i, f, g, o:  w_ih = kernel.T, w_hh = recurrent_kernel.T
     GRU    Keras z, r, h (reset_after=True) -> torch r, z, n: gate blocks reordered
     Simple w_ih = kernel.T, w_hh = recurrent_kernel.T
@@ -73,6 +73,20 @@ def torch_weights(math: CellMath, kernel: torch.Tensor, recurrent_kernel: torch.
     return [w_ih, w_hh, bias, torch.zeros_like(bias)]
 
 
+def flat_weights(params: list[torch.Tensor]) -> list[torch.Tensor]:
+    """The same weights as views into one contiguous buffer, in cuDNN's order.
+
+    cuDNN needs each weight contiguous and, to skip a compaction copy (and its warning) on every call,
+    all of them in a single chunk. One ``cat`` builds that chunk; autograd flows back through it.
+    """
+    flat = torch.cat([p.reshape(-1) for p in params])
+    views, start = [], 0
+    for p in params:
+        views.append(flat[start:start + p.numel()].view(p.shape))
+        start += p.numel()
+    return views
+
+
 def _kernel(math: CellMath):
     if math.kind != "simple_rnn":
         return _KERNELS[math.kind]
@@ -100,6 +114,8 @@ def run(math: CellMath, x: torch.Tensor, states: Sequence[torch.Tensor], kernel:
     Returns ``(outputs (batch, T, units), final_states)`` with Keras's output order and masking.
     """
     params = torch_weights(math, kernel, recurrent_kernel, bias)
+    if x.is_cuda:
+        params = flat_weights(params)
     hx = [s.unsqueeze(0) for s in states]  # (1, batch, units): one layer, one direction
     if mask is None:
         if go_backwards:

@@ -9,7 +9,8 @@ Workloads (issue #2):
   W1d  the same with recurrent_dropout=0.2 (lstmkit only: raw torch has no recurrent dropout); also
        against a plain Python per-step loop that re-slices tensors, the usual hand-written baseline.
   W3   a 4-layer bidirectional LSTM stack, units [128, 128, 64, 64], on (256, 80, 52): one training step
-       and one inference pass.
+       and one inference pass; built from go_backwards layer pairs and as Sequential(Bidirectional(LSTM)),
+       whose fused path makes one bidirectional kernel call per layer.
 Variants are interleaved across repeats so drift (frequency, caches) hits all alike; medians are printed.
 """
 
@@ -24,7 +25,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from lstmkit.layers import LSTM
+from lstmkit.layers import LSTM, Bidirectional, Input
+from lstmkit.models import Sequential
 
 
 # -- W1: one epoch of LSTM(128) -> Dense(1) ----------------------------------------------------------
@@ -100,6 +102,15 @@ class LstmkitBiStack(nn.Module):
         return x
 
 
+def keras_bi_stack(units=(128, 128, 64, 64), features=52) -> nn.Module:
+    """The same stack as Keras users write it: Sequential of Bidirectional(LSTM) layers (one
+    bidirectional native kernel call per layer on lstmkit's fused path)."""
+    model = Sequential([Input(shape=(80, features))])
+    for u in units:
+        model.add(Bidirectional(LSTM(u, return_sequences=True)))
+    return model
+
+
 class TorchBiStack(nn.Module):
     def __init__(self, units=(128, 128, 64, 64), features=52):
         super().__init__()
@@ -169,7 +180,8 @@ def main() -> None:
     batch = 64 if args.quick else 256
     xb = torch.randn(batch, 80, 52, device=device)
     stacks = {"torch nn.LSTM(bidirectional) x4": TorchBiStack().to(device),
-              "lstmkit LSTM fwd+go_backwards x4": LstmkitBiStack().to(device)}
+              "lstmkit LSTM fwd+go_backwards x4": LstmkitBiStack().to(device),
+              "lstmkit Bidirectional(LSTM) x4": keras_bi_stack().to(device)}
 
     def train_task(model):
         optimizer = torch.optim.Adam(model.parameters())

@@ -9,6 +9,7 @@ and constraints recorded per parameter (applied by ``lstmkit.constraints.apply_c
 from __future__ import annotations
 
 import collections
+import inspect
 from typing import Any, Iterable
 
 import numpy as np
@@ -20,6 +21,7 @@ from ..ops import constraints as constraints_mod
 from ..ops import initializers as initializers_mod
 from ..ops import regularizers as regularizers_mod
 from ..ops.serialization import snake_case
+from . import symbolic
 
 _NAME_COUNTS: collections.Counter = collections.Counter()
 _DTYPES = {"float32": torch.float32, "float64": torch.float64, "float16": torch.float16,
@@ -54,6 +56,11 @@ def dtype_policy(dtype: Any) -> str:
 class Layer(nn.Module):
     """Base of every lstmkit layer.
 
+    Calling a layer: on tensors or NumPy it runs ``forward``; on symbolic tensors (``Input(...)``) it
+    records a graph node instead (``layers.symbolic``). Masks travel as Keras's do: a layer's
+    ``compute_mask(inputs, mask)`` result is attached to its outputs as ``_keras_mask``, and a layer
+    whose ``forward`` takes ``mask`` receives its input's mask when none is passed explicitly.
+
     Args:
         name: unique name; Keras's automatic name (``lstm_2``) when None.
         trainable: whether the weights receive gradients.
@@ -61,6 +68,8 @@ class Layer(nn.Module):
         input_shape / batch_input_shape / batch_size / input_dim: Keras's ways of declaring the input,
             which let the layer build at construction instead of on its first call.
     """
+
+    supports_masking = False  # pass an incoming mask through unchanged (compute_mask's default)
 
     def __init__(self, name: str | None = None, trainable: bool = True, dtype: Any = None,
                  input_shape: Iterable[int | None] | None = None,
@@ -81,8 +90,34 @@ class Layer(nn.Module):
         self._regularizers: dict[str, Any] = {}
         self._constraints: dict[str, Any] = {}
         self._activity_losses: list[torch.Tensor] = []
+        self._inbound_nodes: list[symbolic.Node] = []
         self._batch_input_shape = declared_input_shape(input_shape, batch_input_shape, batch_size,
                                                        input_dim)
+
+    # -- calling ----------------------------------------------------------------------------------
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if symbolic.is_symbolic(args, kwargs):
+            return symbolic.call_layer(self, args, kwargs)
+        if "training" in kwargs and not accepts(self, "training"):
+            del kwargs["training"]  # as Keras: every layer takes training=, layers without dropout ignore it
+        inputs = args[0] if args else kwargs.get("inputs")
+        mask = kwargs.get("mask")
+        if mask is None:
+            mask = implicit_mask(inputs)
+            if mask is not None and accepts(self, "mask"):
+                kwargs["mask"] = mask
+        outputs = super().__call__(*args, **kwargs)
+        attach_mask(outputs, self.compute_mask(inputs, mask))
+        return outputs
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """The mask of the outputs given the inputs' mask: kept when ``supports_masking``, else None."""
+        return mask if self.supports_masking else None
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        """Output shape(s) for ``input_shape`` (batch first, ``None`` for unknown sizes)."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement compute_output_shape, "
+                                  "so it cannot be called on symbolic inputs (Input(...)).")
 
     # -- building ---------------------------------------------------------------------------------
     @property
@@ -93,11 +128,13 @@ class Layer(nn.Module):
         """Create the weights for inputs of ``input_shape`` (batch included, may be None)."""
         self.built = True
 
-    def maybe_build(self, input_shape: tuple) -> None:
+    def maybe_build(self, input_shape: Any) -> None:
+        """Build once, for a shape tuple or (layers with several inputs) a list of shape tuples."""
         if not self.built:
-            self.build(tuple(input_shape))
+            shape = [tuple(s) for s in input_shape] if _several(input_shape) else tuple(input_shape)
+            self.build(shape)
             self.built = True
-            self._build_shape = tuple(input_shape)
+            self._build_shape = shape
 
     def add_weight(self, name: str, shape: tuple[int, ...], initializer: Any = "zeros",
                    regularizer: Any = None, constraint: Any = None,
@@ -178,6 +215,41 @@ class Layer(nn.Module):
 
     def extra_repr(self) -> str:
         return f"name={self.name!r}"
+
+
+def _several(shape: Any) -> bool:
+    return isinstance(shape, list) and bool(shape) and isinstance(shape[0], (tuple, list))
+
+
+_ACCEPTS: dict[tuple[type, str], bool] = {}
+
+
+def accepts(layer: nn.Module, argument: str) -> bool:
+    """Whether ``layer.forward`` takes ``argument`` (``mask``, ``training``); cached per class."""
+    key = (type(layer), argument)
+    if key not in _ACCEPTS:
+        _ACCEPTS[key] = argument in inspect.signature(layer.forward).parameters
+    return _ACCEPTS[key]
+
+
+def implicit_mask(inputs: Any) -> Any:
+    """The ``_keras_mask`` carried by a tensor (or a list of masks for a list of tensors), or None."""
+    if isinstance(inputs, (list, tuple)):
+        masks = [getattr(t, "_keras_mask", None) for t in inputs]
+        return None if all(m is None for m in masks) else masks
+    return getattr(inputs, "_keras_mask", None)
+
+
+def attach_mask(outputs: Any, mask: Any) -> None:
+    """Attach ``mask`` to tensor outputs, as Keras does: never over a mask an output already has."""
+    if mask is None:
+        return
+    if isinstance(outputs, (list, tuple)):
+        masks = mask if isinstance(mask, (list, tuple)) else [mask] + [None] * (len(outputs) - 1)
+        for out, m in zip(outputs, masks):
+            attach_mask(out, m)
+    elif torch.is_tensor(outputs) and getattr(outputs, "_keras_mask", None) is None:
+        outputs._keras_mask = mask
 
 
 def declared_input_shape(input_shape, batch_input_shape, batch_size, input_dim) -> tuple | None:

@@ -104,6 +104,25 @@ class RNN(Layer):
             return [output] + [(batch, size) for size in self.state_size]
         return output
 
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """Keras's rule: the input mask goes on with the sequence output; the last step and states have none."""
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        output_mask = mask if self.return_sequences else None
+        return [output_mask] + [None] * len(self.state_size) if self.return_state else output_mask
+
+    def check_input_shape(self, shape: Any, producers: list) -> None:
+        """Symbolic calls: the classic stacking mistake (a 2-D output fed to a recurrent layer) named."""
+        if isinstance(shape, tuple) and len(shape) == 3:
+            return
+        source = next((p for p in producers if getattr(p, "return_sequences", None) is False), None)
+        fix = (f"Set return_sequences=True on {type(source).__name__} '{source.name}' so that it passes the "
+               "whole sequence (batch, timesteps, units) on." if source is not None else
+               "Feed (batch, timesteps, features): add a time axis (Reshape, RepeatVector) before it.")
+        raise _validation.value_error(self._owner, "input", "shape (batch, timesteps, features)",
+                                      f"shape {shape}" + (f" from {type(source).__name__} '{source.name}'"
+                                                          if source is not None else ""), fix)
+
     # -- call -------------------------------------------------------------------------------------
     def forward(self, inputs: Any, mask: Any = None, training: bool | None = None,
                 initial_state: Any = None) -> Any:

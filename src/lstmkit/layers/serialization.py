@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from .. import _validation
@@ -10,18 +11,22 @@ from .base import Layer
 _LAYERS: dict[str, type] = {}
 
 
-def register(cls: type) -> type:
-    """Make a layer class known to ``deserialize`` by its class name."""
-    _LAYERS[cls.__name__] = cls
+def register(cls: type, name: str | None = None) -> type:
+    """Make a layer class known to ``deserialize`` by its class name (or ``name``, e.g. Keras's
+    ``"Functional"`` for models)."""
+    _LAYERS[name or cls.__name__] = cls
     return cls
 
 
 def serialize(layer: Layer) -> dict:
-    """Keras's serialized form of a layer (``build_config`` once it is built)."""
-    out = {"module": "keras.layers", "class_name": type(layer).__name__, "config": layer.get_config(),
-           "registered_name": None}
-    if layer.built and getattr(layer, "_build_shape", None) is not None:
-        out["build_config"] = {"input_shape": list(layer._build_shape)}
+    """Keras's serialized form of a layer (``build_config`` once it is built). Classes that Keras
+    files under another module or name (models, ops) say so with ``keras_module`` / ``keras_class_name``."""
+    out = {"module": getattr(layer, "keras_module", "keras.layers"),
+           "class_name": getattr(layer, "keras_class_name", type(layer).__name__),
+           "config": layer.get_config(), "registered_name": getattr(layer, "keras_registered_name", None)}
+    shape = getattr(layer, "_build_shape", None)
+    if layer.built and shape is not None and getattr(layer, "writes_build_config", True):
+        out["build_config"] = {"input_shape": [list(s) for s in shape] if isinstance(shape, list) else list(shape)}
     return out
 
 
@@ -36,7 +41,11 @@ def deserialize(obj: dict, custom_objects: dict[str, type] | None = None) -> Lay
         raise _validation.value_error("layers.deserialize", "`class_name`",
                                       "a known layer (" + ", ".join(sorted(registry)) + ")", repr(name),
                                       "Pass custom layer classes with custom_objects={name: cls}.")
-    layer = registry[name].from_config(dict(obj.get("config") or {}))
+    cls, config = registry[name], dict(obj.get("config") or {})
+    if "custom_objects" in inspect.signature(cls.from_config).parameters:  # containers: models, wrappers
+        layer = cls.from_config(config, custom_objects=custom_objects)
+    else:
+        layer = cls.from_config(config)
     shape = build_shape(obj.get("build_config") or {})
     if shape is not None and not layer.built:
         layer.maybe_build(shape)
@@ -47,8 +56,9 @@ def build_shape(build_config: dict) -> tuple | None:
     """The input shape in a Keras ``build_config``: ``input_shape``, or the first of ``shapes_dict``
     (Keras writes ``{"sequences_shape": ..., "initial_state_shape": ...}`` for a layer built with
     an initial state)."""
-    if "input_shape" in build_config:
-        return tuple(build_config["input_shape"])
+    if build_config.get("input_shape") is not None:
+        shape = build_config["input_shape"]
+        return [tuple(s) for s in shape] if shape and isinstance(shape[0], list) else tuple(shape)
     shapes = build_config.get("shapes_dict") or {}
     first = shapes.get("sequences_shape", next(iter(shapes.values()), None))
     return tuple(first) if first is not None else None

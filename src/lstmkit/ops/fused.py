@@ -145,3 +145,37 @@ def run(math: CellMath, x: torch.Tensor, states: Sequence[torch.Tensor], kernel:
         source = torch.minimum(t, length - 1)
         out = out.gather(1, source.unsqueeze(2).expand(-1, -1, units))
     return out, final
+
+
+def run_bidirectional(math: CellMath, x: torch.Tensor, states_fw: Sequence[torch.Tensor],
+                      states_bw: Sequence[torch.Tensor], weights_fw: Sequence[torch.Tensor | None],
+                      weights_bw: Sequence[torch.Tensor | None], mask: torch.Tensor | None = None,
+                      training: bool = False) -> tuple[torch.Tensor, torch.Tensor, States, States]:
+    """Both directions of a Keras ``Bidirectional`` in one native call.
+
+    ``weights_*`` are ``(kernel, recurrent_kernel, bias)`` of the forward layer and of its
+    ``go_backwards`` twin. Returns ``(y (batch, T, u), y_rev (batch, T, u), final_fw, final_bw)`` where
+    ``y_rev`` is the backward output already in forward time order (what Bidirectional's flip gives),
+    with zeros at masked steps (Keras forces ``zero_output_for_mask`` when returning sequences).
+    """
+    params = torch_weights(math, *weights_fw) + torch_weights(math, *weights_bw)
+    if x.is_cuda:
+        params = flat_weights(params)
+    hx = [torch.stack([f, b]) for f, b in zip(states_fw, states_bw)]  # (2, batch, units)
+    kernel = _kernel(math)
+    has_bias = weights_fw[2] is not None
+    hx_arg = tuple(hx) if math.kind == "lstm" else hx[0]
+    if mask is None:
+        result = kernel(x, hx_arg, params, has_bias, 1, 0.0, training, True, True)
+        out, final = result[0], list(result[1:])
+    else:
+        steps = mask.shape[1]
+        packed = pack_padded_sequence(x, right_padded_lengths(mask).cpu(), batch_first=True,
+                                      enforce_sorted=False)
+        hx_arg = tuple(h.index_select(1, packed.sorted_indices) for h in hx)
+        hx_arg = hx_arg if math.kind == "lstm" else hx_arg[0]
+        result = kernel(packed.data, packed.batch_sizes, hx_arg, params, has_bias, 1, 0.0, training, True)
+        out, _ = pad_packed_sequence(packed._replace(data=result[0]), batch_first=True, total_length=steps)
+        final = [s.index_select(1, packed.unsorted_indices) for s in result[1:]]
+    y, y_rev = out.chunk(2, dim=2)
+    return y, y_rev, [s[0] for s in final], [s[1] for s in final]

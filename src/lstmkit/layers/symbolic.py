@@ -1,0 +1,93 @@
+"""Symbolic tensors and graph nodes: what ``Input(...)`` returns and what calling a layer on it records.
+
+A ``KerasTensor`` carries a shape (``None`` for unknown sizes, the batch first) and where it came from
+(``history``: the layer, the node index on that layer, the output index). Calling a layer on one builds
+the layer for that shape, computes the output shape with ``compute_output_shape`` and records a
+``Node``; ``models.functional`` walks these nodes to build a model. Nothing is computed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+
+class KerasTensor:
+    """A placeholder for a tensor of ``shape`` (batch first, ``None`` = unknown) in a layer graph."""
+
+    def __init__(self, shape: tuple, dtype: str = "float32", history: tuple | None = None,
+                 name: str | None = None):
+        self.shape = tuple(None if d is None else int(d) for d in shape)
+        self.dtype = dtype
+        self.history = history  # (layer, node_index, tensor_index)
+        self.name = name
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __repr__(self) -> str:
+        source = f", from {self.history[0].name!r}" if self.history else ""
+        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}{source}>"
+
+    def __iter__(self):
+        raise TypeError(f"A symbolic tensor of shape {self.shape} cannot be iterated: it holds no values. "
+                        "Index a layer's list of outputs instead (e.g. out, h, c = LSTM(..., "
+                        "return_state=True)(inputs)).")
+
+
+class Node:
+    """One call of ``layer`` on symbolic inputs: its arguments (with KerasTensors inside) and outputs."""
+
+    def __init__(self, layer: Any, args: tuple, kwargs: dict, outputs: list[KerasTensor]):
+        self.layer = layer
+        self.args = args
+        self.kwargs = kwargs
+        self.outputs = outputs
+        self.inputs = flatten((args, kwargs))  # the KerasTensors it consumes, in argument order
+
+
+def map_structure(fn: Callable[[Any], Any], obj: Any) -> Any:
+    """Apply ``fn`` to every leaf of nested lists / tuples / dicts."""
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(map_structure(fn, o) for o in obj)
+    if isinstance(obj, dict):
+        return {k: map_structure(fn, v) for k, v in obj.items()}
+    return fn(obj)
+
+
+def flatten(obj: Any) -> list[KerasTensor]:
+    """Every KerasTensor in a nested structure, in order."""
+    found: list[KerasTensor] = []
+    map_structure(lambda o: found.append(o) if isinstance(o, KerasTensor) else None, obj)
+    return found
+
+
+def is_symbolic(args: tuple, kwargs: dict) -> bool:
+    return bool(flatten((args, kwargs)))
+
+
+def is_shape(obj: Any) -> bool:
+    """A single shape is a tuple of ints / None; a list or tuple of those is several shapes."""
+    return isinstance(obj, tuple) and all(d is None or isinstance(d, int) for d in obj)
+
+
+def call_layer(layer: Any, args: tuple, kwargs: dict) -> Any:
+    """Record ``layer(*args, **kwargs)`` on symbolic inputs; return symbolic outputs of the right shapes."""
+    inputs = args[0] if args else kwargs.get("inputs")
+    shapes = map_structure(lambda t: t.shape if isinstance(t, KerasTensor) else t, inputs)
+    producers = [t.history[0] for t in flatten(inputs) if t.history]
+    check = getattr(layer, "check_input_shape", None)
+    if check is not None:
+        check(shapes, producers)
+    layer.maybe_build(shapes)
+    output_shapes = layer.compute_output_shape(shapes)
+    node_index = len(layer._inbound_nodes)
+    dtype = getattr(layer, "output_dtype", None) or getattr(layer, "dtype_name", "float32")
+    if is_shape(output_shapes):
+        outputs = KerasTensor(output_shapes, dtype, history=(layer, node_index, 0))
+        flat = [outputs]
+    else:
+        flat = [KerasTensor(s, dtype, history=(layer, node_index, i)) for i, s in enumerate(output_shapes)]
+        outputs = list(flat)
+    layer._inbound_nodes.append(Node(layer, args, kwargs, flat))
+    return outputs

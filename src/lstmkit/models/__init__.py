@@ -1,0 +1,13 @@
+"""Models: ``Sequential``, functional ``Model(inputs, outputs)``, Keras JSON in and out."""
+
+from ..layers import register
+from ..layers.input_layer import Input, InputLayer
+from .model import Model
+from .sequential import Sequential
+from .serialization import model_from_config, model_from_json
+
+register(Model, "Functional")
+register(Model, "Model")
+register(Sequential)
+
+__all__ = ["Model", "Sequential", "Input", "InputLayer", "model_from_json", "model_from_config"]

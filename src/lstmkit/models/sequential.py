@@ -1,0 +1,147 @@
+"""``Sequential``: a plain stack of layers, each feeding the next (subclassable, as seed 001 does).
+
+Once the input shape is known (an ``Input``, ``input_shape=`` on the first layer, or the first call)
+the stack is traced symbolically: every layer is built, every output shape is known for ``summary()``,
+and a layer that cannot take its predecessor's output (an LSTM after an LSTM without
+``return_sequences=True``) is reported at ``add()`` time, naming both layers and the fix.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import numpy as np
+import torch
+from torch import nn
+
+from .. import _validation
+from ..layers.base import Layer, accepts
+from ..layers.input_layer import InputLayer
+from ..layers.symbolic import KerasTensor
+from .model import Model
+
+
+class Sequential(Model):
+    """A linear stack of layers.
+
+    Args:
+        layers: layers to add in order (an ``Input(...)`` / ``InputLayer`` first is allowed).
+        name: the model's name (``sequential``, ``sequential_1``... by default).
+
+    Call: ``model(x (batch, ...), training=None, mask=None)`` runs the layers in order; masks produced by
+    ``Masking`` / ``Embedding(mask_zero=True)`` flow to the layers that use them.
+    """
+
+    keras_module, keras_class_name, keras_registered_name = "keras", "Sequential", None
+
+    def __init__(self, layers: Iterable[Layer] | None = None, name: str | None = None,
+                 trainable: bool = True, **kwargs: Any):
+        super().__init__(name=name, trainable=trainable, **kwargs)
+        self._functional = False
+        self._layers = nn.ModuleList()
+        self._input_layer: InputLayer | None = None
+        self._symbolic: KerasTensor | None = None
+        self._output_shapes: list[Any] = []
+        self.built = False
+        for layer in layers or []:
+            self.add(layer)
+
+    @property
+    def layers(self) -> list[Layer]:
+        return list(self._layers)
+
+    def add(self, layer: Any) -> None:
+        """Append a layer (or set the input with ``Input(...)`` / ``InputLayer`` before any layer)."""
+        if isinstance(layer, KerasTensor) and isinstance(layer.history[0], InputLayer):
+            layer = layer.history[0]
+        if isinstance(layer, InputLayer):
+            if self._input_layer is not None or len(self._layers):
+                raise _validation.value_error(f"Sequential '{self.name}'", "add", "an input only as the first "
+                                              "entry", f"InputLayer '{layer.name}' after other layers")
+            self._input_layer = layer
+            self._trace()
+            return
+        if not isinstance(layer, Layer):
+            raise _validation.type_error(f"Sequential '{self.name}'", "add", "an lstmkit layer",
+                                         type(layer).__name__, "Wrap torch modules in a Layer subclass.")
+        if any(existing.name == layer.name for existing in self._layers):
+            raise _validation.value_error(f"Sequential '{self.name}'", "add", "layers with unique names",
+                                          f"a second layer named {layer.name!r}")
+        if self._input_layer is None and not len(self._layers) and layer._batch_input_shape is not None:
+            self._input_layer = InputLayer(batch_shape=layer._batch_input_shape)
+            self._trace()
+        self._layers.append(layer)
+        if self._symbolic is not None:
+            self._trace_layer(layer)
+
+    def pop(self) -> Layer:
+        """Remove and return the last layer."""
+        if not len(self._layers):
+            raise _validation.value_error(f"Sequential '{self.name}'", "pop", "a model with layers", "an empty one")
+        layer = self._layers[-1]
+        del self._layers[-1]
+        self._trace()
+        return layer
+
+    # -- shapes -----------------------------------------------------------------------------------
+    def _trace(self) -> None:
+        """Trace all layers from the input (after the input is set or a layer removed)."""
+        self._output_shapes = []
+        self._symbolic = self._input_layer.output if self._input_layer is not None else None
+        self.built = self._symbolic is not None
+        if self._symbolic is not None:
+            self._build_shape = self._input_layer.batch_shape
+            for layer in self._layers:
+                self._trace_layer(layer)
+
+    def _trace_layer(self, layer: Layer) -> None:
+        self._symbolic = layer(self._symbolic)
+        out = self._symbolic
+        self._output_shapes.append([t.shape for t in out] if isinstance(out, list) else out.shape)
+
+    def build(self, input_shape: Any = None) -> None:
+        if self._input_layer is None:
+            self._input_layer = InputLayer(batch_shape=tuple(input_shape))
+            self._trace()
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        shape = input_shape
+        for layer in self._layers:
+            shape = layer.compute_output_shape(shape)
+        return shape
+
+    @property
+    def inputs(self) -> list[KerasTensor]:
+        return [self._input_layer.output] if self._input_layer is not None else []
+
+    @property
+    def outputs(self) -> list[KerasTensor]:
+        return [self._symbolic] if self._symbolic is not None else []
+
+    # -- call -------------------------------------------------------------------------------------
+    def forward(self, inputs: Any, training: bool | None = None, mask: Any = None) -> Any:
+        x = inputs if torch.is_tensor(inputs) else torch.as_tensor(np.asarray(inputs))
+        if x.is_floating_point() or (self._input_layer is not None
+                                     and self._input_layer.input_dtype.startswith("float")):
+            x = x.to(torch.float32 if self._input_layer is None else getattr(torch, self._input_layer.input_dtype))
+        if not self.built:
+            self.build((None, *x.shape[1:]))
+        if mask is not None:
+            x = x.view(x.shape)  # a new tensor object to carry the mask, the caller's stays untouched
+            x._keras_mask = torch.as_tensor(mask).bool()
+        training = self.training if training is None else bool(training)
+        for layer in self._layers:
+            x = layer(x, training=training) if accepts(layer, "training") else layer(x)
+        return x
+
+    # -- config -----------------------------------------------------------------------------------
+    def get_config(self) -> dict:
+        from .serialization import sequential_config
+
+        return sequential_config(self)
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> "Sequential":
+        from .serialization import sequential_from_config
+
+        return sequential_from_config(config, custom_objects, cls)

@@ -1,0 +1,18 @@
+"""The README's Python snippets run as written (they are the first thing users copy)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_readme_python_snippets_run(capsys):
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    assert len(blocks) >= 2
+    namespace: dict = {}
+    exec(compile("\n".join(blocks), str(README), "exec"), namespace)
+    assert namespace["lstm"].last_path == "fused"
+    assert tuple(namespace["functional"].outputs[0].shape) == (None, 80, 1)
+    assert "Total params: 66,689" in capsys.readouterr().out

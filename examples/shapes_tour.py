@@ -1,7 +1,8 @@
 """The seed tutorials' shape walkthrough (seeds 000, 002, 003), on lstmkit.
 
 Every recurrent layer takes (batch, timesteps, features). What comes out depends on return_sequences
-and return_state; this tour prints each case with a one-line explanation. Runs in seconds on a CPU.
+and return_state; this tour prints each case with a one-line explanation, then what a Dense layer and
+TimeDistributed(Dense) make of those outputs (seeds 002 / 003). Runs in seconds on a CPU.
 
     python examples/shapes_tour.py
 """
@@ -11,13 +12,17 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from lstmkit.layers import GRU, LSTM, SimpleRNN
+from lstmkit.layers import GRU, LSTM, Dense, SimpleRNN, TimeDistributed
 
 
 def show(label: str, outputs, explanation: str) -> None:
     outputs = outputs if isinstance(outputs, list) else [outputs]
     shapes = ", ".join(str(tuple(o.shape)) for o in outputs)
     print(f"  {label:<50} -> {shapes:<30} {explanation}")
+
+
+def show_params(label: str, layer, explanation: str) -> None:
+    print(f"  {label:<50} -> {layer.count_params():<30} {explanation}")
 
 
 def main() -> None:
@@ -42,6 +47,30 @@ def main() -> None:
     show("LSTM(20)", LSTM(20)(x), "one 20-vector per sample")
     show("LSTM(20, return_sequences=True)", LSTM(20, return_sequences=True)(x),
          "a 20-vector for each of the 25 steps")
+
+    # Seeds 002 / 003: what comes after the LSTM. Dense works on the last axis, so it takes both outputs.
+    output_a = LSTM(20)(x)
+    output_b = LSTM(20, return_sequences=True)(x)
+    print("\nSeeds 002/003: Dense(10) after LSTM(20), and TimeDistributed(Dense(10))")
+    dense_2d = Dense(10)
+    show("Dense(10) on LSTM(20) output (32, 20)", dense_2d(output_a), "2-D: the 20 units become 10")
+    dense = Dense(10)
+    show("Dense(10) on return_sequences output (32, 25, 20)", dense(output_b),
+         "3-D: acts on the last axis, at every step")
+    time = TimeDistributed(Dense(10))
+    show("TimeDistributed(Dense(10)) on (32, 25, 20)", time(output_b),
+         "the same Dense at every step: the same shape")
+    show_params("params: Dense(10) on 20 features", dense, "20 * 10 kernel + 10 bias, on 2-D or 3-D")
+    show_params("params: TimeDistributed(Dense(10))", time, "the same: one Dense shared by all 25 steps")
+    assert dense.count_params() == time.count_params() == dense_2d.count_params() == 20 * 10 + 10
+    time.set_weights(dense.get_weights())
+    assert torch.allclose(time(output_b), dense(output_b), atol=1e-6)
+    print("  With the same weights, TimeDistributed(Dense) and Dense give the same outputs on 3-D input.")
+    print("  TimeDistributed needs the time axis; the 2-D output of LSTM(20) is refused:")
+    try:
+        TimeDistributed(Dense(10))(output_a)
+    except ValueError as error:
+        print("   ", error)
 
     print("\nThe other recurrent layers follow the same rules (their state is [h] only):")
     show("GRU(20, return_state=True)", GRU(20, return_state=True)(x), "[output, h]")

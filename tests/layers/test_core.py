@@ -63,7 +63,9 @@ def test_dense_matches_numpy_on_the_last_axis(x):
 
 
 def test_dense_counts_and_shares_weights_across_time():
-    assert Dense(1, input_shape=(128,)).count_params() == 129  # built at construction
+    from lstmkit.models import Sequential
+
+    assert Sequential([Dense(1, input_shape=(128,))]).count_params() == 129  # built from the declared input
     layer = Dense(8)
     y = layer(X3)
     assert layer.count_params() == 6 * 8 + 8  # independent of the 5 time steps
@@ -74,7 +76,9 @@ def test_dense_counts_and_shares_weights_across_time():
 
 def test_dense_without_bias_and_declared_shape():
     layer = Dense(2, use_bias=False, batch_input_shape=(None, 6))
-    assert layer.built and [w.shape for w in layer.get_weights()] == [(6, 2)]
+    assert not layer.built  # a declaration for the model input; the layer builds on its input
+    layer(X2)
+    assert [w.shape for w in layer.get_weights()] == [(6, 2)]
     np.testing.assert_allclose(layer(X2).detach().numpy(), X2 @ layer.get_weights()[0], atol=1e-6)
 
 

@@ -79,8 +79,10 @@ def test_lazy_build_and_input_shape_build():
     assert not lstm.built and lstm.weights == []
     lstm(X)
     assert lstm.built
-    eager = LSTM(4, input_shape=(7, 2))
-    assert eager.built and eager.count_params() == 4 * 4 * (2 + 4 + 1)
+    declared = LSTM(4, input_shape=(7, 2))  # as Keras: declares a model input, builds nothing alone
+    assert not declared.built and declared._batch_input_shape == (None, 7, 2)
+    declared(X)  # builds from the input it receives, as Keras ignores input_shape here
+    assert declared.count_params() == 4 * 4 * (X.shape[2] + 4 + 1)
 
 
 def test_return_sequences_and_state_shapes():

@@ -119,3 +119,13 @@ def test_functional_json_matches_the_structure_and_reloads():
     x = torch.randn(2, 5, 3)
     torch.testing.assert_close(again(x), model(x))
     assert isinstance(again.layers[0], InputLayer)
+
+
+def test_input_shape_on_a_later_layer_is_ignored_and_a_built_layer_checks_its_input():
+    x = Input(shape=(7, 16))
+    model = Model(x, LSTM(12, input_shape=(7, 8))(x))  # as Keras: builds from its real input (16 features)
+    assert model.count_params() == 4 * 12 * (16 + 12 + 1)
+    built = LSTM(3)
+    built(Input(shape=(4, 7)))
+    with pytest.raises(ValueError, match=r"expects 7 features per step .*received shape \(None, 4, 9\)"):
+        built(Input(shape=(4, 9)))

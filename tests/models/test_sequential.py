@@ -56,6 +56,7 @@ def test_stacking_mistake_is_reported_at_add_time():
     model = Sequential([LSTM(4, input_shape=(10, 1), name="first")])
     with pytest.raises(ValueError, match="return_sequences=True on LSTM 'first'"):
         model.add(LSTM(4))
+    assert [l.name for l in model.layers] == ["first"]  # the rejected layer did not join
 
 
 def test_duplicate_names_and_non_layers_are_rejected():

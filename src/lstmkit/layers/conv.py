@@ -126,7 +126,6 @@ class Conv1D(Layer):
         self.kernel_constraint = constraints_mod.get(kernel_constraint)
         self.bias_constraint = constraints_mod.get(bias_constraint)
         self._input_channels: int | None = None
-        declared_build(self)
 
     # -- shapes -----------------------------------------------------------------------------------
     def _axes(self) -> tuple[int, int]:

@@ -114,7 +114,6 @@ class Dense(Layer):
         self.kernel_constraint = constraints_mod.get(kernel_constraint)
         self.bias_constraint = constraints_mod.get(bias_constraint)
         self._input_features: int | None = None
-        declared_build(self)
 
     def build(self, input_shape: tuple) -> None:
         if len(input_shape) < 2 or input_shape[-1] is None:
@@ -344,8 +343,6 @@ class Embedding(Layer):
         self.embeddings_constraint = constraints_mod.get(embeddings_constraint)
         self.mask_zero = _validation.boolean(owner, "mask_zero", mask_zero)
         self.supports_masking = self.mask_zero
-        if self._batch_input_shape is not None:
-            self.maybe_build(self._batch_input_shape)
         if weights is not None:
             self.maybe_build((None, None))
             self.set_weights(weights if isinstance(weights, list) and len(weights) == 1 else [weights])

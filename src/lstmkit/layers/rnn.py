@@ -70,8 +70,6 @@ class RNN(Layer):
         self.last_path: str | None = None  # "fused" or "reference" after each call
         self.states: list[torch.Tensor] | None = None  # stateful memory, one (batch, units) per state
         self._input_features: int | None = None
-        if self._batch_input_shape is not None and self._batch_input_shape[-1] is not None:
-            self.maybe_build(self._batch_input_shape)
 
     @classmethod
     def from_config(cls, config: dict) -> "RNN":
@@ -114,6 +112,10 @@ class RNN(Layer):
     def check_input_shape(self, shape: Any, producers: list) -> None:
         """Symbolic calls: the classic stacking mistake (a 2-D output fed to a recurrent layer) named."""
         if isinstance(shape, tuple) and len(shape) == 3:
+            if self._input_features is not None and shape[2] is not None and shape[2] != self._input_features:
+                raise _validation.value_error(
+                    self._owner, "input", f"{self._input_features} features per step (it was built for that)",
+                    f"shape {shape}", "A layer's weights fix its input size: create a new layer for this input.")
             return
         source = next((p for p in producers if getattr(p, "return_sequences", None) is False), None)
         fix = (f"Set return_sequences=True on {type(source).__name__} '{source.name}' so that it passes the "

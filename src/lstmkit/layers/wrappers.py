@@ -41,8 +41,6 @@ class TimeDistributed(Layer):
                                          type(layer).__name__)
         super().__init__(**kwargs)
         self.layer = layer
-        if self._batch_input_shape is not None:
-            self.maybe_build(self._batch_input_shape)
 
     def _inner_shape(self, input_shape: tuple) -> tuple:
         if len(input_shape) < 3:
@@ -129,8 +127,6 @@ class Bidirectional(Layer):
         if weights is not None:
             self.maybe_build(self._batch_input_shape or (None, None, np.shape(weights[0])[0]))
             self.set_weights(weights)
-        elif self._batch_input_shape is not None:
-            self.maybe_build(self._batch_input_shape)
 
     def _verify_pair(self) -> None:
         fw, bw = self.forward_layer, self.backward_layer

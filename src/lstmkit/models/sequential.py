@@ -70,9 +70,9 @@ class Sequential(Model):
         if self._input_layer is None and not len(self._layers) and layer._batch_input_shape is not None:
             self._input_layer = InputLayer(batch_shape=layer._batch_input_shape)
             self._trace()
-        self._layers.append(layer)
         if self._symbolic is not None:
-            self._trace_layer(layer)
+            self._trace_layer(layer)  # raises for an incompatible layer before it joins the model
+        self._layers.append(layer)
 
     def pop(self) -> Layer:
         """Remove and return the last layer."""

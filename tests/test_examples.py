@@ -1,0 +1,55 @@
+"""Smoke test: examples/shapes_tour.py runs (in a fresh interpreter) and prints the seeds' shapes."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def tour_output() -> str:
+    result = subprocess.run([sys.executable, str(ROOT / "examples" / "shapes_tour.py")], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def line_for(output: str, label: str) -> str:
+    """The tour's line for ``label`` (its first column), as 'shapes   explanation'."""
+    found = [line for line in output.splitlines() if line.strip().startswith(label + " ")]
+    assert len(found) == 1, f"expected one line for {label!r} in:\n{output}"
+    return found[0].split("->", 1)[1].strip()
+
+
+@pytest.mark.parametrize("label, shapes", [
+    ("LSTM(4)", "(2, 4)"),
+    ("LSTM(4, return_sequences=True)", "(2, 3, 4)"),
+    ("LSTM(4, return_state=True)", "(2, 4), (2, 4), (2, 4)"),
+    ("LSTM(4, return_sequences=True, return_state=True)", "(2, 3, 4), (2, 4), (2, 4)"),
+    ("LSTM(20)", "(32, 20)"),
+    ("LSTM(20, return_sequences=True)", "(32, 25, 20)"),
+    ("Dense(10) on LSTM(20) output (32, 20)", "(32, 10)"),
+    ("Dense(10) on return_sequences output (32, 25, 20)", "(32, 25, 10)"),
+    ("TimeDistributed(Dense(10)) on (32, 25, 20)", "(32, 25, 10)"),
+    ("params: Dense(10) on 20 features", "210"),
+    ("params: TimeDistributed(Dense(10))", "210"),
+    ("GRU(20, return_state=True)", "(32, 20), (32, 20)"),
+    ("SimpleRNN(20, return_sequences=True)", "(32, 25, 20)"),
+])
+def test_tour_prints_each_shape(tour_output, label, shapes):
+    rest = line_for(tour_output, label)
+    assert re.match(re.escape(shapes) + r"\s{2,}\S", rest), rest  # the shapes, then an explanation
+
+
+def test_tour_prints_the_errors_and_the_equivalence(tour_output):
+    assert "TimeDistributed(Dense) and Dense give the same outputs" in tour_output
+    assert re.search(r"TimeDistributed '\w+': input expects at least 3 dimensions .*received shape \(32, 20\)",
+                     tour_output)
+    assert re.search(r"LSTM '\w+': input expects shape \(batch, timesteps, features\); received a 2-D array "
+                     r"of shape \(32, 25\).*x\.reshape\(32, 25, 1\)", tour_output)

@@ -36,6 +36,7 @@ class Head(nn.Module):
     def __init__(self, recurrent: nn.Module, last: Callable):
         super().__init__()
         self.recurrent, self.dense, self.last = recurrent, nn.Linear(128, 1), last
+        recurrent(torch.zeros(1, 13, 1))  # lstmkit layers build on their first input (before the optimizer)
 
     def forward(self, x):
         return self.dense(self.last(self.recurrent(x)))
@@ -60,13 +61,13 @@ def w1_models(recurrent_dropout: bool) -> dict[str, Callable[[], nn.Module]]:
     if not recurrent_dropout:
         return {
             "torch nn.LSTM": lambda: Head(nn.LSTM(1, 128, batch_first=True), lambda o: o[0][:, -1]),
-            "lstmkit LSTM (fused)": lambda: Head(LSTM(128, input_shape=(13, 1)), lambda o: o),
-            "lstmkit LSTM (reference loop)": lambda: Head(LSTM(128, input_shape=(13, 1), use_fused=False),
+            "lstmkit LSTM (fused)": lambda: Head(LSTM(128), lambda o: o),
+            "lstmkit LSTM (reference loop)": lambda: Head(LSTM(128, use_fused=False),
                                                           lambda o: o),
         }
     return {
-        "lstmkit LSTM (fused, no dropout)": lambda: Head(LSTM(128, input_shape=(13, 1)), lambda o: o),
-        "lstmkit LSTM recurrent_dropout=0.2": lambda: Head(LSTM(128, recurrent_dropout=0.2, input_shape=(13, 1)),
+        "lstmkit LSTM (fused, no dropout)": lambda: Head(LSTM(128), lambda o: o),
+        "lstmkit LSTM recurrent_dropout=0.2": lambda: Head(LSTM(128, recurrent_dropout=0.2),
                                                            lambda o: o),
         "naive per-step loop with dropout": lambda: Head(NaiveDropoutLSTM(0.2), lambda o: o),
     }
@@ -91,10 +92,9 @@ class LstmkitBiStack(nn.Module):
         super().__init__()
         self.pairs = nn.ModuleList()
         for u in units:
-            self.pairs.append(nn.ModuleList([LSTM(u, return_sequences=True, input_shape=(80, features)),
-                                             LSTM(u, return_sequences=True, go_backwards=True,
-                                                  input_shape=(80, features))]))
-            features = 2 * u
+            self.pairs.append(nn.ModuleList([LSTM(u, return_sequences=True),
+                                             LSTM(u, return_sequences=True, go_backwards=True)]))
+        self(torch.zeros(1, 80, features))  # layers build on their first input, as in Keras
 
     def forward(self, x):
         for forward, backward in self.pairs:

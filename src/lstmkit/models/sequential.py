@@ -18,7 +18,7 @@ from .. import _validation
 from ..layers.base import Layer, accepts
 from ..layers.input_layer import InputLayer
 from ..layers.symbolic import KerasTensor
-from .model import Model
+from .model import Model, _to_tensor
 
 
 class Sequential(Model):
@@ -121,9 +121,8 @@ class Sequential(Model):
     # -- call -------------------------------------------------------------------------------------
     def forward(self, inputs: Any, training: bool | None = None, mask: Any = None) -> Any:
         x = inputs if torch.is_tensor(inputs) else torch.as_tensor(np.asarray(inputs))
-        if x.is_floating_point() or (self._input_layer is not None
-                                     and self._input_layer.input_dtype.startswith("float")):
-            x = x.to(torch.float32 if self._input_layer is None else getattr(torch, self._input_layer.input_dtype))
+        if self._input_layer is not None or x.is_floating_point():  # integer ids stay ids until an Input says
+            x = _to_tensor(x, self._input_layer.input_dtype if self._input_layer is not None else "float32", None)
         if not self.built:
             self.build((None, *x.shape[1:]))
         if mask is not None:

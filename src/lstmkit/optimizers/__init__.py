@@ -1,0 +1,7 @@
+"""Keras optimizers (`Adam`, `get("adam")`, ...) and their `schedules`; see ``lstmkit.models.optimizers``."""
+
+from ..models.optimizers import *  # noqa: F401,F403
+from ..models.optimizers import __all__ as _optimizer_names
+from . import schedules
+
+__all__ = [*_optimizer_names, "schedules"]

@@ -87,6 +87,7 @@ class Layer(nn.Module):
         self.dtype_name = dtype_policy(dtype)
         self.built = False
         self._weight_order: list[str] = []  # parameter names in Keras's order
+        self._non_trainable: set[str] = set()  # weights created with trainable=False
         self._regularizers: dict[str, Any] = {}
         self._constraints: dict[str, Any] = {}
         self._activity_losses: list[torch.Tensor] = []
@@ -145,6 +146,8 @@ class Layer(nn.Module):
         param = nn.Parameter(value.clone(), requires_grad=trainable and self.trainable)
         self.register_parameter(name, param)
         self._weight_order.append(name)
+        if not trainable:
+            self._non_trainable.add(name)
         if regularizer is not None:
             self._regularizers[name] = regularizers_mod.get(regularizer)
         if constraint is not None:

@@ -4,10 +4,12 @@ from ..layers import register
 from ..layers.input_layer import Input, InputLayer
 from .model import Model
 from .sequential import Sequential
+from .saving import load_model, save_model
 from .serialization import model_from_config, model_from_json
 
 register(Model, "Functional")
 register(Model, "Model")
 register(Sequential)
 
-__all__ = ["Model", "Sequential", "Input", "InputLayer", "model_from_json", "model_from_config"]
+__all__ = ["Model", "Sequential", "Input", "InputLayer", "model_from_json", "model_from_config",
+           "load_model", "save_model"]

@@ -20,9 +20,10 @@ from ..layers.input_layer import InputLayer
 from ..layers.rnn import RNN
 from ..layers.symbolic import KerasTensor, flatten, map_structure
 from . import graph, summary
+from .training import Trainer
 
 
-class Model(Layer):
+class Model(Trainer, Layer):
     """A model: ``Model(inputs=Input(...), outputs=layer(...)(...))`` or a subclass defining ``call``.
 
     Args:
@@ -163,6 +164,37 @@ class Model(Layer):
         from . import serialization
 
         return serialization.functional_from_config(config, custom_objects, cls)
+
+    # -- files --------------------------------------------------------------------------------------
+    def save(self, filepath: Any, overwrite: bool = True, include_optimizer: bool = True) -> None:
+        """Save the model: lstmkit's archive (config JSON + safetensors weights + optimizer state), or Keras's
+        ``.keras`` / legacy ``.h5`` by suffix. Atomic: a crash mid-save leaves the previous file intact."""
+        from pathlib import Path
+
+        from . import saving
+
+        if not overwrite and Path(filepath).exists():
+            raise FileExistsError(f"{filepath} exists and overwrite=False.")
+        saving.save_model(self, filepath, include_optimizer=include_optimizer)
+
+    def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
+        """Weights only: safetensors (any suffix but .h5), or Keras's ``.weights.h5`` layout."""
+        from pathlib import Path
+
+        from . import saving
+
+        if not overwrite and Path(filepath).exists():
+            raise FileExistsError(f"{filepath} exists and overwrite=False.")
+        saving.save_weights(self, filepath)
+
+    def load_weights(self, filepath: Any, skip_mismatch: bool = False) -> None:
+        """Load weights saved by ``save_weights`` / ``save`` or by Keras (``.weights.h5``, ``.h5``, ``.keras``)."""
+        from . import saving
+
+        if skip_mismatch:
+            raise _validation.value_error(f"Model '{self.name}'", "load_weights", "skip_mismatch=False",
+                                          "skip_mismatch=True", "Every weight is checked; fix the architecture.")
+        saving.load_weights(self, filepath)
 
     def to_json(self, **kwargs: Any) -> str:
         """The model's structure as Keras's ``model.to_json()`` writes it (weights not included)."""

@@ -1,0 +1,688 @@
+"""``compile`` / ``fit`` / ``evaluate`` / ``predict`` and the ``*_on_batch`` methods every lstmkit model has.
+
+Keras's rules, kept where users rely on them: ``validation_split`` takes the *last* fraction before
+shuffling; a stateful model keeps its states across the batches of an epoch (and needs batches that
+divide the data); regularization penalties join the loss; constraints run after each optimizer step;
+dropout is on only in training steps. Training runs on ``compile(device=...)``'s device (the GPU when
+there is one, by default).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any, Iterable
+
+import torch
+
+from .. import _validation
+from ..layers.base import Layer
+from ..layers.rnn import RNN
+from . import callbacks as callbacks_mod
+from . import data_adapter as data
+from . import losses as losses_mod
+from . import metrics as metrics_mod
+
+
+class Trainer:
+    """The training API mixed into ``Model`` (and so ``Sequential``)."""
+
+    optimizer: Any = None
+    compiled = False
+    stop_training = False
+    history: Any = None
+
+    # -- compile --------------------------------------------------------------------------------------
+    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Any = None, loss_weights: Any = None,
+                weighted_metrics: Any = None, run_eagerly: Any = None, steps_per_execution: int = 1,
+                jit_compile: Any = "auto", auto_scale_loss: bool = True, device: str | torch.device | None = "auto",
+                **kwargs: Any) -> None:
+        """Configure training.
+
+        Args:
+            optimizer: a name (``"adam"``, ``"Nadam"``), a Keras serialized dict or an optimizer object.
+            loss: a name (``"mse"``, ``"huber"``), a loss object or ``fn(y_true, y_pred)``; a list / dict
+                (by output name) for several outputs.
+            metrics: names (``"mae"``, ``"acc"``, ``"rmse"``), metric objects or callables; a dict by output
+                name or a list of lists for several outputs (a flat list applies to every output).
+            loss_weights: weights of the outputs' losses in the total (list or dict).
+            device: ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
+        Keras-only arguments (``run_eagerly``, ``jit_compile``, ``steps_per_execution``) are accepted and
+        have no effect: every step runs eagerly in PyTorch.
+        """
+        from . import optimizers as optimizers_mod  # models.optimizers
+
+        unknown = set(kwargs) - {"sample_weight_mode", "target_tensors", "experimental_run_tf_function"}
+        if unknown:
+            raise _validation.type_error(f"{type(self).__name__}.compile", "its arguments",
+                                         "optimizer, loss, metrics, loss_weights, device", f"unknown {sorted(unknown)}")
+        if loss is None:
+            raise _validation.value_error(f"{type(self).__name__}.compile", "loss", "a loss for training "
+                                          "(e.g. loss='mse')", "None")
+        self.optimizer = optimizers_mod.get(optimizer)
+        self._optimizer_params = None  # bound to the trainable weights at the first step
+        self.loss = loss
+        self._loss_spec, self._loss_weights_spec = loss, loss_weights
+        self._metrics_spec = metrics if metrics is not None else weighted_metrics
+        self._compiled_losses: list | None = None  # resolved at the first step, when outputs are known
+        self._compiled_metrics: list | None = None
+        self._loss_tracker = metrics_mod.Mean(name="loss")
+        self.device = resolve_device(device)
+        if any(True for _ in self.parameters()):
+            self.to(self.device)
+        self.compiled = True
+        self.stop_training = False
+
+    def _assert_compiled(self, what: str) -> None:
+        if not self.compiled:
+            raise _validation.value_error(f"{type(self).__name__} '{self.name}'", what, "a compiled model",
+                                          "a model that was never compiled",
+                                          "Call model.compile(optimizer='adam', loss='mse') first.")
+
+    # -- outputs, losses, metrics -----------------------------------------------------------------------
+    def output_names(self, count: int) -> list[str]:
+        outputs = getattr(self, "outputs", None) or []
+        if len(outputs) == count and all(t.history for t in outputs):
+            structure = getattr(self, "_output_structure", None)
+            if isinstance(structure, dict):
+                return list(structure)
+            return [t.history[0].name for t in outputs]
+        return ["output"] if count == 1 else [f"output_{i + 1}" for i in range(count)]
+
+    def _resolve(self, count: int) -> None:
+        """Match the compiled losses, loss weights and metrics to the model's ``count`` outputs."""
+        if self._compiled_losses is not None:
+            return
+        names = self.output_names(count)
+        specs = per_output(self._loss_spec, names, "loss")
+        self._compiled_losses = [None if s is None else losses_mod.get(s) for s in specs]
+        weights = per_output(self._loss_weights_spec, names, "loss_weights", default=1.0)
+        self._loss_weights = [1.0 if w is None else float(w) for w in weights]
+        metric_specs = per_output(self._metrics_spec, names, "metrics", metrics_list=True)
+        self._compiled_metrics = []
+        for i, specs_i in enumerate(metric_specs):
+            for spec in specs_i or []:
+                metric = metrics_mod.get(spec, loss=self._loss_spec if not isinstance(self._loss_spec, (list, dict))
+                                         else specs[i])
+                log_name = metric.name if count == 1 else f"{names[i]}_{metric.name}"
+                self._compiled_metrics.append((i, metric, log_name))
+        self._output_loss_trackers = ([metrics_mod.Mean(name=f"{n}_loss") for n in names] if count > 1 else [])
+
+    def _reset_metrics(self) -> None:
+        self._loss_tracker.reset_state()
+        for tracker in getattr(self, "_output_loss_trackers", []):
+            tracker.reset_state()
+        for _, metric, _ in self._compiled_metrics or []:
+            metric.reset_state()
+
+    def _logs(self) -> dict[str, float]:
+        logs = {"loss": float(self._loss_tracker.result())}
+        for tracker in getattr(self, "_output_loss_trackers", []):
+            logs[tracker.name] = float(tracker.result())
+        for _, metric, name in self._compiled_metrics or []:
+            logs[name] = float(metric.result())
+        return logs
+
+    @property
+    def metrics_names(self) -> list[str]:
+        names = ["loss"] + [t.name for t in getattr(self, "_output_loss_trackers", [])]
+        return names + [name for _, _, name in self._compiled_metrics or []]
+
+    def compute_loss(self, y: Any, y_pred: Any, sample_weight: Any = None, count_batch: int | None = None
+                     ) -> torch.Tensor:
+        """The training loss: every output's loss times its weight, plus the layers' regularization losses."""
+        preds = flat_outputs(y_pred)
+        self._resolve(len(preds))
+        targets = flat_targets(y, len(preds), self.output_names(len(preds)))
+        total = torch.zeros((), device=preds[0].device, dtype=preds[0].dtype)
+        for i, (loss_fn, weight) in enumerate(zip(self._compiled_losses, self._loss_weights)):
+            if loss_fn is None:
+                continue
+            if targets[i] is None:
+                raise _validation.value_error("fit", "y", f"a target for output '{self.output_names(len(preds))[i]}'",
+                                              "none", "Pass y as a list / dict with one array per output.")
+            value = loss_fn(targets[i], preds[i], sample_weight)
+            if self._output_loss_trackers and count_batch:
+                self._output_loss_trackers[i].update_state(value.detach(), sample_weight=count_batch)
+            total = total + weight * value
+        penalties = self.losses
+        if penalties:
+            total = total + torch.stack([p.to(total.device) for p in penalties]).sum()
+        return total
+
+    def _update_metrics(self, y: Any, y_pred: Any, sample_weight: Any) -> None:
+        preds = flat_outputs(y_pred)
+        targets = flat_targets(y, len(preds), self.output_names(len(preds)))
+        with torch.no_grad():
+            for i, metric, _ in self._compiled_metrics:
+                metric.update_state(targets[i], preds[i], sample_weight)
+
+    # -- one step ------------------------------------------------------------------------------------------
+    def train_step(self, x: Any, y: Any, sample_weight: Any = None) -> None:
+        """One optimizer step on one batch: forward with dropout on, loss, backward, update, constraints."""
+        x, y, sample_weight = self._to_model_device(x, y, sample_weight)
+        y_pred = self(x, training=True)
+        batch = batch_count(x)
+        loss = self.compute_loss(y, y_pred, sample_weight, count_batch=batch)
+        if not loss.requires_grad:
+            raise _validation.value_error(f"{type(self).__name__} '{self.name}'", "fit",
+                                          "a loss that depends on trainable weights",
+                                          "a loss with no gradient (every layer frozen?)")
+        self._bind_optimizer()
+        self.optimizer.zero_grad(set_to_none=True)
+        scale = getattr(self.optimizer, "scale_loss", None)
+        (scale(loss) if scale is not None else loss).backward()
+        self.optimizer.step()
+        apply_constraints(self)
+        self._loss_tracker.update_state(loss.detach(), sample_weight=batch)
+        self._update_metrics(y, y_pred, sample_weight)
+
+    def test_step(self, x: Any, y: Any, sample_weight: Any = None) -> None:
+        x, y, sample_weight = self._to_model_device(x, y, sample_weight)
+        with torch.no_grad():
+            y_pred = self(x, training=False)
+            batch = batch_count(x)
+            loss = self.compute_loss(y, y_pred, sample_weight, count_batch=batch)
+        self._loss_tracker.update_state(loss, sample_weight=batch)
+        self._update_metrics(y, y_pred, sample_weight)
+
+    def predict_step(self, x: Any) -> Any:
+        x, _, _ = self._to_model_device(x, None, None)
+        with torch.no_grad():
+            return self(x, training=False)
+
+    def _bind_optimizer(self) -> list[torch.nn.Parameter]:
+        params = trainable_weights(self)
+        sync_requires_grad(self, params)
+        bound = getattr(self, "_optimizer_params", None)
+        if bound is None:
+            self.optimizer.build(params)
+            self._optimizer_params = [id(p) for p in params]
+        elif bound != [id(p) for p in params]:
+            raise _validation.value_error(f"{type(self).__name__} '{self.name}'", "fit",
+                                          "the trainable weights the optimizer was built for",
+                                          "a different set (a layer's trainable flag changed or layers were "
+                                          "added)", "Call compile() again after changing trainable layers.")
+        return params
+
+    # -- device and building ------------------------------------------------------------------------------
+    def _to_model_device(self, x: Any, y: Any, sample_weight: Any) -> tuple[Any, Any, Any]:
+        device = getattr(self, "device", None) or torch.device("cpu")
+        if not self.built or not any(True for _ in self.parameters()):
+            build_for(self, x)
+            self.to(device)
+        return data.to_device(x, device), data.to_device(y, device), data.to_device(sample_weight, device)
+
+    # -- fit ------------------------------------------------------------------------------------------------
+    def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
+            verbose: Any = "auto", callbacks: list | None = None, validation_split: float = 0.0,
+            validation_data: Any = None, shuffle: bool | str = True, class_weight: dict | None = None,
+            sample_weight: Any = None, initial_epoch: int = 0, steps_per_epoch: int | None = None,
+            validation_steps: int | None = None, validation_batch_size: int | None = None,
+            validation_freq: int = 1, **legacy: Any) -> callbacks_mod.History:
+        """Train for ``epochs`` epochs; returns the ``History`` (also ``model.history``).
+
+        ``x`` / ``y``: arrays (NumPy, torch, pandas), lists / dicts of arrays for several inputs / outputs,
+        or an iterable of ``(x, y[, sample_weight])`` batches (a DataLoader). ``validation_split`` holds out
+        the last fraction of the arrays before shuffling; ``validation_data`` is ``(x, y[, sw])`` or an iterable.
+        """
+        epochs = _legacy_epochs(epochs, legacy)
+        self._assert_compiled("fit")
+        verbose = _verbosity(verbose)
+        if validation_split and validation_data is not None:
+            validation_split = 0.0  # Keras: validation_data wins
+        train, steps, count, batch_size = self._prepare(x, y, sample_weight, batch_size, shuffle, class_weight,
+                                                        steps_per_epoch, "fit", validation_split)
+        val = None
+        if validation_split:
+            (train_x, train_y, train_sw), (vx, vy, vsw) = train["split"]
+            val = self._prepare(vx, vy, vsw, validation_batch_size or batch_size, False, None, validation_steps,
+                                "fit (validation_split)")[0]
+        elif validation_data is not None:
+            vx, vy, vsw = unpack_validation(validation_data)
+            val = self._prepare(vx, vy, vsw, validation_batch_size or batch_size, False, None, validation_steps,
+                                "fit (validation_data)")[0]
+        history = callbacks_mod.History()
+        cbs = list(callbacks or [])  # Keras's order: the user's, the progress bar, then History
+        if verbose:
+            cbs.append(callbacks_mod.ProgbarLogger(verbose))
+        cbs.append(history)
+        params = {"verbose": verbose, "epochs": epochs, "steps": steps, "samples": count, "batch_size": batch_size}
+        cb = callbacks_mod.CallbackList(cbs, self, params)
+        batch_logs = cb.wants_batch_logs or verbose == 1
+        self.stop_training = False
+        was_training = self.training
+        self.train(True)
+        cb.call("on_train_begin", {})
+        epoch_logs: dict = {}
+        try:
+            for epoch in range(initial_epoch, epochs):
+                self._reset_metrics()
+                cb.call("on_epoch_begin", epoch, {})
+                seen = 0
+                for step, (bx, by, bsw) in enumerate(train["batches"]()):
+                    cb.call("on_train_batch_begin", step, {})
+                    self.train_step(bx, by, bsw)
+                    seen += 1
+                    cb.call("on_train_batch_end", step, self._logs() if batch_logs else {})
+                    if self.stop_training:
+                        break
+                if seen == 0:
+                    warnings.warn("fit: the data ran out (no batch in this epoch); stopping.", stacklevel=2)
+                    break
+                epoch_logs = self._logs()
+                if val is not None and (epoch + 1) % validation_freq == 0:
+                    params["in_fit"] = True
+                    val_logs = self._run_evaluation(val, cb, in_fit=True)
+                    params["in_fit"] = False
+                    epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+                cb.call("on_epoch_end", epoch, epoch_logs)
+                if self.stop_training:
+                    break
+            finalize = getattr(self.optimizer, "finalize_variable_values", None)
+            if finalize is not None and getattr(self.optimizer, "use_ema", False):
+                finalize()
+        finally:
+            self.train(was_training)
+        cb.call("on_train_end", epoch_logs)
+        self.history = history
+        return history
+
+    def _prepare(self, x: Any, y: Any, sample_weight: Any, batch_size: int | None, shuffle: Any,
+                 class_weight: dict | None, steps: int | None, owner: str, validation_split: float = 0.0
+                 ) -> tuple[dict, int | None, int | None, int]:
+        """Check the data once and return ``({"batches": fn}, steps per epoch, samples, batch_size)``."""
+        if x is None:
+            raise _validation.value_error(owner, "x", "input data", "None")
+        if not data.is_array_like(x):
+            if y is not None:
+                raise _validation.value_error(owner, "y", "None when x is an iterable of (x, y) batches",
+                                              f"{type(y).__name__}", "Put the targets inside the batches.")
+            if validation_split:
+                raise _validation.value_error(owner, "validation_split", "array inputs",
+                                              f"an iterable ({type(x).__name__})", "Pass validation_data instead.")
+            total = len(x) if hasattr(x, "__len__") else None
+            return ({"batches": self._iterable_batches(x, steps)}, steps or total, None,
+                    batch_size or getattr(x, "batch_size", None) or 0)
+        x_t, y_t, sw_t = data.tensors(x), data.tensors(y), data.tensors(sample_weight)
+        n = data.num_samples(x_t, y_t, sw_t, owner)
+        data.check_finite(x_t, "x", owner)
+        data.check_finite(y_t, "y", owner)
+        if class_weight is not None:
+            sw_t = class_sample_weights(y_t, class_weight, sw_t)
+        batch_size = self._batch_size(batch_size, n, owner, shuffle)
+        prepared: dict = {}
+        if validation_split:
+            (x_t, y_t, sw_t), held_out = data.split_validation(x_t, y_t, sw_t, validation_split)
+            n = data.num_samples(x_t, y_t, sw_t, owner)
+            self._batch_size(batch_size, n, owner, shuffle)
+            prepared["split"] = ((x_t, y_t, sw_t), held_out)
+        prepared["batches"] = lambda: data.array_batches(x_t, y_t, sw_t, batch_size, shuffle, steps)
+        count = math.ceil(n / batch_size)
+        return prepared, min(count, steps) if steps else count, n, batch_size
+
+    @staticmethod
+    def _iterable_batches(source: Iterable, steps: int | None):
+        state = {"it": None}
+
+        def batches():
+            if steps is None:
+                yield from data.iterable_batches(source)
+                return
+            for _ in range(steps):  # Keras: with steps_per_epoch, epochs continue one iterator
+                if state["it"] is None:
+                    state["it"] = data.iterable_batches(source)
+                try:
+                    yield next(state["it"])
+                except StopIteration:
+                    state["it"] = data.iterable_batches(source)
+                    try:
+                        yield next(state["it"])
+                    except StopIteration:
+                        return
+
+        return batches
+
+    def _batch_size(self, batch_size: int | None, n: int, owner: str, shuffle: Any = False) -> int:
+        fixed = fixed_batch_size(self)
+        if batch_size is None:
+            batch_size = fixed or 32
+        batch_size = _validation.positive_int(owner, "batch_size", batch_size)
+        if is_stateful(self):
+            if fixed is not None and batch_size != fixed:
+                raise _validation.value_error(owner, "batch_size", f"{fixed}, the stateful model's fixed batch "
+                                              "size (its input batch_shape)", repr(batch_size),
+                                              f"Pass batch_size={fixed}, or rebuild the model for another size.")
+            if n % batch_size:
+                divisors = [d for d in range(batch_size, 0, -1) if n % d == 0][:3]
+                raise _validation.value_error(
+                    owner, "the data", f"a number of samples that batch_size={batch_size} divides (a stateful "
+                    "model carries each batch slot's state into the next batch)", f"{n} samples",
+                    f"Drop the remainder (x[:{n - n % batch_size}], y[:{n - n % batch_size}]) or pick a batch "
+                    f"size that divides {n} (e.g. {', '.join(map(str, divisors))}).")
+            if shuffle is True and owner == "fit":
+                warnings.warn("fit: shuffle=True on a stateful model breaks the continuity its states rely on; "
+                              "pass shuffle=False.", stacklevel=4)
+        return batch_size
+
+    # -- evaluate / predict --------------------------------------------------------------------------------
+    def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None, verbose: Any = "auto",
+                 sample_weight: Any = None, steps: int | None = None, callbacks: list | None = None,
+                 return_dict: bool = False, **kwargs: Any) -> Any:
+        """The loss and metrics on ``(x, y)``: a float (loss only), a list ``[loss, *metrics]`` or a dict."""
+        self._assert_compiled("evaluate")
+        prepared, total, _, batch_size = self._prepare(x, y, sample_weight, batch_size, False, None, steps,
+                                                       "evaluate")
+        verbose = _verbosity(verbose)
+        cbs = list(callbacks or []) + ([callbacks_mod.ProgbarLogger(verbose)] if verbose else [])
+        cb = callbacks_mod.CallbackList(cbs, self, {"verbose": verbose, "steps": total})
+        logs = self._run_evaluation(prepared, cb)
+        return logs if return_dict else _flatten_logs(logs)
+
+    def _run_evaluation(self, prepared: dict, cb: callbacks_mod.CallbackList, in_fit: bool = False) -> dict:
+        was_training = self.training
+        self.train(False)
+        self._reset_metrics()
+        cb.call("on_test_begin", {})
+        try:
+            for step, (bx, by, bsw) in enumerate(prepared["batches"]()):
+                cb.call("on_test_batch_begin", step, {})
+                self.test_step(bx, by, bsw)
+                cb.call("on_test_batch_end", step, self._logs() if cb.wants_batch_logs else {})
+        finally:
+            self.train(was_training)
+        logs = self._logs()
+        cb.call("on_test_end", logs)
+        return logs
+
+    def predict(self, x: Any, batch_size: int | None = None, verbose: Any = "auto", steps: int | None = None,
+                callbacks: list | None = None) -> Any:
+        """Outputs for ``x`` as NumPy (a list / dict of arrays for several outputs), computed in batches."""
+        verbose = _verbosity(verbose)
+        if data.is_array_like(x):
+            x_t = data.tensors(x)
+            n = data.num_samples(x_t, owner="predict")
+            data.check_finite(x_t, "x", "predict")
+            batch_size = self._batch_size(batch_size, n, "predict")
+            count = math.ceil(n / batch_size)
+            batches = (bx for bx, _, _ in data.array_batches(x_t, None, None, batch_size, False, steps))
+            total = min(count, steps) if steps else count
+        else:
+            batches = (bx for bx, _, _ in data.iterable_batches(x))
+            total = steps or (len(x) if hasattr(x, "__len__") else None)
+        cbs = list(callbacks or []) + ([callbacks_mod.ProgbarLogger(verbose)] if verbose else [])
+        cb = callbacks_mod.CallbackList(cbs, self, {"verbose": verbose, "steps": total})
+        was_training = self.training
+        self.train(False)
+        outputs = []
+        cb.call("on_predict_begin", {})
+        try:
+            for step, bx in enumerate(batches):
+                if steps is not None and step >= steps:
+                    break
+                cb.call("on_predict_batch_begin", step, {})
+                out = self.predict_step(bx)
+                outputs.append(data.map_leaves(lambda t: t.detach().cpu(), out))
+                cb.call("on_predict_batch_end", step, {"outputs": out})
+        finally:
+            self.train(was_training)
+        cb.call("on_predict_end", {})
+        if not outputs:
+            raise _validation.value_error("predict", "x", "at least one sample", "empty data")
+        return concat_batches(outputs)
+
+    # -- on one batch ----------------------------------------------------------------------------------------
+    def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, class_weight: dict | None = None,
+                       reset_metrics: bool = True, return_dict: bool = False) -> Any:
+        """One training step on exactly this batch; returns its loss (and metrics, if compiled with some)."""
+        self._assert_compiled("train_on_batch")
+        x, y, sample_weight = self._batch_tensors(x, y, sample_weight, "train_on_batch")
+        if class_weight is not None:
+            sample_weight = class_sample_weights(y, class_weight, sample_weight)
+        if reset_metrics:  # the returned values are this batch's alone
+            self._reset_metrics()
+        was_training = self.training
+        self.train(True)
+        try:
+            self.train_step(x, y, sample_weight)
+        finally:
+            self.train(was_training)
+        logs = self._logs()
+        return logs if return_dict else _flatten_logs(logs)
+
+    def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, reset_metrics: bool = True,
+                      return_dict: bool = False) -> Any:
+        """The loss (and metrics) on exactly this batch, without training."""
+        self._assert_compiled("test_on_batch")
+        x, y, sample_weight = self._batch_tensors(x, y, sample_weight, "test_on_batch")
+        if reset_metrics:
+            self._reset_metrics()
+        was_training = self.training
+        self.train(False)
+        try:
+            self.test_step(x, y, sample_weight)
+        finally:
+            self.train(was_training)
+        logs = self._logs()
+        return logs if return_dict else _flatten_logs(logs)
+
+    def predict_on_batch(self, x: Any) -> Any:
+        """Outputs for exactly this batch, as NumPy."""
+        x_t = data.tensors(x)
+        data.check_finite(x_t, "x", "predict_on_batch")
+        was_training = self.training
+        self.train(False)
+        try:
+            out = self.predict_step(x_t)
+        finally:
+            self.train(was_training)
+        return concat_batches([data.map_leaves(lambda t: t.detach().cpu(), out)])
+
+    def _batch_tensors(self, x: Any, y: Any, sample_weight: Any, owner: str) -> tuple[Any, Any, Any]:
+        x, y, sample_weight = data.tensors(x), data.tensors(y), data.tensors(sample_weight)
+        data.num_samples(x, y, sample_weight, owner)
+        data.check_finite(x, "x", owner)
+        data.check_finite(y, "y", owner)
+        return x, y, sample_weight
+
+
+# -- helpers -----------------------------------------------------------------------------------------------
+def resolve_device(device: Any) -> torch.device:
+    if device is None or device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise _validation.value_error("compile", "device", "a device this machine has", repr(str(device)),
+                                      "CUDA is not available here; use device='auto' or 'cpu'.")
+    return device
+
+
+def per_output(spec: Any, names: list[str], what: str, default: Any = None, metrics_list: bool = False) -> list:
+    """One entry per output from a single value, a list (in output order) or a dict (by output name)."""
+    count = len(names)
+    if isinstance(spec, dict):
+        unknown = set(spec) - set(names)
+        if unknown:
+            raise _validation.value_error("compile", what, f"keys among the output names {names}",
+                                          f"unknown keys {sorted(unknown)}")
+        values = [spec.get(n, default) for n in names]
+        return [_as_list(v) for v in values] if metrics_list else values
+    if metrics_list:
+        if spec is None:
+            return [[] for _ in names]
+        spec = list(spec) if isinstance(spec, (list, tuple)) else [spec]
+        if count > 1 and len(spec) == count and all(isinstance(s, (list, tuple)) or s is None for s in spec):
+            return [_as_list(s) for s in spec]
+        return [spec for _ in names]
+    if isinstance(spec, (list, tuple)):
+        if len(spec) != count:
+            raise _validation.value_error("compile", what, f"one entry per output ({count}: {names})",
+                                          f"a list of {len(spec)}")
+        return list(spec)
+    return [spec if spec is not None else default for _ in names]
+
+
+def _as_list(value: Any) -> list:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def flat_outputs(y_pred: Any) -> list[torch.Tensor]:
+    if isinstance(y_pred, dict):
+        return list(y_pred.values())
+    if isinstance(y_pred, (list, tuple)):
+        return list(y_pred)
+    return [y_pred]
+
+
+def flat_targets(y: Any, count: int, names: list[str]) -> list[Any]:
+    if isinstance(y, dict):
+        missing = [n for n in names if n not in y]
+        if missing and len(y) == count and count == 1:
+            return list(y.values())
+        return [y.get(n) for n in names]
+    if isinstance(y, (list, tuple)) and count > 1:
+        if len(y) != count:
+            raise _validation.value_error("fit", "y", f"one target array per output ({count}: {names})",
+                                          f"{len(y)} arrays")
+        return list(y)
+    if count > 1:
+        raise _validation.value_error("fit", "y", f"a list or dict of {count} target arrays (outputs {names})",
+                                      "a single array")
+    return [y]
+
+
+def batch_count(x: Any) -> int:
+    first = data.leaves(x)[0]
+    return int(first.shape[0])
+
+
+def concat_batches(outputs: list[Any]) -> Any:
+    first = outputs[0]
+    if isinstance(first, dict):
+        return {k: concat_batches([o[k] for o in outputs]) for k in first}
+    if isinstance(first, (list, tuple)):
+        return [concat_batches([o[i] for o in outputs]) for i in range(len(first))]
+    return torch.cat(outputs, dim=0).numpy()
+
+
+def _flatten_logs(logs: dict) -> Any:
+    values = list(logs.values())
+    return values[0] if len(values) == 1 else values
+
+
+def _verbosity(verbose: Any) -> int:
+    if verbose == "auto":
+        return 1
+    if verbose not in (0, 1, 2, True, False):
+        raise _validation.value_error("fit", "verbose", "'auto', 0, 1 or 2", repr(verbose))
+    return int(verbose)
+
+
+def _legacy_epochs(epochs: int, legacy: dict) -> int:
+    if "nb_epoch" in legacy:
+        warnings.warn("fit: nb_epoch is Keras 1's name; use epochs=.", DeprecationWarning, stacklevel=3)
+        epochs = legacy.pop("nb_epoch")
+    if legacy:
+        raise _validation.type_error("fit", "its arguments", "Keras fit arguments", f"unknown {sorted(legacy)}")
+    return _validation.positive_int("fit", "epochs", epochs)
+
+
+def unpack_validation(validation_data: Any) -> tuple[Any, Any, Any]:
+    if isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3) and \
+            data.is_array_like(validation_data[0]):
+        return (*validation_data, None)[:3]
+    return validation_data, None, None
+
+
+def class_sample_weights(y: Any, class_weight: dict, sample_weight: Any) -> torch.Tensor:
+    """Keras's ``class_weight``: each sample weighs ``class_weight[its class]`` (one-hot or integer targets)."""
+    if isinstance(y, (list, dict)):
+        raise _validation.value_error("fit", "class_weight", "a model with one output", "several outputs",
+                                      "Use sample_weight instead.")
+    labels = y.argmax(dim=-1) if y.dim() > 1 and y.shape[-1] > 1 else y.reshape(y.shape[0], -1)[:, 0].round()
+    table = torch.zeros(int(max(max(class_weight), int(labels.max())) + 1))
+    table.fill_(1.0)
+    for cls, weight in class_weight.items():
+        table[int(cls)] = float(weight)
+    weights = table[labels.long()]
+    return weights if sample_weight is None else weights * sample_weight
+
+
+def trainable_weights(model: Layer) -> list[torch.nn.Parameter]:
+    """Keras's ``trainable_weights``: weights of trainable layers (a frozen layer freezes its sublayers),
+    then any plain-torch parameters a subclassed model holds."""
+    out: list[torch.nn.Parameter] = []
+    seen: set[int] = set()
+
+    def visit(layer: Layer) -> None:
+        if not layer.trainable:
+            return
+        for name in layer._weight_order:
+            param = getattr(layer, name)
+            if id(param) not in seen and name not in layer._non_trainable:
+                seen.add(id(param))
+                out.append(param)
+        for sub in layer.sublayers():
+            visit(sub)
+
+    visit(model)
+    lstmkit_params = {id(w) for m in model.modules() if isinstance(m, Layer) for w in
+                      (getattr(m, n) for n in m._weight_order)}
+    out += [p for p in model.parameters() if id(p) not in lstmkit_params and p.requires_grad and id(p) not in seen]
+    return out
+
+
+def sync_requires_grad(model: Layer, trainable: list[torch.nn.Parameter]) -> None:
+    """Weights outside ``trainable`` get no gradient (a frozen layer costs no backward work)."""
+    ids = {id(p) for p in trainable}
+    for module in model.modules():
+        if isinstance(module, Layer):
+            for name in module._weight_order:
+                param = getattr(module, name)
+                param.requires_grad_(id(param) in ids)
+
+
+def apply_constraints(model: Layer) -> None:
+    """Keras applies each weight's constraint right after the optimizer updates it."""
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, Layer):
+                for name, constraint in module._constraints.items():
+                    param = getattr(module, name)
+                    param.copy_(constraint(param))
+
+
+def is_stateful(model: Layer) -> bool:
+    return any(isinstance(m, RNN) and m.stateful for m in model.modules())
+
+
+def fixed_batch_size(model: Layer) -> int | None:
+    """The batch size a stateful model was declared with (its input's batch_shape), if any."""
+    if not is_stateful(model):
+        return None
+    for tensor in getattr(model, "inputs", None) or []:
+        if tensor.shape and tensor.shape[0] is not None:
+            return int(tensor.shape[0])
+    for module in model.modules():
+        shape = getattr(module, "_batch_input_shape", None)
+        if isinstance(module, Layer) and shape is not None and shape[0] is not None:
+            return int(shape[0])
+    return None
+
+
+def build_for(model: Any, x: Any) -> None:
+    """Build a model that has not seen an input shape yet, without running it (Sequential) or with one
+    forward pass on the CPU that leaves stateful memories as they were (subclassed models)."""
+    first = data.leaves(x)[0]
+    if hasattr(model, "_trace") and not model.built:
+        model.build((None, *first.shape[1:]))
+        return
+    rnns = [m for m in model.modules() if isinstance(m, RNN) and m.stateful]
+    saved = [m.states for m in rnns]
+    with torch.no_grad():
+        sample = data.map_leaves(lambda t: t.cpu() if rnns else t[:1].cpu(), x)  # a stateful layer's batch is fixed
+        model(sample, training=False)
+    for module, states in zip(rnns, saved):
+        module.states = states

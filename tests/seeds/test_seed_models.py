@@ -1,10 +1,10 @@
 """The seed tutorials' models (/work/shared/seeds/000-004), built with lstmkit.
 
 Each model is the seed's code with only the imports changed (``keras.layers`` / ``tf.keras.layers`` ->
-``lstmkit.layers``, ``Sequential`` / ``Model`` -> ``lstmkit.models``). Where a seed line cannot run yet it
-is dropped and a comment says so: ``compile`` / ``fit`` / ``predict`` are issue #4 (``predict(x)`` is
-replaced by calling the model, ``model(x)``). Where a seed leaves a value out (a window size) or its
-listing is cut off, a comment says what was filled in.
+``lstmkit.layers``, ``Sequential`` / ``Model`` -> ``lstmkit.models``, ``keras.losses`` / ``keras.backend`` /
+``keras.optimizers`` -> ``lstmkit.losses`` / ``lstmkit.backend`` / ``lstmkit.optimizers``), its
+``compile`` / ``fit`` / ``train_on_batch`` lines included, run on small data. Where a seed leaves a value
+out (a window size) or its listing is cut off, a comment says what was filled in.
 
 Every test checks what the seed shows or explains: output shapes (of a real call on an array shaped like
 the seed's data, and of the symbolic model / ``summary()`` table), parameter counts computed here from
@@ -19,13 +19,15 @@ tests that compare values of models containing ``Dropout`` call ``model.eval()``
 from __future__ import annotations
 
 import re
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
 from numpy import array
 
+from lstmkit import backend as K
+from lstmkit import callbacks, losses, optimizers
+from lstmkit.optimizers import Adam
 from lstmkit.layers import (GRU, LSTM, Activation, Bidirectional, Conv1D, Dense, Dropout, Embedding, Input,
                             RepeatVector, TimeDistributed)
 from lstmkit.models import Model, Sequential
@@ -236,7 +238,7 @@ def test_seed000_ventilator_bidirectional_lstm_stack():
         lstm = Dense(1)(lstm)
 
         model = Model(inputs=x0, outputs=lstm)
-        # model.compile(optimizer="adam", loss="mae")  -- compile() is issue #4
+        model.compile(optimizer="adam", loss="mae")
 
         return model
 
@@ -288,76 +290,29 @@ def seed001_x_test() -> np.ndarray:
     return np.ascontiguousarray(x_test)
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="compile() is issue #4: until then self.compile is torch.nn.Module.compile, "
-                          "which rejects loss= / optimizer= / metrics= with a TypeError")
-def test_seed001_simpleLSTM_verbatim():
-    # Seed 001 also imports `from keras import losses` and `from keras import backend as K`; lstmkit has
-    # neither yet (issue #4). These stand-ins only let the verbatim class reach its compile line; replace
-    # them with lstmkit's modules when #4 lands.
-    losses = SimpleNamespace(mse=torch.nn.functional.mse_loss)
-    K = torch  # K.sqrt, K.mean(..., axis=-1), K.square
-
-    def rmse(y_true, y_pred):
-        return K.sqrt(K.mean(K.square(y_pred - y_true), axis=-1))
-
-    class simpleLSTM(Sequential):
-        def __init__(self, input_shape=(None, 1), time_step=14, hidden=128, dropout=0.2):
-            super().__init__()
-            self.add(LSTM(hidden, input_shape=input_shape, name="simpleLSTM00", go_backwards=True))
-            self.add(Dropout(dropout, name="dropout00"))
-            self.add(Dense(1, activation="relu"))
-            self.compile(loss=losses.mse, optimizer="Nadam", metrics=["acc", rmse])
-
-    lstm = simpleLSTM()
-    assert summary_totals(lstm) == (66689, 66689, 0)
+def seed001_y_test() -> np.ndarray:
+    """Seed 001's y_test: the value after each 13-step window (the "data" column)."""
+    data = np.sin(np.arange(6400) * (20 * np.pi / 1000)).reshape(-1, 1)
+    scaled = (data - data.min()) / (data.max() - data.min())
+    windows = np.lib.stride_tricks.sliding_window_view(scaled[:, 0], 14)
+    y = windows[:, -1:]
+    return np.ascontiguousarray(y[int(len(y) * 0.8):]).astype(np.float32)
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="compile() is issue #4: until then self.compile is torch.nn.Module.compile, "
-                          "which rejects loss= / optimizer= / metrics= with a TypeError")
-def test_seed001_simpleStackedLSTM_verbatim():
-    K = torch  # stand-in for `from keras import backend as K` (issue #4), see the test above
-
-    def rmse(y_true, y_pred):
-        return K.sqrt(K.mean(K.square(y_pred - y_true), axis=-1))
-
-    class simpleStackedLSTM(Sequential):
-        def __init__(self, stacked=3, input_shape=(None, 1), time_step=14, hidden=32, dropout=0.05):
-            super().__init__()
-            self.add(LSTM(hidden, input_shape=input_shape,
-                          return_sequences=True,  # 출력 설정
-                          name="simpleLSTM_{:02}".format(0)))
-            self.add(Dropout(dropout, name="Dropout_{:02}".format(0)))
-
-            for i in range(1, stacked):
-                self.add(LSTM(hidden, return_sequences=True, name="simpleLSTM_{:02}".format(i)))
-                self.add(Dropout(dropout, name="Dropout_{:02}".format(i)))
-
-            self.add(LSTM(32, name="simpleLSTM_{:02}".format(stacked)))
-            self.add(Dropout(dropout, name="dropout_FIN"))
-
-            self.add(Dense(1, activation="relu", name="OutPut"))
-            self.compile(loss=rmse, optimizer="Nadam", metrics=["acc", ])
-
-    hidden = 32
-    lstm = simpleStackedLSTM(hidden=hidden)
-    assert summary_totals(lstm) == (29345, 29345, 0)
+def rmse(y_true, y_pred):  # seed 001, verbatim
+    return K.sqrt(K.mean(K.square(y_pred - y_true), axis=-1))
 
 
-class simpleLSTM_without_compile(Sequential):
-    """Seed 001's simpleLSTM verbatim, without its last line (``self.compile(...)``, issue #4)."""
-
+class simpleLSTM(Sequential):  # seed 001, verbatim
     def __init__(self, input_shape=(None, 1), time_step=14, hidden=128, dropout=0.2):
         super().__init__()
         self.add(LSTM(hidden, input_shape=input_shape, name="simpleLSTM00", go_backwards=True))
         self.add(Dropout(dropout, name="dropout00"))
         self.add(Dense(1, activation="relu"))
+        self.compile(loss=losses.mse, optimizer="Nadam", metrics=["acc", rmse])
 
 
-class simpleStackedLSTM_without_compile(Sequential):
-    """Seed 001's simpleStackedLSTM verbatim, without its last line (``self.compile(...)``, issue #4)."""
-
+class simpleStackedLSTM(Sequential):  # seed 001, verbatim
     def __init__(self, stacked=3, input_shape=(None, 1), time_step=14, hidden=32, dropout=0.05):
         super().__init__()
         self.add(LSTM(hidden, input_shape=input_shape,
@@ -373,10 +328,57 @@ class simpleStackedLSTM_without_compile(Sequential):
         self.add(Dropout(dropout, name="dropout_FIN"))
 
         self.add(Dense(1, activation="relu", name="OutPut"))
+        self.compile(loss=rmse, optimizer="Nadam", metrics=["acc", ])
+
+
+class CustomHistory(callbacks.Callback):  # seed 001, verbatim (its author's `init` instead of __init__)
+    def init(self):
+        self.train_loss = []
+        self.val_loss = []
+        self.acc = []
+        self.val_acc = []
+        self.rmse = []
+        self.val_rmse = []
+
+    def on_epoch_end(self, batch, logs={}):
+        self.train_loss.append(logs.get('loss'))
+        self.val_loss.append(logs.get('val_loss'))
+        self.acc.append(logs.get("acc"))
+        self.val_acc.append(logs.get("val_acc"))
+        self.rmse.append(logs.get("rmse"))
+        self.val_rmse.append(logs.get("val_rmse"))
+
+
+def test_seed001_simpleLSTM_trains_as_the_seed_does():
+    x_test = seed001_x_test()
+    y_test = seed001_y_test()
+    custom_hist = CustomHistory()
+    custom_hist.init()
+    lstm = simpleLSTM()
+    assert summary_totals(lstm) == (66689, 66689, 0)
+    assert isinstance(lstm.optimizer, optimizers.Nadam)
+    # seed: epochs=300 on all 1,278 windows; 2 epochs on 256 here
+    hist = lstm.fit(x_test[:256], y_test[:256], epochs=2, batch_size=64, callbacks=[custom_hist],
+                    validation_split=0.2, shuffle=False, verbose=0)
+    assert set(hist.history) == {"loss", "acc", "rmse", "val_loss", "val_acc", "val_rmse"}
+    assert len(custom_hist.val_rmse) == 2 and all(v is not None for v in custom_hist.val_rmse)
+    loss, accuracy, rmse_value = lstm.evaluate(x_test, y_test, batch_size=100, verbose=0)
+    assert 0 <= accuracy <= 1 and loss >= 0 and rmse_value >= 0
+    assert lstm.predict(np.array([x_test[0]]), batch_size=1, verbose=0).shape == (1, 1)
+
+
+def test_seed001_simpleStackedLSTM_trains_with_its_rmse_loss():
+    x_test = seed001_x_test()
+    y_test = seed001_y_test()
+    lstm = simpleStackedLSTM(hidden=32)
+    assert summary_totals(lstm) == (29345, 29345, 0)
+    first = lstm.evaluate(x_test[:128], y_test[:128], verbose=0)[0]
+    lstm.fit(x_test[:128], y_test[:128], epochs=3, batch_size=32, shuffle=False, verbose=0)
+    assert lstm.evaluate(x_test[:128], y_test[:128], verbose=0)[0] < first
 
 
 def test_seed001_simpleLSTM_summary_matches_the_seed():
-    lstm = simpleLSTM_without_compile()
+    lstm = simpleLSTM()
     text = summary_text(lstm)
     rows = summary_rows(lstm)
     # The seed's table: simpleLSTM00 (LSTM) (None, 128) 66560 / dropout00 (Dropout) (None, 128) 0 /
@@ -390,7 +392,7 @@ def test_seed001_simpleLSTM_summary_matches_the_seed():
 
 
 def test_seed001_simpleLSTM_runs_on_the_seed_data():
-    lstm = simpleLSTM_without_compile()
+    lstm = simpleLSTM()
     lstm.eval()  # predict(): Dropout off
     x_test = seed001_x_test()
     assert x_test.shape == (1278, 13, 1)
@@ -421,7 +423,7 @@ def test_seed001_simpleLSTM_runs_on_the_seed_data():
 
 def test_seed001_simpleStackedLSTM_summary_matches_the_seed():
     hidden = 32
-    lstm = simpleStackedLSTM_without_compile(hidden=hidden)
+    lstm = simpleStackedLSTM(hidden=hidden)
     # The seed's table, row by row.
     assert summary_rows(lstm) == [
         ("simpleLSTM_00 (LSTM)", "(None, None, 32)", 4352),
@@ -447,7 +449,7 @@ def test_seed001_simpleStackedLSTM_summary_matches_the_seed():
 
 @pytest.mark.parametrize("stacked", [1, 5])
 def test_seed001_simpleStackedLSTM_other_depths(stacked):
-    lstm = simpleStackedLSTM_without_compile(stacked=stacked, hidden=16)
+    lstm = simpleStackedLSTM(stacked=stacked, hidden=16)
     rows = summary_rows(lstm)
     assert len(rows) == 2 * (stacked + 1) + 1
     # the first `stacked` LSTMs return sequences of `hidden`; the last LSTM is fixed at 32 units
@@ -564,7 +566,7 @@ def test_seed004_stateful_brownlee_model():
     model = Sequential()
     model.add(LSTM(4, batch_input_shape=(batch_size, look_back, 1), stateful=True))
     model.add(Dense(1))
-    # model.compile(loss='mean_squared_error', optimizer='adam')  -- issue #4
+    model.compile(loss='mean_squared_error', optimizer='adam')
 
     assert trainX.shape == (16, 3, 1)
     rows = summary_rows(model)
@@ -582,6 +584,15 @@ def test_seed004_stateful_brownlee_model():
     assert not torch.allclose(second, stateless(trainX[1:2]))
     model.reset_states()
     torch.testing.assert_close(model(trainX[1:2]), stateless(trainX[1:2]))
+
+    # The seed's training loop: one epoch at a time, states reset between epochs.
+    trainY = trainY.reshape(-1, 1)
+    for i in range(3):
+        with pytest.warns(DeprecationWarning, match="nb_epoch"):  # Keras 1's name, kept in the seed
+            model.fit(trainX, trainY, nb_epoch=1, batch_size=batch_size, verbose=0, shuffle=False)
+        model.reset_states()
+    assert model.optimizer.iterations == 3 * len(trainX)
+    assert model.predict(trainX, batch_size=batch_size, verbose=0).shape == (16, 1)
 
 
 def test_seed004_many_to_many_and_many_to_one_single_layers():
@@ -757,13 +768,15 @@ def test_seed004_conv1d_lstm_model():
         x = LSTM(units=16)(x)
         out = Dense(1, activation='sigmoid')(x)  # assuming binary classification
         model = Model(ipt, out)
-        # model.compile(Adam(lr=1e-3), 'binary_crossentropy')  -- issue #4
+        with pytest.warns(DeprecationWarning, match="lr"):
+            model.compile(Adam(lr=1e-3), 'binary_crossentropy')
         return model
 
     batch_shape = (32, 100, 16)  # 32 samples, 100 timesteps, 16 channels
     x, y = make_data(batch_shape)
     model = make_model(batch_shape)
-    # model.train_on_batch(x, y)  -- issue #4
+    loss = model.train_on_batch(x, y)
+    assert isinstance(loss, float) and 0.3 < loss < 3  # binary cross-entropy of a near-0.5 guess: ~0.69
 
     steps = (100 - 10) // 2 + 1  # 'valid' convolution, stride 2
     assert [r[1:] for r in summary_rows(model)] == [
@@ -848,7 +861,14 @@ class _SeedWordModel:
         # Build the computational graph by specifying the input, and output of the network.
         # (The seed's Keras 1 keywords `input=` / `output=` are Keras 2's `inputs=` / `outputs=`.)
         model = Model(inputs = words, outputs = predictions)
-        # model.compile(loss='sparse_categorical_crossentropy', optimizer=Adam(...))  -- issue #4
+        with pytest.warns(DeprecationWarning):  # tf.keras 2's lr= and decay=, as the seed wrote them
+            model.compile(loss='sparse_categorical_crossentropy', \
+                          optimizer = Adam(lr=0.009, \
+                                           beta_1=0.9,\
+                                           beta_2=0.999, \
+                                           epsilon=None, \
+                                           decay=0.01, \
+                                           amsgrad=False))
         return model, denseOutput
 
 
@@ -872,6 +892,11 @@ def _check_word_model(model, logits_tensor):
     # The softmax is the last axis's softmax of the TimeDistributed(Dense) output.
     logits = Model(model.inputs[0], logits_tensor)(ids)
     torch.testing.assert_close(out, torch.softmax(logits, dim=-1))
+    # next-word training as the seed compiled it: sparse categorical cross-entropy on word ids
+    targets = np.roll(ids, -1, axis=1)
+    first = model.train_on_batch(ids, targets)
+    assert first == pytest.approx(np.log(V), rel=0.1)  # a near-uniform softmax over the vocabulary
+    assert model.optimizer.current_learning_rate == pytest.approx(0.009 / (1 + 0.01))  # tf.keras 2 decay
 
 
 def test_seed004_embedding_gru_time_distributed_softmax_verbatim():

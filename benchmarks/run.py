@@ -11,6 +11,9 @@ Workloads (issue #2):
   W3   a 4-layer bidirectional LSTM stack, units [128, 128, 64, 64], on (256, 80, 52): one training step
        and one inference pass; built from go_backwards layer pairs and as Sequential(Bidirectional(LSTM)),
        whose fused path makes one bidirectional kernel call per layer.
+  W4   the Keras workflow on W1's data: Sequential([Input, LSTM(128), Dense(1)]).compile("adam", "mse")
+       then fit(batch_size=64, epochs=1, shuffle=False) and predict(batch_size=64), against the same
+       model in a hand-written PyTorch loop (torch.optim.Adam) and raw nn.LSTM: the cost of fit/predict.
 Variants are interleaved across repeats so drift (frequency, caches) hits all alike; medians are printed.
 """
 
@@ -25,7 +28,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from lstmkit.layers import LSTM, Bidirectional, Input
+from lstmkit.layers import LSTM, Bidirectional, Dense, Input
 from lstmkit.models import Sequential
 
 
@@ -125,6 +128,42 @@ class TorchBiStack(nn.Module):
         return x
 
 
+# -- W4: compile / fit / predict against hand-written loops ---------------------------------------------
+def w4(x: torch.Tensor, y: torch.Tensor, device: torch.device, repeats: int) -> None:
+    def keras_model():
+        torch.manual_seed(0)
+        model = Sequential([Input((13, 1)), LSTM(128), Dense(1)])
+        model.compile(optimizer="adam", loss="mse", device=device)
+        return model
+
+    fitted, looped = keras_model(), keras_model()
+    looped_opt = torch.optim.Adam(looped.parameters(), lr=1e-3)
+    raw = Head(nn.LSTM(1, 128, batch_first=True), lambda o: o[0][:, -1]).to(device)
+    raw_opt = torch.optim.Adam(raw.parameters(), lr=1e-3)
+    x_np, y_np = x.cpu().numpy(), y.cpu().numpy()
+    sync = (lambda: torch.cuda.synchronize()) if device.type == "cuda" else (lambda: None)
+    tasks = {
+        "torch nn.LSTM, hand-written loop": lambda: (w1_epoch(raw, raw_opt, x, y), sync()),
+        "lstmkit model, hand-written loop": lambda: (w1_epoch(looped, looped_opt, x, y), sync()),
+        "lstmkit model.fit (NumPy in)": lambda: (fitted.fit(x_np, y_np, batch_size=64, epochs=1, shuffle=False,
+                                                            verbose=0), sync()),
+    }
+    report("W4  Sequential(LSTM(128), Dense(1)) training epoch, batch 64 (s)", interleaved(tasks, repeats),
+           "torch nn.LSTM, hand-written loop")
+
+    def raw_predict():
+        raw.eval()
+        with torch.no_grad():
+            for start in range(0, len(x), 64):
+                raw(x[start:start + 64])
+        sync()
+
+    tasks = {"torch nn.LSTM, no_grad loop": raw_predict,
+             "lstmkit model.predict (NumPy in/out)": lambda: fitted.predict(x_np, batch_size=64, verbose=0)}
+    report("W4  same model, inference over the 5100 windows, batch 64 (s)", interleaved(tasks, repeats),
+           "torch nn.LSTM, no_grad loop")
+
+
 # -- timing --------------------------------------------------------------------------------------------
 def interleaved(tasks: dict[str, Callable[[], None]], repeats: int) -> dict[str, float]:
     for task in tasks.values():  # warm-up
@@ -177,6 +216,8 @@ def main() -> None:
     times = interleaved({n: epoch_task(f) for n, f in w1_models(True).items()}, repeats)
     report("W1d recurrent_dropout=0.2, same epoch (s)", times, "lstmkit LSTM (fused, no dropout)")
 
+    w4(x, y, device, repeats)
+
     batch = 64 if args.quick else 256
     xb = torch.randn(batch, 80, 52, device=device)
     stacks = {"torch nn.LSTM(bidirectional) x4": TorchBiStack().to(device),
@@ -206,7 +247,7 @@ def main() -> None:
     w3 = max(2, repeats - 2)
     report(f"W3  4-layer BiLSTM [128,128,64,64] on ({batch}, 80, 52): training step (s)",
            interleaved({n: train_task(m) for n, m in stacks.items()}, w3), "torch nn.LSTM(bidirectional) x4")
-    report(f"W3  same stack: inference (s)",
+    report("W3  same stack: inference (s)",
            interleaved({n: infer_task(m) for n, m in stacks.items()}, w3), "torch nn.LSTM(bidirectional) x4")
 
 

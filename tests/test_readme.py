@@ -8,7 +8,8 @@ from pathlib import Path
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-def test_readme_python_snippets_run(capsys):
+def test_readme_python_snippets_run(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the snippets write model files into the working directory
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
     assert len(blocks) >= 2
     namespace: dict = {}
@@ -16,3 +17,5 @@ def test_readme_python_snippets_run(capsys):
     assert namespace["lstm"].last_path == "fused"
     assert tuple(namespace["functional"].outputs[0].shape) == (None, 80, 1)
     assert "Total params: 66,689" in capsys.readouterr().out
+    assert len(namespace["history"].history["val_rmse"]) == len(namespace["history"].epoch) >= 1
+    assert namespace["restored"].compiled and (tmp_path / "ckpt-01.lstmkit").exists()

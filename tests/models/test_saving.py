@@ -117,6 +117,13 @@ def test_unknown_layer_names_the_class_and_custom_objects_fix_it(tmp_path):
     x, _ = data(3)
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
 
+    wrapped = Sequential([Input((5, 2)), layers.TimeDistributed(Scale(name="inner")), LSTM(3)])
+    wrapped.save(tmp_path / "w.lstmkit")  # a custom layer inside a wrapper needs custom_objects passed down
+    with pytest.raises((ValueError, TypeError), match="Scale"):
+        load_model(tmp_path / "w.lstmkit")
+    again = load_model(tmp_path / "w.lstmkit", custom_objects={"Scale": Scale})
+    np.testing.assert_array_equal(again.predict(x, verbose=0), wrapped.predict(x, verbose=0))
+
 
 def test_custom_loss_needs_custom_objects_to_recompile(tmp_path):
     def my_loss(y_true, y_pred):

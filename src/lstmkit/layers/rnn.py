@@ -72,12 +72,12 @@ class RNN(Layer):
         self._input_features: int | None = None
 
     @classmethod
-    def from_config(cls, config: dict) -> "RNN":
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> "RNN":
         config = dict(config)
         if "cell" in config:
             from .serialization import deserialize
 
-            config["cell"] = deserialize(config["cell"])
+            config["cell"] = deserialize(config["cell"], custom_objects)
         return cls(**config)
 
     # -- shapes -----------------------------------------------------------------------------------

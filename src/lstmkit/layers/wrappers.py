@@ -75,9 +75,9 @@ class TimeDistributed(Layer):
         return {**super().get_config(), "layer": serialize(self.layer)}
 
     @classmethod
-    def from_config(cls, config: dict) -> "TimeDistributed":
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> "TimeDistributed":
         config = dict(config)
-        config["layer"] = deserialize(config["layer"])
+        config["layer"] = deserialize(config["layer"], custom_objects)
         return cls(**config)
 
 
@@ -282,11 +282,11 @@ class Bidirectional(Layer):
                 "layer": serialize(self.forward_layer), "backward_layer": serialize(self.backward_layer)}
 
     @classmethod
-    def from_config(cls, config: dict) -> "Bidirectional":
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> "Bidirectional":
         config = dict(config)
-        config["layer"] = deserialize(config["layer"])
+        config["layer"] = deserialize(config["layer"], custom_objects)
         if config.get("backward_layer") is not None:
-            config["backward_layer"] = deserialize(config["backward_layer"])
+            config["backward_layer"] = deserialize(config["backward_layer"], custom_objects)
         return cls(**config)
 
 

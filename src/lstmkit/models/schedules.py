@@ -101,18 +101,20 @@ class ExponentialDecay(LearningRateSchedule):
         self.staircase = _validation.boolean(owner, "staircase", staircase)
         self.name = name
 
-    def __call__(self, step: Any) -> float:
+    def _progress(self, step: Any) -> np.float32:
+        """``step / decay_steps`` in float32, floored with ``staircase``."""
         p = _F32(_step_value(type(self).__name__, step)) / _F32(self.decay_steps)
-        if self.staircase:
-            p = np.floor(p)
-        return float(_F32(self.initial_learning_rate) * np.power(_F32(self.decay_rate), p))
+        return np.floor(p) if self.staircase else p
+
+    def __call__(self, step: Any) -> float:
+        return float(_F32(self.initial_learning_rate) * np.power(_F32(self.decay_rate), self._progress(step)))
 
     def get_config(self) -> dict:
         return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
                 "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
 
 
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(ExponentialDecay):
     """``initial_learning_rate / (1 + decay_rate * step / decay_steps)``.
 
     Args:
@@ -125,22 +127,10 @@ class InverseTimeDecay(LearningRateSchedule):
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
                  name="InverseTimeDecay"):
-        owner = type(self).__name__
-        self.initial_learning_rate = _number(owner, "initial_learning_rate", initial_learning_rate)
-        self.decay_steps = _number(owner, "decay_steps", decay_steps, positive=True)
-        self.decay_rate = _number(owner, "decay_rate", decay_rate)
-        self.staircase = _validation.boolean(owner, "staircase", staircase)
-        self.name = name
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
 
     def __call__(self, step: Any) -> float:
-        p = _F32(_step_value(type(self).__name__, step)) / _F32(self.decay_steps)
-        if self.staircase:
-            p = np.floor(p)
-        return float(_F32(self.initial_learning_rate) / (_F32(1) + _F32(self.decay_rate) * p))
-
-    def get_config(self) -> dict:
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
+        return float(_F32(self.initial_learning_rate) / (_F32(1) + _F32(self.decay_rate) * self._progress(step)))
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):

@@ -169,3 +169,23 @@ def test_a_process_killed_mid_save_leaves_the_last_good_file(tmp_path):
     assert len(values) == 1 and values[0] >= 1  # every weight from one and the same complete save
     leftovers = [p.name for p in tmp_path.iterdir() if p.name != "live.lstmkit"]
     assert all(name.startswith(".live.lstmkit.") for name in leftovers)  # only an abandoned temporary
+
+
+def test_loss_and_metric_objects_survive_save_and_load(tmp_path):
+    from lstmkit import losses, metrics
+
+    model, x, y = model_and_data()
+    model.compile(optimizer="adam", loss=losses.Huber(delta=0.1), metrics=[metrics.RootMeanSquaredError()])
+    model.fit(x, y, epochs=1, verbose=0)
+    model.save(tmp_path / "h.lstmkit")
+    loaded = load_model(tmp_path / "h.lstmkit")
+    assert isinstance(loaded.loss, losses.Huber) and loaded.loss.fn_kwargs == {"delta": 0.1}
+    np.testing.assert_allclose(loaded.evaluate(x, y, verbose=0), model.evaluate(x, y, verbose=0), rtol=1e-6)
+
+
+def test_saved_files_get_the_usual_permissions(tmp_path):
+    model, _, _ = model_and_data()
+    model.save(tmp_path / "m.lstmkit")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "m.lstmkit").stat().st_mode & 0o777 == 0o666 & ~umask

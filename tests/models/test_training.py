@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from lstmkit import callbacks, optimizers
+from lstmkit import callbacks, metrics, optimizers
 from lstmkit.layers import LSTM, Dense, Dropout, Input
 from lstmkit.models import Model, Sequential
 
@@ -197,7 +197,9 @@ def test_dataloader_and_generator_inputs():
                                                               rel=1e-5)
     assert model.predict(loader, verbose=0).shape == (32, 1)
     gen = ((x[i:i + 8], y[i:i + 8]) for i in range(0, 32, 8))
-    model.fit(gen, steps_per_epoch=4, epochs=1, verbose=0)
+    before = model.optimizer.iterations
+    history = model.fit(gen, steps_per_epoch=4, epochs=1, verbose=0)
+    assert model.optimizer.iterations == before + 4 and len(history.history["loss"]) == 1
 
 
 def test_callbacks_see_every_hook_in_keras_order():
@@ -314,3 +316,87 @@ def test_compile_overrides_torch_module_compile_and_picks_a_device():
     assert isinstance(model.optimizer, optimizers.Nadam)
     with pytest.raises(ValueError, match="loss"):
         model.compile(optimizer="adam")
+
+
+def test_metrics_are_unweighted_and_weighted_metrics_see_sample_weight():
+    x, y = sine(20)
+    model = small_model()
+    model.compile(optimizer=optimizers.SGD(0.0), loss="mse", metrics=["mae"], weighted_metrics=["mae"])
+    sw = np.r_[np.zeros(10), np.ones(10)]
+    logs = model.evaluate(x, y, sample_weight=sw, verbose=0, return_dict=True)
+    assert list(logs) == ["loss", "mae", "weighted_mae"]
+    err = np.abs(model.predict(x, verbose=0) - y)[:, 0]
+    assert logs["mae"] == pytest.approx(err.mean(), rel=1e-5)
+    assert logs["weighted_mae"] == pytest.approx(err[10:].mean(), rel=1e-5)
+
+
+def test_class_weight_applies_to_the_training_part_only():
+    x, _ = sine(40)
+    y = (np.arange(40) % 2).reshape(-1, 1).astype(np.float32)
+    model = Sequential([Input((6, 1)), LSTM(4), Dense(1, activation="sigmoid")])
+    model.compile(optimizer=optimizers.SGD(0.0), loss="binary_crossentropy")
+    history = model.fit(x, y, validation_split=0.5, class_weight={0: 1.0, 1: 10.0}, verbose=0)
+    assert history.history["val_loss"][0] == pytest.approx(model.evaluate(x[20:], y[20:], verbose=0), rel=1e-5)
+
+
+def test_one_metric_object_for_several_outputs_is_one_accumulator_per_output():
+    x, y = sine(16)
+    inp = Input((6, 1))
+    seq = LSTM(4)(inp)
+    model = Model(inp, [Dense(1, name="a")(seq), Dense(1, name="b")(seq)])
+    model.compile(optimizer="sgd", loss="mse", metrics=[metrics.RootMeanSquaredError()])
+    logs = model.evaluate(x, [y, 100 * y], verbose=0, return_dict=True)
+    pa, pb = model.predict(x, verbose=0)
+    assert logs["a_root_mean_squared_error"] == pytest.approx(np.sqrt(np.mean((pa - y) ** 2)), rel=1e-5)
+    assert logs["b_root_mean_squared_error"] == pytest.approx(np.sqrt(np.mean((pb - 100 * y) ** 2)), rel=1e-5)
+    model.fit(x, [y, y], sample_weight=[np.ones(16), np.zeros(16)], verbose=0)  # one weight array per output
+    assert model.evaluate(x, [y, 1e6 * y], sample_weight=[np.ones(16), np.zeros(16)], verbose=0)[2] == 0.0
+
+
+def test_subclassed_model_runs_once_per_batch_and_can_be_saved(tmp_path):
+    x, y = sine(40)
+    calls = []
+
+    class Sub(Model):
+        def __init__(self):
+            super().__init__()
+            self.lstm, self.dense = LSTM(4), Dense(1)
+
+        def call(self, inputs):
+            calls.append(1)
+            return self.dense(self.lstm(inputs))
+
+    model = Sub()
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(x, y, batch_size=8, verbose=0)
+    assert model.built and len(calls) == 1 + 5  # one building call, then one per batch
+    model.save_weights(tmp_path / "sub.safetensors")
+    other = Sub()
+    other(x[:1])
+    other.load_weights(tmp_path / "sub.safetensors")
+    np.testing.assert_array_equal(other.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_lambda_callback_batch_hooks_receive_logs():
+    x, y = sine(16)
+    seen = []
+    model = small_model()
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(x, y, batch_size=8, verbose=0,
+              callbacks=[callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: seen.append(logs))])
+    assert len(seen) == 2 and all("loss" in logs for logs in seen)
+
+
+def test_early_stopping_baseline_does_not_stop_an_improving_run():
+    x, y = sine(8)
+    values = iter([1.0, 0.9, 0.8, 0.7, 0.6, 0.55])
+
+    class Feed(callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            logs["val_x"] = next(values)
+
+    model = small_model()
+    model.compile(optimizer="sgd", loss="mse")
+    history = model.fit(x, y, epochs=6, verbose=0,
+                        callbacks=[Feed(), callbacks.EarlyStopping(monitor="val_x", baseline=0.5, patience=2)])
+    assert len(history.epoch) == 6

@@ -16,6 +16,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+import numpy as np
 import torch
 
 from .. import _validation
@@ -71,8 +72,9 @@ class CallbackList:
                                              type(cb).__name__)
             cb.set_model(model)
             cb.set_params(params)
-        self.wants_batch_logs = any(
-            getattr(type(cb), hook) is not getattr(Callback, hook) for cb in self.callbacks for hook in BATCH_HOOKS)
+        self.wants_batch_logs = any(  # overridden in a subclass, or set on the instance (LambdaCallback)
+            hook in vars(cb) or getattr(type(cb), hook) is not getattr(Callback, hook)
+            for cb in self.callbacks for hook in BATCH_HOOKS)
 
     def call(self, hook: str, *args: Any) -> None:
         for cb in self.callbacks:
@@ -165,8 +167,8 @@ class EarlyStopping(Callback):
             if self.restore_best_weights:
                 self.best_weights = _snapshot(self.model)
             if self.baseline is None or self._improved(current, self.baseline):
-                self.wait = 0
-                return
+                self.wait = 0  # restart the count only when the baseline is beaten too
+            return
         if self.wait >= self.patience and epoch > 0:
             self.stopped_epoch = epoch
             self.model.stop_training = True
@@ -337,7 +339,7 @@ class ReduceLROnPlateau(Callback):
             self.wait += 1
             if self.wait >= self.patience:
                 old = float(optimizer.learning_rate)
-                if old > self.min_lr:
+                if np.float32(old) > np.float32(self.min_lr):  # the rate is stored in float32
                     new = max(old * self.factor, self.min_lr)
                     optimizer.learning_rate = new
                     if self.verbose > 0:

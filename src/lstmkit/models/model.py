@@ -96,7 +96,9 @@ class Model(Trainer, Layer):
             if call is None:
                 raise NotImplementedError(f"{type(self).__name__} subclasses Model without inputs/outputs: "
                                           "define call(self, inputs) (or forward).")
-            return call(inputs, training=training) if accepts_call(call, "training") else call(inputs)
+            outputs = call(inputs, training=training) if accepts_call(call, "training") else call(inputs)
+            self.built = True  # a subclassed model is built by its first call, as in Keras
+            return outputs
         training = self.training if training is None else bool(training)
         values: dict[int, Any] = {}
         for tensor, value in zip(self.inputs, self._flat_inputs(inputs)):

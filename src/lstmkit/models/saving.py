@@ -303,7 +303,7 @@ def compile_config(model: Any) -> dict:
 
     return {"optimizer": optimizers.serialize(model.optimizer), "loss": loss_entry(model._loss_spec),
             "loss_weights": model._loss_weights_spec, "metrics": metric_entry(model._metrics_spec),
-            "weighted_metrics": None, "run_eagerly": False, "steps_per_execution": 1, "jit_compile": False}
+            "weighted_metrics": metric_entry(model._weighted_metrics_spec), "run_eagerly": False, "steps_per_execution": 1, "jit_compile": False}
 
 
 def compile_from_config(model: Any, config: dict, custom_objects: dict | None = None) -> bool:
@@ -314,9 +314,10 @@ def compile_from_config(model: Any, config: dict, custom_objects: dict | None = 
     custom = dict(custom_objects or {})
     optimizer = config.get("optimizer") or config.get("optimizer_config")
     try:
-        resolve = lambda spec: _resolve_custom(spec, custom)  # noqa: E731
         model.compile(optimizer=optimizers.deserialize(optimizer) if isinstance(optimizer, dict) else optimizer,
-                      loss=resolve(config.get("loss")), metrics=resolve(config.get("metrics")),
+                      loss=_resolve_custom(config.get("loss"), custom, "loss"),
+                      metrics=_resolve_custom(config.get("metrics"), custom, "metric"),
+                      weighted_metrics=_resolve_custom(config.get("weighted_metrics"), custom, "metric"),
                       loss_weights=config.get("loss_weights"), device=getattr(model, "device", None) or "auto")
     except (ValueError, TypeError, KeyError) as error:
         warnings.warn(f"load_model: the model was loaded uncompiled, its compile settings could not be restored "
@@ -326,18 +327,25 @@ def compile_from_config(model: Any, config: dict, custom_objects: dict | None = 
     return True
 
 
-def _resolve_custom(spec: Any, custom: dict) -> Any:
+def _resolve_custom(spec: Any, custom: dict, kind: str) -> Any:
+    """Names stay names (compile resolves them); serialized loss / metric objects become objects, so a
+    dict is only ever a per-output mapping when it reaches compile."""
+    from . import losses, metrics
+
     if isinstance(spec, list):
-        return [_resolve_custom(s, custom) for s in spec]
+        return [_resolve_custom(s, custom, kind) for s in spec]
     if isinstance(spec, dict) and "class_name" not in spec:
-        return {k: _resolve_custom(v, custom) for k, v in spec.items()}
+        return {k: _resolve_custom(v, custom, kind) for k, v in spec.items()}
     if isinstance(spec, dict) and spec.get("class_name") in custom:
         return custom[spec["class_name"]](**spec.get("config", {}))
+    if isinstance(spec, dict):
+        classes = losses.CLASSES if kind == "loss" else metrics.CLASSES
+        if spec["class_name"] not in classes:
+            raise KeyError(f"unknown {kind} class {spec['class_name']!r}")
+        return classes[spec["class_name"]].from_config(spec.get("config") or {})
     if isinstance(spec, str) and spec in custom:
         return custom[spec]
     if isinstance(spec, str):
-        from . import losses, metrics
-
         if spec not in losses.FUNCTIONS and spec not in metrics.NAMES and spec not in ("acc", "accuracy") \
                 and spec not in losses.CLASSES and spec not in metrics.CLASSES:
             raise KeyError(f"unknown loss or metric {spec!r}")

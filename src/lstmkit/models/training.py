@@ -9,6 +9,7 @@ there is one, by default).
 
 from __future__ import annotations
 
+import copy
 import math
 import warnings
 from typing import Any, Iterable
@@ -63,7 +64,7 @@ class Trainer:
         self._optimizer_params = None  # bound to the trainable weights at the first step
         self.loss = loss
         self._loss_spec, self._loss_weights_spec = loss, loss_weights
-        self._metrics_spec = metrics if metrics is not None else weighted_metrics
+        self._metrics_spec, self._weighted_metrics_spec = metrics, weighted_metrics
         self._compiled_losses: list | None = None  # resolved at the first step, when outputs are known
         self._compiled_metrics: list | None = None
         self._loss_tracker = metrics_mod.Mean(name="loss")
@@ -98,35 +99,38 @@ class Trainer:
         self._compiled_losses = [None if s is None else losses_mod.get(s) for s in specs]
         weights = per_output(self._loss_weights_spec, names, "loss_weights", default=1.0)
         self._loss_weights = [1.0 if w is None else float(w) for w in weights]
-        metric_specs = per_output(self._metrics_spec, names, "metrics", metrics_list=True)
-        self._compiled_metrics = []
-        for i, specs_i in enumerate(metric_specs):
-            for spec in specs_i or []:
-                metric = metrics_mod.get(spec, loss=self._loss_spec if not isinstance(self._loss_spec, (list, dict))
-                                         else specs[i])
-                log_name = metric.name if count == 1 else f"{names[i]}_{metric.name}"
-                self._compiled_metrics.append((i, metric, log_name))
+        self._compiled_metrics = []  # (output index, metric, log name, weighted by sample_weight)
+        for weighted, spec in ((False, self._metrics_spec), (True, self._weighted_metrics_spec)):
+            for i, specs_i in enumerate(per_output(spec, names, "metrics", metrics_list=True)):
+                for item in specs_i or []:
+                    metric = metrics_mod.get(item, loss=specs[i])
+                    if any(m is metric for _, m, _, _ in self._compiled_metrics):
+                        metric = copy.deepcopy(metric)  # one object listed for several outputs: one per output
+                    log_name = metric.name if count == 1 else f"{names[i]}_{metric.name}"
+                    if weighted and log_name in [n for _, _, n, _ in self._compiled_metrics]:
+                        log_name = f"weighted_{log_name}"  # Keras 2's name when both lists hold a metric
+                    self._compiled_metrics.append((i, metric, log_name, weighted))
         self._output_loss_trackers = ([metrics_mod.Mean(name=f"{n}_loss") for n in names] if count > 1 else [])
 
     def _reset_metrics(self) -> None:
         self._loss_tracker.reset_state()
         for tracker in getattr(self, "_output_loss_trackers", []):
             tracker.reset_state()
-        for _, metric, _ in self._compiled_metrics or []:
+        for _, metric, _, _ in self._compiled_metrics or []:
             metric.reset_state()
 
     def _logs(self) -> dict[str, float]:
         logs = {"loss": float(self._loss_tracker.result())}
         for tracker in getattr(self, "_output_loss_trackers", []):
             logs[tracker.name] = float(tracker.result())
-        for _, metric, name in self._compiled_metrics or []:
+        for _, metric, name, _ in self._compiled_metrics or []:
             logs[name] = float(metric.result())
         return logs
 
     @property
     def metrics_names(self) -> list[str]:
         names = ["loss"] + [t.name for t in getattr(self, "_output_loss_trackers", [])]
-        return names + [name for _, _, name in self._compiled_metrics or []]
+        return names + [name for _, _, name, _ in self._compiled_metrics or []]
 
     def compute_loss(self, y: Any, y_pred: Any, sample_weight: Any = None, count_batch: int | None = None
                      ) -> torch.Tensor:
@@ -141,7 +145,7 @@ class Trainer:
             if targets[i] is None:
                 raise _validation.value_error("fit", "y", f"a target for output '{self.output_names(len(preds))[i]}'",
                                               "none", "Pass y as a list / dict with one array per output.")
-            value = loss_fn(targets[i], preds[i], sample_weight)
+            value = loss_fn(targets[i], preds[i], output_weight(sample_weight, i, self.output_names(len(preds))))
             if self._output_loss_trackers and count_batch:
                 self._output_loss_trackers[i].update_state(value.detach(), sample_weight=count_batch)
             total = total + weight * value
@@ -153,9 +157,10 @@ class Trainer:
     def _update_metrics(self, y: Any, y_pred: Any, sample_weight: Any) -> None:
         preds = flat_outputs(y_pred)
         targets = flat_targets(y, len(preds), self.output_names(len(preds)))
+        names = self.output_names(len(preds))
         with torch.no_grad():
-            for i, metric, _ in self._compiled_metrics:
-                metric.update_state(targets[i], preds[i], sample_weight)
+            for i, metric, _, weighted in self._compiled_metrics:  # Keras: only weighted_metrics see weights
+                metric.update_state(targets[i], preds[i], output_weight(sample_weight, i, names) if weighted else None)
 
     # -- one step ------------------------------------------------------------------------------------------
     def train_step(self, x: Any, y: Any, sample_weight: Any = None) -> None:
@@ -308,8 +313,6 @@ class Trainer:
         n = data.num_samples(x_t, y_t, sw_t, owner)
         data.check_finite(x_t, "x", owner)
         data.check_finite(y_t, "y", owner)
-        if class_weight is not None:
-            sw_t = class_sample_weights(y_t, class_weight, sw_t)
         batch_size = self._batch_size(batch_size, n, owner, shuffle)
         prepared: dict = {}
         if validation_split:
@@ -317,6 +320,8 @@ class Trainer:
             n = data.num_samples(x_t, y_t, sw_t, owner)
             self._batch_size(batch_size, n, owner, shuffle)
             prepared["split"] = ((x_t, y_t, sw_t), held_out)
+        if class_weight is not None:  # the training part only, as Keras
+            sw_t = class_sample_weights(y_t, class_weight, sw_t)
         prepared["batches"] = lambda: data.array_batches(x_t, y_t, sw_t, batch_size, shuffle, steps)
         count = math.ceil(n / batch_size)
         return prepared, min(count, steps) if steps else count, n, batch_size
@@ -553,6 +558,15 @@ def flat_targets(y: Any, count: int, names: list[str]) -> list[Any]:
     return [y]
 
 
+def output_weight(sample_weight: Any, index: int, names: list[str]) -> Any:
+    """The sample weights of output ``index``: one array for all outputs, or a list / dict (by name) of them."""
+    if isinstance(sample_weight, (list, tuple)):
+        return sample_weight[index]
+    if isinstance(sample_weight, dict):
+        return sample_weight.get(names[index])
+    return sample_weight
+
+
 def batch_count(x: Any) -> int:
     first = data.leaves(x)[0]
     return int(first.shape[0])
@@ -681,8 +695,10 @@ def build_for(model: Any, x: Any) -> None:
         return
     rnns = [m for m in model.modules() if isinstance(m, RNN) and m.stateful]
     saved = [m.states for m in rnns]
+    device = next((p.device for p in model.parameters()), torch.device("cpu"))
     with torch.no_grad():
-        sample = data.map_leaves(lambda t: t.cpu() if rnns else t[:1].cpu(), x)  # a stateful layer's batch is fixed
+        sample = data.map_leaves(lambda t: (t if rnns else t[:1]).to(device), x)  # a stateful batch is fixed
         model(sample, training=False)
     for module, states in zip(rnns, saved):
         module.states = states
+    model.built = True

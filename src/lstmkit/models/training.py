@@ -17,6 +17,7 @@ from typing import Any, Iterable
 import torch
 
 from .. import _validation
+from ..ops import constraints as constraints_mod
 from ..layers.base import Layer
 from ..layers.rnn import RNN
 from . import callbacks as callbacks_mod
@@ -62,6 +63,7 @@ class Trainer:
                                           "(e.g. loss='mse')", "None")
         self.optimizer = optimizers_mod.get(optimizer)
         self._optimizer_params = None  # bound to the trainable weights at the first step
+        self._step_plan = None  # (parameter, constraint) pairs, found again at each fit / train_on_batch
         self.loss = loss
         self._loss_spec, self._loss_weights_spec = loss, loss_weights
         self._metrics_spec, self._weighted_metrics_spec = metrics, weighted_metrics
@@ -173,12 +175,13 @@ class Trainer:
             raise _validation.value_error(f"{type(self).__name__} '{self.name}'", "fit",
                                           "a loss that depends on trainable weights",
                                           "a loss with no gradient (every layer frozen?)")
-        self._bind_optimizer()
+        if self._step_plan is None:  # once per fit / train_on_batch call, not per step
+            self._step_plan = self._bind_optimizer()
         self.optimizer.zero_grad(set_to_none=True)
         scale = getattr(self.optimizer, "scale_loss", None)
         (scale(loss) if scale is not None else loss).backward()
         self.optimizer.step()
-        apply_constraints(self)
+        constraints_mod.project(self._step_plan)
         self._loss_tracker.update_state(loss.detach(), sample_weight=batch)
         self._update_metrics(y, y_pred, sample_weight)
 
@@ -196,7 +199,9 @@ class Trainer:
         with torch.no_grad():
             return self(x, training=False)
 
-    def _bind_optimizer(self) -> list[torch.nn.Parameter]:
+    def _bind_optimizer(self) -> list[tuple[torch.nn.Parameter, Any]]:
+        """Bind the optimizer to the trainable weights (checking they did not change since) and return the
+        constrained parameters, which each step projects after its update."""
         params = trainable_weights(self)
         sync_requires_grad(self, params)
         bound = getattr(self, "_optimizer_params", None)
@@ -208,7 +213,7 @@ class Trainer:
                                           "the trainable weights the optimizer was built for",
                                           "a different set (a layer's trainable flag changed or layers were "
                                           "added)", "Call compile() again after changing trainable layers.")
-        return params
+        return constraints_mod.constrained_parameters(self)
 
     # -- device and building ------------------------------------------------------------------------------
     def _to_model_device(self, x: Any, y: Any, sample_weight: Any) -> tuple[Any, Any, Any]:
@@ -256,6 +261,7 @@ class Trainer:
         cb = callbacks_mod.CallbackList(cbs, self, params)
         batch_logs = cb.wants_batch_logs or verbose == 1
         self.stop_training = False
+        self._step_plan = None
         was_training = self.training
         self.train(True)
         cb.call("on_train_begin", {})
@@ -446,6 +452,7 @@ class Trainer:
             sample_weight = class_sample_weights(y, class_weight, sample_weight)
         if reset_metrics:  # the returned values are this batch's alone
             self._reset_metrics()
+        self._step_plan = None
         was_training = self.training
         self.train(True)
         try:
@@ -656,16 +663,6 @@ def sync_requires_grad(model: Layer, trainable: list[torch.nn.Parameter]) -> Non
             for name in module._weight_order:
                 param = getattr(module, name)
                 param.requires_grad_(id(param) in ids)
-
-
-def apply_constraints(model: Layer) -> None:
-    """Keras applies each weight's constraint right after the optimizer updates it."""
-    with torch.no_grad():
-        for module in model.modules():
-            if isinstance(module, Layer):
-                for name, constraint in module._constraints.items():
-                    param = getattr(module, name)
-                    param.copy_(constraint(param))
 
 
 def is_stateful(model: Layer) -> bool:

@@ -189,12 +189,13 @@ def deserialize(obj: Any) -> Constraint | None:
     return get(obj)
 
 
-def apply_constraints(module: torch.nn.Module) -> None:
-    """Project every constrained parameter in place (call after each optimizer step).
+def constrained_parameters(module: torch.nn.Module) -> list[tuple[torch.nn.Parameter, Any]]:
+    """Every ``(parameter, constraint)`` pair in ``module``, found once so a training loop can reuse it.
 
     A submodule opts in with a dict ``_constraints`` mapping a parameter name (its own, as in
     ``named_parameters(recurse=False)``, or dotted) to a Constraint or callable; ``None`` entries are skipped.
     """
+    pairs = []
     for sub in module.modules():
         constraints = getattr(sub, "_constraints", None)
         if not isinstance(constraints, dict):
@@ -203,15 +204,27 @@ def apply_constraints(module: torch.nn.Module) -> None:
             if constraint is None:
                 continue
             try:
-                param = sub.get_parameter(name)
+                pairs.append((sub.get_parameter(name), constraint))
             except AttributeError:
                 raise _validation.value_error(
                     "apply_constraints", f"`_constraints` of {type(sub).__name__}",
                     "names of that module's parameters", repr(name),
                     "Key `_constraints` by the parameter's attribute name.") from None
-            with torch.no_grad():
-                param.copy_(constraint(param))
+    return pairs
+
+
+def project(pairs: list[tuple[torch.nn.Parameter, Any]]) -> None:
+    """Replace each parameter by its constraint's projection, in place."""
+    with torch.no_grad():
+        for param, constraint in pairs:
+            param.copy_(constraint(param))
+
+
+def apply_constraints(module: torch.nn.Module) -> None:
+    """Project every constrained parameter of ``module`` in place (call after each optimizer step)."""
+    project(constrained_parameters(module))
 
 
 __all__ = ["Constraint", "MaxNorm", "NonNeg", "UnitNorm", "MinMaxNorm", "max_norm", "non_neg",
-           "unit_norm", "min_max_norm", "get", "serialize", "deserialize", "apply_constraints"]
+           "unit_norm", "min_max_norm", "get", "serialize", "deserialize", "apply_constraints",
+           "constrained_parameters", "project"]

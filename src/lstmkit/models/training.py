@@ -9,6 +9,7 @@ there is one, by default).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import warnings
@@ -262,11 +263,9 @@ class Trainer:
         batch_logs = cb.wants_batch_logs or verbose == 1
         self.stop_training = False
         self._step_plan = None
-        was_training = self.training
-        self.train(True)
         cb.call("on_train_begin", {})
         epoch_logs: dict = {}
-        try:
+        with mode(self, training=True):
             for epoch in range(initial_epoch, epochs):
                 self._reset_metrics()
                 cb.call("on_epoch_begin", epoch, {})
@@ -293,8 +292,6 @@ class Trainer:
             finalize = getattr(self.optimizer, "finalize_variable_values", None)
             if finalize is not None and getattr(self.optimizer, "use_ema", False):
                 finalize()
-        finally:
-            self.train(was_training)
         cb.call("on_train_end", epoch_logs)
         self.history = history
         return history
@@ -391,17 +388,13 @@ class Trainer:
         return logs if return_dict else _flatten_logs(logs)
 
     def _run_evaluation(self, prepared: dict, cb: callbacks_mod.CallbackList, in_fit: bool = False) -> dict:
-        was_training = self.training
-        self.train(False)
         self._reset_metrics()
         cb.call("on_test_begin", {})
-        try:
+        with mode(self, training=False):
             for step, (bx, by, bsw) in enumerate(prepared["batches"]()):
                 cb.call("on_test_batch_begin", step, {})
                 self.test_step(bx, by, bsw)
                 cb.call("on_test_batch_end", step, self._logs() if cb.wants_batch_logs else {})
-        finally:
-            self.train(was_training)
         logs = self._logs()
         cb.call("on_test_end", logs)
         return logs
@@ -423,11 +416,9 @@ class Trainer:
             total = steps or (len(x) if hasattr(x, "__len__") else None)
         cbs = list(callbacks or []) + ([callbacks_mod.ProgbarLogger(verbose)] if verbose else [])
         cb = callbacks_mod.CallbackList(cbs, self, {"verbose": verbose, "steps": total})
-        was_training = self.training
-        self.train(False)
         outputs = []
         cb.call("on_predict_begin", {})
-        try:
+        with mode(self, training=False):
             for step, bx in enumerate(batches):
                 if steps is not None and step >= steps:
                     break
@@ -435,8 +426,6 @@ class Trainer:
                 out = self.predict_step(bx)
                 outputs.append(data.map_leaves(lambda t: t.detach().cpu(), out))
                 cb.call("on_predict_batch_end", step, {"outputs": out})
-        finally:
-            self.train(was_training)
         cb.call("on_predict_end", {})
         if not outputs:
             raise _validation.value_error("predict", "x", "at least one sample", "empty data")
@@ -453,12 +442,8 @@ class Trainer:
         if reset_metrics:  # the returned values are this batch's alone
             self._reset_metrics()
         self._step_plan = None
-        was_training = self.training
-        self.train(True)
-        try:
+        with mode(self, training=True):
             self.train_step(x, y, sample_weight)
-        finally:
-            self.train(was_training)
         logs = self._logs()
         return logs if return_dict else _flatten_logs(logs)
 
@@ -469,12 +454,8 @@ class Trainer:
         x, y, sample_weight = self._batch_tensors(x, y, sample_weight, "test_on_batch")
         if reset_metrics:
             self._reset_metrics()
-        was_training = self.training
-        self.train(False)
-        try:
+        with mode(self, training=False):
             self.test_step(x, y, sample_weight)
-        finally:
-            self.train(was_training)
         logs = self._logs()
         return logs if return_dict else _flatten_logs(logs)
 
@@ -482,12 +463,8 @@ class Trainer:
         """Outputs for exactly this batch, as NumPy."""
         x_t = data.tensors(x)
         data.check_finite(x_t, "x", "predict_on_batch")
-        was_training = self.training
-        self.train(False)
-        try:
+        with mode(self, training=False):
             out = self.predict_step(x_t)
-        finally:
-            self.train(was_training)
         return concat_batches([data.map_leaves(lambda t: t.detach().cpu(), out)])
 
     def _batch_tensors(self, x: Any, y: Any, sample_weight: Any, owner: str) -> tuple[Any, Any, Any]:
@@ -499,6 +476,17 @@ class Trainer:
 
 
 # -- helpers -----------------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def mode(model: Any, training: bool):
+    """``model.train(training)`` for the block, then the caller's mode back (also after an error)."""
+    was_training = model.training
+    model.train(training)
+    try:
+        yield
+    finally:
+        model.train(was_training)
+
+
 def resolve_device(device: Any) -> torch.device:
     if device is None or device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")

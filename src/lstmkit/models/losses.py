@@ -230,8 +230,7 @@ class Loss:
 
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> torch.Tensor:
         mask = getattr(y_pred, "_keras_mask", None)
-        if not (isinstance(self, LossFunctionWrapper) and self.fn is sparse_categorical_crossentropy):
-            y_true, y_pred = as_tensors(y_true, y_pred)  # user functions get tensors, as in Keras
+        y_true, y_pred = as_tensors(y_true, y_pred)  # tensors in the prediction's dtype, as Keras converts them
         return weighted_mean(self.call(y_true, y_pred), sample_weight, mask, self.reduction)
 
     def get_config(self) -> dict:

@@ -69,6 +69,7 @@ class RNN(Layer):
         self.use_fused = _validation.choice(owner, "use_fused", use_fused, FUSED_CHOICES)
         self.last_path: str | None = None  # "fused" or "reference" after each call
         self.states: list[torch.Tensor] | None = None  # stateful memory, one (batch, units) per state
+        self._carry: Any = None  # a layers.carry.StateCarry while states are carried from outside
         self._input_features: int | None = None
 
     @classmethod
@@ -135,10 +136,17 @@ class RNN(Layer):
         x = x.to(first.device) if first is not None else x
         training = self.training if training is None else bool(training)
         mask = self._check_mask(mask, x)
-        states = self._initial_states(x, initial_state)
+        carry = self._carry
+        if carry is not None and initial_state is not None:
+            raise _validation.value_error(self._owner, "initial_state", "None while states are carried (streams, "
+                                          "stateful forecasting)", "explicit initial states",
+                                          "A layer fed its states by another layer cannot carry them.")
+        states = carry.begin(self, x) if carry is not None else self._initial_states(x, initial_state)
 
         outputs, final = self._recur(x, states, mask, training)
-        if self.stateful:
+        if carry is not None:
+            carry.end(self, final)  # the Keras-style slot memory is left as it was
+        elif self.stateful:
             self.states = [s.detach() for s in final]
         output = outputs if self.return_sequences else outputs[:, -1]
         result = [output, *final] if self.return_state else output
@@ -203,11 +211,21 @@ class RNN(Layer):
         return fused.unsupported_reason(self.cell.math, x.dtype, x.device, recurrent_dropout, mask)
 
     # -- stateful ---------------------------------------------------------------------------------
-    def reset_states(self, states: Sequence[Any] | None = None) -> None:
-        """Forget the stateful memory (zeros at the next call), or set it to ``states``."""
+    def reset_states(self, states: Sequence[Any] | None = None, *, slots: Sequence[int] | None = None) -> None:
+        """Forget the stateful memory (zeros at the next call), or set it to ``states``.
+
+        ``slots`` (lstmkit): zero only those batch slots, keeping the others' memory (a new sequence
+        starts in slot i while the other slots continue theirs).
+        """
         if not self.stateful:
             raise _validation.value_error(f"{type(self).__name__} '{self.name}'", "reset_states()",
                                           "a layer created with stateful=True", "stateful=False")
+        if slots is not None:
+            if states is not None:
+                raise _validation.value_error(self._owner, "reset_states()", "either states or slots",
+                                              "both")
+            self._zero_slots(slots)
+            return
         if states is None:
             self.states = None
             return
@@ -216,6 +234,17 @@ class RNN(Layer):
         self.states = [s.detach() for s in self._check_states(states, states[0].shape[0], "reset_states")]
 
     reset_state = reset_states  # Keras 3's name
+
+    def _zero_slots(self, slots: Sequence[int]) -> None:
+        index = torch.as_tensor(np.asarray(slots, dtype=np.int64).reshape(-1))
+        if self.states is None or index.numel() == 0:
+            return  # no memory yet: every slot starts from zeros anyway
+        batch = self.states[0].shape[0]
+        if int(index.min()) < -batch or int(index.max()) >= batch:
+            raise _validation.value_error(self._owner, "reset_states(slots=...)",
+                                          f"slot indices in [0, {batch})", f"{np.asarray(slots).tolist()}")
+        index = index % batch  # negative slots count from the end, as in indexing
+        self.states = [s.index_fill(0, index.to(s.device), 0) for s in self.states]  # out of place
 
     # -- input checks -----------------------------------------------------------------------------
     @property

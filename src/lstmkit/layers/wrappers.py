@@ -261,11 +261,16 @@ class Bidirectional(Layer):
         return outputs[0] if len(outputs) == 1 else outputs
 
     # -- stateful and config ----------------------------------------------------------------------
-    def reset_states(self, states: Any = None) -> None:
-        """Reset both directions (zeros), or set them: forward states first, then backward ones."""
+    def reset_states(self, states: Any = None, *, slots: Any = None) -> None:
+        """Reset both directions (zeros), or set them: forward states first, then backward ones.
+        ``slots``: zero only those batch slots (see ``RNN.reset_states``)."""
         if not self.stateful:
             raise _validation.value_error(f"Bidirectional '{self.name}'", "reset_states()",
                                           "a wrapped layer created with stateful=True", "stateful=False")
+        if slots is not None:
+            self.forward_layer.reset_states(states, slots=slots)
+            self.backward_layer.reset_states(states, slots=slots)
+            return
         half = None if states is None else len(states) // 2
         self.forward_layer.reset_states(None if states is None else states[:half])
         self.backward_layer.reset_states(None if states is None else states[half:])

@@ -6,10 +6,11 @@ from .model import Model
 from .sequential import Sequential
 from .saving import load_model, save_model
 from .serialization import model_from_config, model_from_json
+from .streams import StreamState
 
 register(Model, "Functional")
 register(Model, "Model")
 register(Sequential)
 
 __all__ = ["Model", "Sequential", "Input", "InputLayer", "model_from_json", "model_from_config",
-           "load_model", "save_model"]
+           "load_model", "save_model", "StreamState"]

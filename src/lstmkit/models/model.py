@@ -142,11 +142,14 @@ class Model(Trainer, Layer):
         return out[0] if len(out) == 1 and not isinstance(self._output_structure, (list, tuple)) else out
 
     # -- state, summary, config -------------------------------------------------------------------
-    def reset_states(self) -> None:
-        """Reset every stateful recurrent layer in the model, nested models and wrappers included."""
+    def reset_states(self, *, slots: Any = None) -> None:
+        """Reset every stateful recurrent layer in the model, nested models and wrappers included.
+
+        ``slots`` (lstmkit): zero only those batch slots (a new sequence starts there; the others go on).
+        """
         for module in self.modules():
             if isinstance(module, RNN) and module.stateful:
-                module.reset_states()
+                module.reset_states(slots=slots)
 
     reset_state = reset_states
 

@@ -20,11 +20,13 @@ import torch
 from .. import _validation
 from ..ops import constraints as constraints_mod
 from ..layers.base import Layer
+from ..data.batching import StatefulBatches
 from ..layers.rnn import RNN
 from . import callbacks as callbacks_mod
 from . import data_adapter as data
 from . import losses as losses_mod
 from . import metrics as metrics_mod
+from .streams import StreamState, stream_ids
 
 
 class Trainer:
@@ -302,6 +304,8 @@ class Trainer:
         """Check the data once and return ``({"batches": fn}, steps per epoch, samples, batch_size)``."""
         if x is None:
             raise _validation.value_error(owner, "x", "input data", "None")
+        if isinstance(x, StatefulBatches):
+            return self._prepare_stateful(x, y, sample_weight, batch_size, owner, validation_split)
         if not data.is_array_like(x):
             if y is not None:
                 raise _validation.value_error(owner, "y", "None when x is an iterable of (x, y) batches",
@@ -328,6 +332,37 @@ class Trainer:
         prepared["batches"] = lambda: data.array_batches(x_t, y_t, sw_t, batch_size, shuffle, steps)
         count = math.ceil(n / batch_size)
         return prepared, min(count, steps) if steps else count, n, batch_size
+
+    def _prepare_stateful(self, source: StatefulBatches, y: Any, sample_weight: Any, batch_size: int | None,
+                          owner: str, validation_split: float) -> tuple[dict, int, int, int]:
+        """Batches of a ``StatefulBatches`` layout, zeroing the slots where a new sequence starts first."""
+        given = {"y": y, "sample_weight": sample_weight, "validation_split": validation_split or None}
+        extra = [name for name, value in given.items() if value is not None]
+        if extra:
+            raise _validation.value_error(owner, ", ".join(extra), "None with stateful_batches(...) data (its "
+                                          "targets and padding weights travel with it)", "a value",
+                                          "Pass targets to stateful_batches(..., targets=...); validate with "
+                                          "validation_data=stateful_batches(...).")
+        if not is_stateful(self):
+            raise _validation.value_error(owner, "x", "a model with stateful=True recurrent layers for "
+                                          "stateful_batches(...) data", "a model without stateful layers",
+                                          "Create the recurrent layers with stateful=True and a fixed batch size.")
+        fixed = fixed_batch_size(self)
+        if batch_size not in (None, source.batch_size) or fixed not in (None, source.batch_size):
+            raise _validation.value_error(owner, "batch_size", f"the layout's batch size ({source.batch_size})",
+                                          f"{batch_size if batch_size not in (None, source.batch_size) else fixed}"
+                                          + ("" if batch_size not in (None, source.batch_size)
+                                             else " (the model's fixed batch size)"),
+                                          "Build the layout with stateful_batches(..., batch_size=<the model's>).")
+
+        def batches():
+            for k, (bx, by, bsw) in enumerate(source):
+                slots = source.resets[k].nonzero()[0]
+                if len(slots):
+                    self.reset_states(slots=slots)
+                yield data.tensors(bx), data.tensors(by), data.tensors(bsw)
+
+        return {"batches": batches}, len(source), len(source) * source.batch_size, source.batch_size
 
     @staticmethod
     def _iterable_batches(source: Iterable, steps: int | None):
@@ -400,10 +435,19 @@ class Trainer:
         return logs
 
     def predict(self, x: Any, batch_size: int | None = None, verbose: Any = "auto", steps: int | None = None,
-                callbacks: list | None = None) -> Any:
-        """Outputs for ``x`` as NumPy (a list / dict of arrays for several outputs), computed in batches."""
+                callbacks: list | None = None, streams: Any = None) -> Any:
+        """Outputs for ``x`` as NumPy (a list / dict of arrays for several outputs), computed in batches.
+
+        ``streams`` (lstmkit): one id per row of ``x``; row i continues stream ``streams[i]`` from the state
+        its last chunk left in ``model.stream_state`` (zeros for a new id) — any batch size, any order.
+        """
+        if streams is not None:
+            return self._predict_streams(x, streams, batch_size)
         verbose = _verbosity(verbose)
-        if data.is_array_like(x):
+        if isinstance(x, StatefulBatches):
+            prepared, total, _, _ = self._prepare_stateful(x, None, None, batch_size, "predict", 0.0)
+            batches = (bx for bx, _, _ in prepared["batches"]())
+        elif data.is_array_like(x):
             x_t = data.tensors(x)
             n = data.num_samples(x_t, owner="predict")
             data.check_finite(x_t, "x", "predict")
@@ -430,6 +474,28 @@ class Trainer:
         if not outputs:
             raise _validation.value_error("predict", "x", "at least one sample", "empty data")
         return concat_batches(outputs)
+
+    @property
+    def stream_state(self) -> StreamState:
+        """The per-stream states ``predict(x, streams=ids)`` reads and advances (created at first use)."""
+        state = self.__dict__.get("_stream_state")
+        if state is None:
+            state = StreamState(self)
+            self.__dict__["_stream_state"] = state
+        return state
+
+    def reset_streams(self, ids: Any = None) -> None:
+        """Forget every stream's state (``ids=None``) or those of ``ids``; they restart from zeros."""
+        self.stream_state.reset(ids)
+
+    def _predict_streams(self, x: Any, streams: Any, batch_size: int | None) -> Any:
+        ids = stream_ids(streams)
+        if batch_size is None or batch_size >= len(ids):
+            return self.stream_state.predict(x, ids)
+        x_t = data.tensors(x)
+        parts = [self.stream_state.predict(data.take(x_t, slice(i, i + batch_size)), ids[i:i + batch_size])
+                 for i in range(0, len(ids), batch_size)]
+        return concat_batches([data.map_leaves(torch.from_numpy, p) for p in parts])
 
     # -- on one batch ----------------------------------------------------------------------------------------
     def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, class_weight: dict | None = None,

@@ -1,0 +1,260 @@
+"""Per-stream state: stateful inference keyed by a stream id instead of a batch slot (beyond Keras).
+
+Keras ties a stateful layer's memory to batch position i and a fixed batch size. A ``StreamState`` keeps,
+for every recurrent layer of a model, one row of state per stream id: each ``predict(x, ids)`` call looks
+up the rows of the ids it is given (zeros for an id it has not seen), runs the model from them, and writes
+the final states back, leaving every other stream alone. Any batch size, any order; the model's weights
+are the ones its Keras-style stateful mode uses, and its slot memory is not touched.
+
+Storage: per layer and state, one ``(capacity, units)`` tensor on the model's device; ids map to rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors.torch import load as safetensors_load
+from safetensors.torch import save as safetensors_save
+
+from .. import _validation
+from ..layers.carry import carrying_states, recurrent_layers, stream_unsupported_reason
+from . import data_adapter as data
+from .atomic import atomic_path
+
+FORMAT = "lstmkit.streams/1"
+
+
+class StreamState:
+    """The recurrent state of many streams (series, sensors, users) for one model.
+
+    Args:
+        model: a model with forward recurrent layers whose other layers act step by step (else a
+            ValueError says which layer prevents it).
+
+    Example:
+        >>> state = StreamState(model)
+        >>> y_a = state.predict(chunk_a, ids=["tank A"])           # (1, T, out)
+        >>> y_ab = state.predict(np.stack([next_a, first_b]), ids=["tank A", "tank B"])
+        >>> state.reset("tank A")                                    # tank A starts over
+    """
+
+    def __init__(self, model: torch.nn.Module):
+        reason = stream_unsupported_reason(model)
+        if reason is not None:
+            raise _validation.value_error("StreamState", "model", "a model whose layers act step by step, apart "
+                                          "from forward recurrent layers", reason)
+        self.model = model
+        self._layers = {name: m for name, m in _named_recurrent(model)}
+        self._rows: dict[Hashable, int] = {}  # stream id -> row in the state tensors
+        self._free: list[int] = []
+        self._tensors: dict[str, list[torch.Tensor]] | None = None  # allocated at the first call
+
+    # -- inspection ---------------------------------------------------------------------------------
+    @property
+    def ids(self) -> list[Hashable]:
+        """The streams that hold a state, in the order they were first seen."""
+        return list(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __contains__(self, stream_id: Hashable) -> bool:
+        return stream_id in self._rows
+
+    def states(self, stream_id: Hashable) -> dict[str, list[torch.Tensor]]:
+        """``{layer name: [state (units,), ...]}`` of one stream (``[h, c]`` per LSTM layer)."""
+        if stream_id not in self._rows:
+            raise _validation.value_error("StreamState", "stream id", f"one of the {len(self)} known streams",
+                                          repr(stream_id))
+        row = self._rows[stream_id]
+        return {name: [t[row].clone() for t in tensors] for name, tensors in (self._tensors or {}).items()}
+
+    # -- the call -----------------------------------------------------------------------------------
+    def predict(self, x: Any, ids: Sequence[Hashable]) -> Any:
+        """Run one chunk per stream and advance those streams' states.
+
+        Args:
+            x: ``(batch, timesteps, features)`` (or a list / dict of inputs), row i the next chunk of
+                stream ``ids[i]``; chunks of one call share their length (pad with a ``Masking`` value to
+                mix lengths: masked steps leave the state as it was).
+            ids: one hashable id per row, all different within the call.
+
+        Returns:
+            The model's outputs for the chunks as NumPy, in the order of ``ids``.
+        """
+        x_t = data.tensors(x)
+        n = data.num_samples(x_t, owner="StreamState.predict")
+        data.check_finite(x_t, "x", "StreamState.predict")
+        ids = self._check_ids(ids, n)
+        device = _device(self.model)
+        rows = torch.as_tensor([self._row(i) for i in ids], dtype=torch.long, device=device)
+        initial = {layer: [t.index_select(0, rows) for t in self._tensors[name]]
+                   for name, layer in self._layers.items()} if self._tensors is not None else None
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            with torch.no_grad(), carrying_states(self.model, initial) as carry:
+                out = self.model(data.to_device(x_t, device))
+        finally:
+            self.model.train(was_training)
+        self._store(rows, carry.final)
+        return data.map_leaves(lambda t: t.detach().cpu().numpy(), out)
+
+    __call__ = predict
+
+    # -- reset --------------------------------------------------------------------------------------
+    def reset(self, ids: Hashable | Sequence[Hashable] | None = None) -> None:
+        """Forget all streams (``ids=None``), or the given one(s); a forgotten stream restarts from zeros."""
+        if ids is None:
+            self._rows.clear()
+            self._free.clear()
+            self._tensors = None
+            return
+        for stream_id in stream_ids(ids):
+            row = self._rows.pop(stream_id, None)
+            if row is not None:
+                self._free.append(row)
+
+    # -- save / restore -----------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """``{"ids": [...], "layers": {name: [tensor (n_streams, units), ...]}}`` in the order of ``ids``."""
+        rows = torch.as_tensor(list(self._rows.values()), dtype=torch.long)
+        layers = {}
+        if self._tensors is not None:
+            layers = {name: [t.index_select(0, rows.to(t.device)).cpu() for t in tensors]
+                      for name, tensors in self._tensors.items()}
+        return {"ids": list(self._rows), "layers": layers}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Replace every stream's state with ``state`` (as returned by ``state_dict``)."""
+        ids, layers = list(state["ids"]), state["layers"]
+        if set(layers) != set(self._layers) and ids:
+            raise _validation.value_error("StreamState.load_state_dict", "layers", f"{sorted(self._layers)}",
+                                          f"{sorted(layers)}", "Restore states saved from the same model.")
+        self.reset()
+        if not ids:
+            return
+        device = _device(self.model)
+        for name, layer in self._layers.items():
+            for tensor, size in zip(layers[name], layer.state_size):
+                if tuple(tensor.shape) != (len(ids), size):
+                    raise _validation.value_error("StreamState.load_state_dict", f"layer '{name}'",
+                                                  f"states of shape {(len(ids), size)}", f"{tuple(tensor.shape)}")
+        self._tensors = {name: [t.to(device).clone() for t in layers[name]] for name in self._layers}
+        self._rows = {stream_id: row for row, stream_id in enumerate(ids)}
+
+    def save(self, path: str) -> None:
+        """Write the states to ``path`` (safetensors; ids as JSON metadata), atomically."""
+        state = self.state_dict()
+        tensors = {f"{name}/{k}": t.contiguous() for name, ts in state["layers"].items() for k, t in enumerate(ts)}
+        metadata = {"format": FORMAT, "ids": json.dumps([_encode_id(i) for i in state["ids"]])}
+        blob = safetensors_save(tensors, metadata=metadata)
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as handle:
+                handle.write(blob)
+
+    def load(self, path: str) -> None:
+        """Restore states written by ``save`` (no pickle: safetensors and JSON only)."""
+        with open(path, "rb") as handle:
+            blob = handle.read()
+        try:
+            tensors = safetensors_load(blob)
+            metadata = _safetensors_metadata(blob)
+        except Exception as error:  # noqa: BLE001 - any parse failure means "not a stream-state file"
+            raise _validation.value_error("StreamState.load", "path", "a file written by StreamState.save",
+                                          f"{path!r} ({type(error).__name__}: {error})") from None
+        if metadata.get("format") != FORMAT:
+            raise _validation.value_error("StreamState.load", "path", f"a {FORMAT} file",
+                                          f"{path!r} with format {metadata.get('format')!r}")
+        ids = [_decode_id(i) for i in json.loads(metadata["ids"])]
+        layers = {name: [tensors[f"{name}/{k}"] for k in range(len(layer.state_size))]
+                  for name, layer in self._layers.items() if ids}
+        self.load_state_dict({"ids": ids, "layers": layers})
+
+    # -- internals ----------------------------------------------------------------------------------
+    def _check_ids(self, ids: Any, n: int) -> list[Hashable]:
+        ids = stream_ids(ids)
+        if len(ids) != n:
+            raise _validation.value_error("StreamState.predict", "ids", f"one id per row of x ({n})",
+                                          f"{len(ids)} ids")
+        if len(set(ids)) != len(ids):
+            seen: set = set()
+            twice = sorted({repr(i) for i in ids if i in seen or seen.add(i)})
+            raise _validation.value_error("StreamState.predict", "ids", "different ids within one call",
+                                          f"{', '.join(twice)} more than once",
+                                          "Two chunks of one stream must run one after the other: put the later "
+                                          "chunk in the next call (or join them along the time axis).")
+        return ids
+
+    def _row(self, stream_id: Hashable) -> int:
+        row = self._rows.get(stream_id)
+        if row is not None:
+            return row
+        row = self._free.pop() if self._free else len(self._rows) + len(self._free)
+        self._rows[stream_id] = row
+        self._ensure_capacity(row + 1)
+        for tensors in (self._tensors or {}).values():
+            for t in tensors:
+                t[row] = 0  # a new stream starts from zeros
+        return row
+
+    def _ensure_capacity(self, needed: int) -> None:
+        if self._tensors is None:
+            return
+        for name, tensors in self._tensors.items():
+            capacity = tensors[0].shape[0]
+            if needed > capacity:
+                grown = max(needed, 2 * capacity)
+                self._tensors[name] = [torch.cat([t, t.new_zeros(grown - capacity, t.shape[1])]) for t in tensors]
+
+    def _store(self, rows: torch.Tensor, final: dict) -> None:
+        if self._tensors is None:  # the first call: allocate with the dtype / device the layers ran in
+            capacity = max(16, int(rows.max()) + 1)
+            self._tensors = {name: [s.new_zeros(capacity, s.shape[1]) for s in final[layer]]
+                             for name, layer in self._layers.items()}
+        for name, layer in self._layers.items():
+            for tensor, state in zip(self._tensors[name], final[layer]):
+                tensor.index_copy_(0, rows.to(tensor.device), state.to(tensor.dtype))
+
+
+def _named_recurrent(model: torch.nn.Module) -> list[tuple[str, Any]]:
+    wanted = {id(m) for m in recurrent_layers(model)}
+    return [(name, m) for name, m in model.named_modules() if id(m) in wanted]
+
+
+def _device(model: torch.nn.Module) -> torch.device:
+    first = next(model.parameters(), None)
+    return first.device if first is not None else torch.device("cpu")
+
+
+def stream_ids(ids: Any) -> list[Hashable]:
+    """A list of ids from a list / tuple / array / Series of ids, or one id (a str, a number) on its own.
+    A tuple is several ids: wrap a tuple-valued id in a list (``[("tank", 1)]``)."""
+    if hasattr(ids, "tolist") and np.ndim(ids) > 0:  # NumPy arrays, pandas Series / Index, tensors
+        return list(ids.tolist())
+    if isinstance(ids, Sequence) and not isinstance(ids, (str, bytes)):
+        return [i.item() if isinstance(i, np.generic) else i for i in ids]
+    return [ids.item() if isinstance(ids, np.generic) else ids]
+
+
+def _encode_id(stream_id: Hashable) -> list:
+    if isinstance(stream_id, (bool, int, float, str)) or stream_id is None:
+        return [type(stream_id).__name__, stream_id]
+    if isinstance(stream_id, tuple):
+        return ["tuple", [_encode_id(i) for i in stream_id]]
+    raise _validation.type_error("StreamState.save", "stream ids", "str, int, float, bool, None or tuples of them",
+                                 f"{stream_id!r} of type {type(stream_id).__name__}")
+
+
+def _decode_id(encoded: list) -> Hashable:
+    kind, value = encoded
+    return tuple(_decode_id(i) for i in value) if kind == "tuple" else value
+
+
+def _safetensors_metadata(blob: bytes) -> dict:
+    size = int.from_bytes(blob[:8], "little")
+    return json.loads(blob[8:8 + size]).get("__metadata__", {})

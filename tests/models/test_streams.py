@@ -1,0 +1,145 @@
+"""Per-stream state: predict(x, streams=ids) / StreamState equal running each stream alone."""
+
+import numpy as np
+import pytest
+import torch
+
+import lstmkit
+from lstmkit import layers as L
+from lstmkit.models.streams import StreamState
+
+
+def many_to_many(seed=0, batch=None, stateful=False):
+    torch.manual_seed(seed)
+    shape = dict(batch_shape=(batch, None, 3)) if batch else dict(shape=(None, 3))
+    return lstmkit.Sequential([
+        L.Input(**shape), L.LSTM(8, return_sequences=True, stateful=stateful),
+        L.GRU(5, return_sequences=True, stateful=stateful), L.SimpleRNN(4, return_sequences=True, stateful=stateful),
+        L.TimeDistributed(L.Dense(2))])
+
+
+def series(n=3, length=24, seed=1):
+    return np.random.default_rng(seed).normal(size=(n, length, 3)).astype(np.float32)
+
+
+def test_interleaved_chunks_in_any_batch_composition_equal_each_stream_run_alone():
+    model = many_to_many()
+    data = series()
+    alone = model.predict(data, verbose=0)
+    rng = np.random.default_rng(7)
+    pos = [0, 0, 0]
+    got = [[], [], []]
+    while min(pos) < data.shape[1]:
+        active = [s for s in range(3) if pos[s] < data.shape[1]]
+        members = list(rng.permutation(active)[:rng.integers(1, len(active) + 1)])
+        length = int(min(rng.integers(1, 6), *(data.shape[1] - pos[s] for s in members)))
+        chunk = np.stack([data[s, pos[s]:pos[s] + length] for s in members])
+        out = model.predict(chunk, streams=[f"s{s}" for s in members])
+        for row, s in enumerate(members):
+            got[s].append(out[row])
+            pos[s] += length
+    for s in range(3):
+        np.testing.assert_allclose(np.concatenate(got[s]), alone[s], atol=1e-5)
+
+
+def test_streams_match_keras_style_stateful_mode_with_the_same_weights():
+    plain = many_to_many()
+    keras_style = many_to_many(batch=1, stateful=True)
+    keras_style.set_weights(plain.get_weights())
+    data = series(n=1)
+    stateful_out = np.concatenate([keras_style.predict(data[:, i:i + 4], verbose=0) for i in range(0, 24, 4)], 1)
+    stream_out = np.concatenate([keras_style.predict(data[:, i:i + 4], streams=["x"]) for i in range(0, 24, 4)], 1)
+    np.testing.assert_allclose(stream_out, stateful_out, atol=1e-5)
+
+
+def test_streams_leave_the_keras_slot_memory_alone():
+    model = many_to_many(batch=2, stateful=True)
+    data = series(n=2)
+    model.predict(data[:, :5], verbose=0)
+    memory = [s.clone() for s in model.layers[0].states]
+    model.predict(data[:1, :7], streams=["a"])  # batch 1 on a model with fixed batch 2: fine for streams
+    for before, after in zip(memory, model.layers[0].states):
+        torch.testing.assert_close(before, after)
+
+
+def test_new_ids_start_from_zeros_and_reset_forgets_one_some_or_all():
+    model = many_to_many()
+    data = series(n=3)
+    fresh = model.predict(data[:, :6], verbose=0)
+    model.predict(data[:, :6], streams=["a", "b", "c"])
+    cont = model.predict(data[:, :6], streams=["a", "b", "c"])
+    assert not np.allclose(cont, fresh, atol=1e-4)  # the second chunk continues the first
+    model.reset_streams("b")
+    out = model.predict(data[:, :6], streams=["a", "b", "c"])
+    np.testing.assert_allclose(out[1], fresh[1], atol=1e-6)
+    assert not np.allclose(out[0], fresh[0], atol=1e-4)
+    model.reset_streams(["a", "c"])
+    np.testing.assert_allclose(model.predict(data[:, :6], streams=["a", "c", "b"])[:2], fresh[:2], atol=1e-6)
+    model.reset_streams()
+    assert len(model.stream_state) == 0
+
+
+def test_a_separate_stream_state_saves_and_restores_exactly(tmp_path):
+    model = many_to_many()
+    data = series(n=3)
+    state = StreamState(model)
+    ids = ["tank A", 7, ("site", 2)]
+    state.predict(data[:, :10], ids)
+    path = tmp_path / "streams.safetensors"
+    state.save(path)
+    expected = state.predict(data[:, 10:], ids)
+    restored = StreamState(many_to_many())
+    restored.load(path)
+    assert restored.ids == ids
+    np.testing.assert_allclose(restored.predict(data[:, 10:], ids), expected, atol=1e-6)
+    np.testing.assert_allclose(model.predict(data, verbose=0)[:, 10:], expected, atol=1e-5)
+    assert [len(v) for v in state.states(7).values()] == [2, 1, 1]  # LSTM [h, c], GRU [h], SimpleRNN [h]
+
+
+def test_masked_padding_holds_the_state_so_chunks_of_different_lengths_can_share_a_call():
+    torch.manual_seed(0)
+    model = lstmkit.Sequential([L.Input((None, 3)), L.Masking(0.0), L.LSTM(6, return_sequences=True), L.Dense(1)])
+    data = series(n=2)
+    alone = model.predict(data, verbose=0)
+    first = np.zeros((2, 8, 3), np.float32)
+    first[0], first[1, :5] = data[0, :8], data[1, :5]  # stream b's chunk is 5 steps, post-padded
+    model.predict(first, streams=["a", "b"])
+    out = model.predict(np.stack([data[0, 8:16], data[1, 5:13]]), streams=["a", "b"])
+    np.testing.assert_allclose(out[0], alone[0, 8:16], atol=1e-5)
+    np.testing.assert_allclose(out[1], alone[1, 5:13], atol=1e-5)
+
+
+def test_many_to_one_model_gives_the_prediction_after_each_chunk_and_batch_size_splits_rows():
+    torch.manual_seed(0)
+    model = lstmkit.Sequential([L.Input((None, 3)), L.LSTM(6), L.Dense(1)])
+    data = series(n=5)
+    model.predict(data[:, :9], streams=list(range(5)), batch_size=2)
+    out = model.predict(data[:, 9:15], streams=list(range(5)), batch_size=2)
+    np.testing.assert_allclose(out, model.predict(data[:, :15], verbose=0), atol=1e-5)
+
+
+def test_errors_say_what_is_wrong():
+    model = many_to_many()
+    data = series(n=2)
+    with pytest.raises(ValueError, match=r"different ids within one call.*'a' more than once"):
+        model.predict(data, streams=["a", "a"])
+    with pytest.raises(ValueError, match=r"one id per row of x \(2\).*3 ids"):
+        model.predict(data, streams=["a", "b", "c"])
+    with pytest.raises(ValueError, match="one of the 0 known streams"):
+        StreamState(model).states("nope")
+    bi = lstmkit.Sequential([L.Input((None, 3)), L.Bidirectional(L.LSTM(3))])
+    with pytest.raises(ValueError, match="reads the sequence backwards"):
+        bi.predict(data, streams=[0, 1])
+    conv = lstmkit.Sequential([L.Input((None, 3)), L.Conv1D(4, 3, padding="causal"), L.LSTM(3)])
+    with pytest.raises(ValueError, match="mixes 3 neighbouring steps"):
+        StreamState(conv)
+    dense = lstmkit.Sequential([L.Input((3,)), L.Dense(2)])
+    with pytest.raises(ValueError, match="no recurrent layer"):
+        StreamState(dense)
+
+
+def test_loading_a_foreign_file_is_refused(tmp_path):
+    path = tmp_path / "x.safetensors"
+    path.write_bytes(b"not a safetensors file at all")
+    with pytest.raises(ValueError, match="a file written by StreamState.save"):
+        StreamState(many_to_many()).load(path)

@@ -1,0 +1,134 @@
+"""Forecast error measures in NumPy: MAE, RMSE, MAPE (percent), sMAPE (percent).
+
+Every function takes ``y_true`` and ``y_pred`` of the same shape (any shape; all points pooled) and
+returns a Python float.
+
+Zeros: MAPE divides by ``|y|``, so points whose truth is exactly 0 are left out with a
+``RuntimeWarning`` naming how many; when every truth is 0 the result is ``nan``. sMAPE counts a point
+where truth and prediction are both 0 as a perfect 0 (its 0/0 is taken as 0).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+from .. import _validation
+
+NAMES = ("MAE", "RMSE", "MAPE", "sMAPE")
+
+
+def _pair(owner: str, y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
+    true = np.asarray(y_true, dtype=np.float64)
+    pred = np.asarray(y_pred, dtype=np.float64)
+    if true.shape != pred.shape:
+        raise _validation.value_error(owner, "`y_pred`", f"the shape of `y_true` {true.shape}",
+                                      f"shape {pred.shape}", "Reshape one to match the other "
+                                      "(e.g. y_pred.reshape(y_true.shape)).")
+    if true.size == 0:
+        raise _validation.value_error(owner, "`y_true`", "at least one value", "an empty array")
+    return true, pred
+
+
+def mae(y_true: Any, y_pred: Any) -> float:
+    """Mean absolute error ``mean(|y - ŷ|)``.
+
+    Args:
+        y_true: true values, any shape.
+        y_pred: predictions, the same shape.
+
+    Returns:
+        A float.
+
+    Example:
+        >>> mae([1.0, 2.0], [2.0, 4.0])
+        1.5
+    """
+    true, pred = _pair("mae", y_true, y_pred)
+    return float(np.mean(np.abs(true - pred)))
+
+
+def rmse(y_true: Any, y_pred: Any) -> float:
+    """Root mean squared error ``sqrt(mean((y - ŷ)²))``.
+
+    Args:
+        y_true: true values, any shape.
+        y_pred: predictions, the same shape.
+
+    Returns:
+        A float.
+
+    Example:
+        >>> rmse([0.0, 0.0], [3.0, 4.0])  # sqrt((9 + 16) / 2)
+        3.5355339059327378
+    """
+    true, pred = _pair("rmse", y_true, y_pred)
+    return float(np.sqrt(np.mean((true - pred) ** 2)))
+
+
+def mape(y_true: Any, y_pred: Any) -> float:
+    """Mean absolute percentage error ``100 * mean(|y - ŷ| / |y|)``, in percent.
+
+    Points with ``y == 0`` are left out (with a ``RuntimeWarning``); all-zero truths give ``nan``.
+
+    Args:
+        y_true: true values, any shape.
+        y_pred: predictions, the same shape.
+
+    Returns:
+        A float in percent, or ``nan``.
+
+    Example:
+        >>> mape([100.0, 200.0], [110.0, 180.0])
+        10.0
+    """
+    true, pred = _pair("mape", y_true, y_pred)
+    nonzero = true != 0
+    skipped = int(true.size - nonzero.sum())
+    if skipped:
+        warnings.warn(f"mape: {skipped} of {true.size} true value(s) are 0 and were left out (MAPE divides by "
+                      "the truth); use smape or mae for series that reach 0.", RuntimeWarning, stacklevel=2)
+    if not nonzero.any():
+        return float("nan")
+    return float(100.0 * np.mean(np.abs(true[nonzero] - pred[nonzero]) / np.abs(true[nonzero])))
+
+
+def smape(y_true: Any, y_pred: Any) -> float:
+    """Symmetric MAPE ``mean(200 * |y - ŷ| / (|y| + |ŷ|))``, in percent (0 to 200); 0/0 counts as 0.
+
+    Args:
+        y_true: true values, any shape.
+        y_pred: predictions, the same shape.
+
+    Returns:
+        A float in percent.
+
+    Example:
+        >>> smape([0.0, 1.0], [0.0, 3.0])  # (0 + 200 * 2 / 4) / 2
+        50.0
+    """
+    true, pred = _pair("smape", y_true, y_pred)
+    denominator = np.abs(true) + np.abs(pred)
+    safe = np.where(denominator == 0, 1.0, denominator)
+    terms = np.where(denominator == 0, 0.0, 200.0 * np.abs(true - pred) / safe)
+    return float(np.mean(terms))
+
+
+def forecast_errors(y_true: Any, y_pred: Any) -> dict[str, float]:
+    """All four measures at once.
+
+    Args:
+        y_true: true values, any shape.
+        y_pred: predictions, the same shape.
+
+    Returns:
+        ``{"MAE": ..., "RMSE": ..., "MAPE": ..., "sMAPE": ...}`` (floats; MAPE and sMAPE in percent).
+
+    Example:
+        >>> forecast_errors([1.0, 2.0], [1.0, 4.0])["MAE"]
+        1.0
+    """
+    true, pred = _pair("forecast_errors", y_true, y_pred)
+    return {"MAE": mae(true, pred), "RMSE": rmse(true, pred), "MAPE": mape(true, pred), "sMAPE": smape(true, pred)}

@@ -1,0 +1,267 @@
+"""Feedback helpers, recursive / direct / seq2seq strategies and the model builders."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import lstmkit
+from lstmkit import layers
+from lstmkit.forecast.builders import direct_model, seq2seq_model
+from lstmkit.forecast.feedback import last_step_output, next_step, resolve_targets
+from lstmkit.forecast.strategies import direct, recursive, seq2seq
+
+LOOK_BACK = 4
+
+
+@pytest.fixture(scope="module")
+def lstm_model():
+    """Seed 001's shape of model: LSTM over a window of LOOK_BACK steps of one feature -> Dense(1)."""
+    torch.manual_seed(0)
+    return lstmkit.Sequential([layers.Input(shape=(LOOK_BACK, 1)), layers.LSTM(3), layers.Dense(1)])
+
+
+@pytest.fixture(scope="module")
+def linear_model():
+    """A model whose prediction is known by hand: 1*x[-1, 0] + 0.5*x[-1, 1] + 0.25*x[-1, 2] + 0.125."""
+    model = lstmkit.Sequential([layers.Input(shape=(2, 3)), layers.Flatten(), layers.Dense(1)])
+    kernel = np.array([[0.0], [0.0], [0.0], [1.0], [0.5], [0.25]], dtype=np.float32)
+    model.layers[-1].set_weights([kernel, np.array([0.125], dtype=np.float32)])
+    return model
+
+
+def sine(n: int, phase: float = 0.0) -> np.ndarray:
+    return np.sin(np.linspace(0, 3, n) + phase)
+
+
+# -- feedback ----------------------------------------------------------------------------------------------
+def test_resolve_targets_defaults():
+    assert resolve_targets(None, 3, 3, has_exogenous=False) == [0, 1, 2]
+    assert resolve_targets(None, 3, 1, has_exogenous=True) == [0]
+    assert resolve_targets([2], 3, 1, has_exogenous=True) == [2]
+
+
+@pytest.mark.parametrize("args, match", [
+    ((None, 3, 1, False), r"one value per input feature \(3\).*received 1 output\(s\).*Pass `exogenous`"),
+    (([0, 1], 3, 1, True), r"one feature position per model output \(1\); received 2"),
+    (([3], 3, 1, True), r"positions in \[0, 2\]; received \[3\] \(out of range: \[3\]\)"),
+    (([1, 1], 3, 2, True), r"distinct positions; received \[1, 1\]"),
+    (([0, 1, 2], 3, 3, True), r"None when every feature is a target.*Drop `exogenous`"),
+    (([0], 3, 1, False), r"the future values of the 2 non-target feature\(s\); received None"),
+])
+def test_resolve_targets_errors(args, match):
+    with pytest.raises(ValueError, match=match):
+        resolve_targets(*args)
+
+
+def test_next_step_places_prediction_and_exogenous():
+    prediction = np.array([[9.0], [8.0]])
+    exogenous = np.array([[1.0, 2.0], [3.0, 4.0]])
+    step = next_step(prediction, 3, [1], exogenous)
+    assert step.shape == (2, 1, 3)
+    np.testing.assert_array_equal(step[:, 0], [[1.0, 9.0, 2.0], [3.0, 8.0, 4.0]])
+    # targets in a non-sorted order: column j of the prediction goes to feature targets[j]
+    step = next_step(np.array([[5.0, 6.0]]), 3, [2, 0], np.array([[7.0]]))
+    np.testing.assert_array_equal(step[0, 0], [6.0, 7.0, 5.0])
+    np.testing.assert_array_equal(next_step(np.array([[1.0, 2.0]]), 2, [0, 1])[0, 0], [1.0, 2.0])
+
+
+@pytest.mark.parametrize("args, match", [
+    ((np.ones((2, 2)), 3, [1], np.ones((2, 2))), r"`prediction` expects shape \(batch, 1\).*received a 2-D array "
+                                                 r"of shape \(2, 2\)"),
+    ((np.ones((2, 1)), 3, [1], None), r"`exogenous_step` expects shape \(2, 2\).*received None"),
+    ((np.ones((2, 1)), 3, [1], np.ones((2, 3))), r"`exogenous_step` expects shape \(2, 2\).*\(2, 3\)"),
+    ((np.ones((2, 3)), 3, [0, 1, 2], np.ones((2, 1))), r"None when every feature is a target"),
+])
+def test_next_step_errors(args, match):
+    with pytest.raises(ValueError, match=match):
+        next_step(*args)
+
+
+def test_last_step_output():
+    sequence = np.arange(24.0).reshape(2, 3, 4)
+    np.testing.assert_array_equal(last_step_output(sequence), sequence[:, -1])
+    np.testing.assert_array_equal(last_step_output(torch.ones(2, 4)), np.ones((2, 4)))
+    with pytest.raises(ValueError, match=r"one array \(a single-output model\); received a list of 2 outputs"):
+        last_step_output([np.ones((2, 1)), np.ones((2, 1))])
+    with pytest.raises(ValueError, match=r"\(batch, n_out\) or \(batch, timesteps, n_out\).*1-D array"):
+        last_step_output(np.ones(3))
+
+
+# -- recursive ---------------------------------------------------------------------------------------------
+def seed_001_loop(lstm, x_test, look_ahead):
+    """Seed 001's loop, literally."""
+    xhat = x_test[0]
+    predictions = np.zeros((look_ahead, 1))
+    for i in range(look_ahead):
+        prediction = lstm.predict(np.array([xhat]), batch_size=1, verbose=0)
+        predictions[i] = prediction
+        xhat = np.vstack([xhat[1:], prediction])
+    return predictions
+
+
+def test_recursive_equals_seed_001_loop(lstm_model):
+    x_test = sine(LOOK_BACK + 3)[None, :LOOK_BACK, None]
+    expected = seed_001_loop(lstm_model, x_test, look_ahead=6)
+    np.testing.assert_array_equal(recursive(lstm_model, x_test[0], steps=6), expected)  # (T, 1) -> (steps, 1)
+    np.testing.assert_array_equal(recursive(lstm_model, x_test[0, :, 0], steps=6), expected[:, 0])  # (T,)
+    longer = np.concatenate([np.full((5, 1), 7.0), x_test[0]])  # only the last LOOK_BACK steps are seen
+    np.testing.assert_array_equal(recursive(lstm_model, longer, steps=6), expected)
+
+
+def test_recursive_vectorized_one_predict_per_step(lstm_model, monkeypatch):
+    histories = np.stack([sine(10, phase)[:, None] for phase in (0.0, 1.0, 2.0)])
+    alone = np.stack([recursive(lstm_model, h, steps=5) for h in histories])
+    calls = []
+    original = lstm_model.predict
+    monkeypatch.setattr(lstm_model, "predict", lambda x, **kw: calls.append(x.shape) or original(x, **kw))
+    together = recursive(lstm_model, histories, steps=5)
+    assert together.shape == (3, 5, 1)
+    assert calls == [(3, LOOK_BACK, 1)] * 5
+    np.testing.assert_allclose(together, alone, rtol=1e-6, atol=1e-7)
+
+
+def test_recursive_growing_history_without_declared_window():
+    torch.manual_seed(1)
+    inputs = layers.Input(shape=(None, 1))
+    model = lstmkit.Model(inputs, layers.Dense(1)(layers.LSTM(2)(inputs)))
+    history = sine(5)[:, None]
+    xhat, expected = history, []
+    for _ in range(3):  # the whole history each step: it grows by one
+        prediction = model.predict(xhat[None], verbose=0)
+        expected.append(prediction[0])
+        xhat = np.vstack([xhat, prediction])
+    np.testing.assert_array_equal(recursive(model, history, steps=3), np.array(expected))
+    np.testing.assert_array_equal(recursive(model, history, steps=3, window=2),
+                                  recursive(model, history[-2:], steps=3, window=2))
+
+
+def test_recursive_exogenous_placement_by_hand(linear_model):
+    # features: [exogenous a, target, exogenous b]; the model predicts a + 0.5 * target + 0.25 * b + 0.125
+    history = np.array([[0.0, 0.0, 0.0], [1.0, 2.0, 3.0]])
+    future = np.array([[10.0, 20.0], [30.0, 40.0], [50.0, 60.0]])  # (steps, F - n_targets)
+    expected, last = [], history[-1]
+    for a, b in future:
+        prediction = last[0] + 0.5 * last[1] + 0.25 * last[2] + 0.125
+        expected.append([prediction])
+        last = np.array([a, prediction, b])
+    forecast = recursive(linear_model, history, steps=3, targets=[1], exogenous=future)
+    np.testing.assert_allclose(forecast, expected, rtol=1e-6)
+    # several series with their own exogenous values == each alone
+    histories = np.stack([history, history + 1])
+    futures = np.stack([future, future * 2])
+    together = recursive(linear_model, histories, steps=3, targets=[1], exogenous=futures)
+    np.testing.assert_allclose(together[1], recursive(linear_model, histories[1], 3, [1], futures[1]), rtol=1e-6)
+    np.testing.assert_allclose(together[0], forecast, rtol=1e-6)
+
+
+def test_recursive_exogenous_with_a_trained_lstm_matches_manual_loop():
+    torch.manual_seed(2)
+    model = lstmkit.Sequential([layers.Input(shape=(3, 2)), layers.LSTM(4), layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    rng = np.random.default_rng(0)
+    model.fit(rng.normal(size=(16, 3, 2)), rng.normal(size=(16, 1)), epochs=1, verbose=0)
+    history, future = rng.normal(size=(6, 2)), rng.normal(size=(4, 1))
+    window, expected = history[-3:], []
+    for i in range(4):
+        prediction = model.predict(window[None], verbose=0)[0]
+        expected.append(prediction)
+        window = np.vstack([window[1:], np.concatenate([prediction, future[i]])])  # target first, then exogenous
+    np.testing.assert_array_equal(recursive(model, history, steps=4, exogenous=future), np.array(expected))
+
+
+def test_recursive_errors(lstm_model, linear_model):
+    with pytest.raises(ValueError, match=r"`history` expects at least 4 steps \(the model's input window\); "
+                                         r"received 3 steps"):
+        recursive(lstm_model, np.ones(3), steps=2)
+    with pytest.raises(ValueError, match=r"`window` expects the model's input timesteps \(4\); received 2"):
+        recursive(lstm_model, np.ones(6), steps=2, window=2)
+    with pytest.raises(TypeError, match=r"`steps` expects a positive integer; received 1.5"):
+        recursive(lstm_model, np.ones(6), steps=1.5)
+    with pytest.raises(ValueError, match=r"`exogenous` expects shape \(3, 2\); received a 2-D array of shape "
+                                         r"\(2, 2\)"):
+        recursive(linear_model, np.ones((2, 3)), steps=3, targets=[1], exogenous=np.ones((2, 2)))
+    with pytest.raises(ValueError, match=r"`exogenous` expects shape \(2, 3, 2\).*\(1, 3, 2\)"):
+        recursive(linear_model, np.ones((2, 2, 3)), steps=3, targets=[1], exogenous=np.ones((1, 3, 2)))
+    with pytest.raises(ValueError, match=r"one value per input feature \(3\).*Pass `exogenous`"):
+        recursive(linear_model, np.ones((2, 3)), steps=3)
+    with pytest.raises(ValueError, match=r"`history` expects finite values; received NaN"):
+        recursive(lstm_model, np.array([1.0, np.nan, 1.0, 1.0]), steps=1)
+    with pytest.raises(ValueError, match=r"`history` expects a non-empty \(T,\), \(T, F\) or \(n_series, T, F\)"):
+        recursive(lstm_model, np.ones((1, 1, 4, 1)), steps=1)
+    with pytest.raises(TypeError, match=r"`model` expects an lstmkit model \(with predict\); received object"):
+        recursive(object(), np.ones(4), steps=1)
+
+
+def test_recursive_refuses_stateful_models():
+    model = lstmkit.Sequential([layers.Input(batch_shape=(1, 4, 1)), layers.LSTM(2, stateful=True),
+                                layers.Dense(1)])
+    with pytest.raises(ValueError, match=r"a stateless model.*stateful layer\(s\) \['lstm.*'\]\. Use "
+                                         r"lstmkit\.forecast\.stateful"):
+        recursive(model, np.ones(4), steps=2)
+
+
+# -- builders, direct, seq2seq -----------------------------------------------------------------------------
+def test_direct_model_trains_and_forecasts():
+    torch.manual_seed(3)
+    model = direct_model(look_back=5, n_features=2, horizon=3, n_targets=2, units=4, stacked=2, cell="gru")
+    assert [type(layer).__name__ for layer in model.layers] == ["GRU", "GRU", "Dense", "Reshape"]
+    model.compile(optimizer="adam", loss="mse")
+    rng = np.random.default_rng(1)
+    model.fit(rng.normal(size=(8, 5, 2)), rng.normal(size=(8, 3, 2)), epochs=1, batch_size=4, verbose=0)
+    assert model.predict(rng.normal(size=(6, 5, 2)), verbose=0).shape == (6, 3, 2)
+    histories = rng.normal(size=(4, 9, 2))
+    forecast = direct(model, histories)
+    assert forecast.shape == (4, 3, 2)
+    np.testing.assert_array_equal(forecast, model.predict(histories[:, -5:], verbose=0))  # the last window
+    np.testing.assert_allclose(direct(model, histories[2]), forecast[2], rtol=1e-6, atol=1e-7)
+    univariate = direct_model(look_back=5, n_features=1, horizon=3, units=4)
+    assert direct(univariate, np.arange(7.0)).shape == (3,)
+
+
+def test_seq2seq_model_with_future_features():
+    torch.manual_seed(4)
+    model = seq2seq_model(look_back=5, n_features=2, horizon=3, n_targets=1, units=4, future_features=2)
+    assert [tuple(t.shape) for t in model.inputs] == [(None, 5, 2), (None, 3, 2)]
+    model.compile(optimizer="adam", loss="mse")
+    rng = np.random.default_rng(2)
+    model.fit([rng.normal(size=(8, 5, 2)), rng.normal(size=(8, 3, 2))], rng.normal(size=(8, 3, 1)),
+              epochs=1, verbose=0)
+    histories, futures = rng.normal(size=(4, 7, 2)), rng.normal(size=(4, 3, 2))
+    forecast = seq2seq(model, histories, exogenous=futures)
+    assert forecast.shape == (4, 3, 1)
+    np.testing.assert_array_equal(forecast, model.predict([histories[:, -5:], futures], verbose=0))
+    assert seq2seq(model, histories[0], exogenous=futures[0]).shape == (3, 1)
+    with pytest.raises(ValueError, match=r"`exogenous` expects the known future values for the model's second "
+                                         r"input \(None, 3, 2\); received None"):
+        seq2seq(model, histories)
+    with pytest.raises(ValueError, match=r"`exogenous` expects shape \(4, 3, 2\); received a 3-D array of shape "
+                                         r"\(4, 2, 2\)"):
+        seq2seq(model, histories, exogenous=futures[:, :2])
+    with pytest.raises(ValueError, match=r"a single-input model; received a model with 2 inputs"):
+        recursive(model, histories, steps=2)
+
+
+def test_seq2seq_model_without_future_features():
+    model = seq2seq_model(look_back=4, n_features=1, horizon=2, units=3)
+    assert [type(layer).__name__ for layer in model.layers] == ["InputLayer", "LSTM", "RepeatVector", "LSTM",
+                                                                 "TimeDistributed"]
+    assert seq2seq(model, np.arange(6.0)).shape == (2,)
+    with pytest.raises(ValueError, match=r"`exogenous` expects None for a model with one input"):
+        seq2seq(model, np.arange(6.0), exogenous=np.ones((2, 1)))
+    with pytest.raises(ValueError, match=r"`history` expects at least 4 steps"):
+        seq2seq(model, np.arange(3.0))
+
+
+@pytest.mark.parametrize("builder, kwargs, error, match", [
+    (direct_model, {"horizon": 0}, ValueError, r"direct_model: `horizon` expects a positive integer; received 0"),
+    (direct_model, {"stacked": 0}, ValueError, r"`stacked` expects a positive integer"),
+    (direct_model, {"cell": "rnn"}, ValueError, r"`cell` expects 'lstm' or 'gru'; received 'rnn'"),
+    (seq2seq_model, {"future_features": -1}, ValueError, r"`future_features` expects an integer >= 0"),
+    (seq2seq_model, {"units": 2.5}, TypeError, r"`units` expects a positive integer; received 2.5"),
+])
+def test_builder_argument_errors(builder, kwargs, error, match):
+    arguments = {"look_back": 4, "n_features": 1, "horizon": 2, **kwargs}
+    with pytest.raises(error, match=match):
+        builder(**arguments)

@@ -14,6 +14,11 @@ Workloads (issue #2):
   W4   the Keras workflow on W1's data: Sequential([Input, LSTM(128), Dense(1)]).compile("adam", "mse")
        then fit(batch_size=64, epochs=1, shuffle=False) and predict(batch_size=64), against the same
        model in a hand-written PyTorch loop (torch.optim.Adam) and raw nn.LSTM: the cost of fit/predict.
+  W5   forecasting 100 steps ahead for 64 series after a 500-step history, Sequential([Input((None, 1)),
+       LSTM(64, return_sequences=True), Dense(1)]): lstmkit.forecast.stateful (one warm-up pass, then one
+       carried-state step per forecast) against raw nn.LSTM carrying (h, c) by hand, and against
+       forecast.recursive re-running the growing history each step (what a window-less model costs
+       without carried state).
 Variants are interleaved across repeats so drift (frequency, caches) hits all alike; medians are printed.
 """
 
@@ -164,6 +169,49 @@ def w4(x: torch.Tensor, y: torch.Tensor, device: torch.device, repeats: int) -> 
            "torch nn.LSTM, no_grad loop")
 
 
+# -- W5: multi-step forecasting with carried state ----------------------------------------------------
+def w5(device: torch.device, repeats: int, quick: bool) -> None:
+    from lstmkit import forecast
+
+    torch.manual_seed(0)
+    model = Sequential([Input((None, 1)), LSTM(64, return_sequences=True), Dense(1)]).to(device)
+    model.eval()
+    kernel, recurrent, bias = (w.detach() for w in model.layers[0].cell.parameters())
+    raw_lstm = nn.LSTM(1, 64, batch_first=True).to(device)  # the same weights, torch's (i, f, g, o) layout
+    with torch.no_grad():
+        raw_lstm.weight_ih_l0.copy_(kernel.T)
+        raw_lstm.weight_hh_l0.copy_(recurrent.T)
+        raw_lstm.bias_ih_l0.copy_(bias)
+        raw_lstm.bias_hh_l0.zero_()
+    dense = model.layers[1]
+    history = torch.randn(64, 500, 1).cumsum(1).mul(0.05).to(device)
+    steps = 20 if quick else 100
+    history_np = history.cpu().numpy()
+
+    def raw(n_steps=steps):
+        outputs = []
+        with torch.no_grad():
+            out, state = raw_lstm(history)
+            step = dense(out[:, -1:])
+            outputs.append(step)
+            for _ in range(n_steps - 1):
+                out, state = raw_lstm(step, state)
+                step = dense(out)
+                outputs.append(step)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        return torch.cat(outputs, 1)
+
+    tasks = {"torch nn.LSTM, hand-carried (h, c)": raw,
+             "lstmkit forecast.stateful": lambda: forecast.stateful(model, history_np, steps),
+             "lstmkit forecast.recursive (re-run)": lambda: forecast.recursive(model, history_np, steps)}
+    reference = forecast.recursive(model, history_np, 5)  # all three compute the same numbers
+    np.testing.assert_allclose(forecast.stateful(model, history_np, 5), reference, atol=1e-4)
+    np.testing.assert_allclose(raw(5).cpu().numpy(), reference, atol=1e-4)
+    report(f"W5  {steps}-step forecast of 64 series after 500 steps, LSTM(64) (s)", interleaved(tasks, repeats),
+           "torch nn.LSTM, hand-carried (h, c)")
+
+
 # -- timing --------------------------------------------------------------------------------------------
 def interleaved(tasks: dict[str, Callable[[], None]], repeats: int) -> dict[str, float]:
     for task in tasks.values():  # warm-up
@@ -217,6 +265,7 @@ def main() -> None:
     report("W1d recurrent_dropout=0.2, same epoch (s)", times, "lstmkit LSTM (fused, no dropout)")
 
     w4(x, y, device, repeats)
+    w5(device, repeats, args.quick)
 
     batch = 64 if args.quick else 256
     xb = torch.randn(batch, 80, 52, device=device)

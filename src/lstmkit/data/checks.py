@@ -29,6 +29,7 @@ def to_numpy(data: Any, owner: str, name: str) -> np.ndarray:
 def row_labels(data: Any, positions: np.ndarray) -> list:
     """The labels of ``positions`` in ``data``'s pandas index, or the positions themselves."""
     index = getattr(data, "index", None)
+    index = None if callable(index) else index  # a pandas index, not list.index / ndarray methods
     if index is not None and len(index) > int(positions.max(initial=-1)):
         return [index[int(p)] for p in positions]
     return [int(p) for p in positions]

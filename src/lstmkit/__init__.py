@@ -1,13 +1,14 @@
 """lstmkit: Keras-style LSTM sequence modeling on PyTorch, with Keras's exact numerics."""
 
-from . import activations, backend, callbacks, constraints, initializers, layers, losses, metrics, models, optimizers
+from . import activations, backend, callbacks, constraints, data, forecast, initializers, layers, losses, metrics, models
+from . import optimizers
 from . import regularizers
 from .layers import GRU, LSTM, RNN, Bidirectional, GRUCell, Input, LSTMCell, SimpleRNN, SimpleRNNCell, TimeDistributed
 from .models import Model, Sequential, load_model, model_from_json
 
 __version__ = "0.1.0"
 
-__all__ = ["activations", "backend", "callbacks", "constraints", "initializers", "layers", "losses", "metrics",
+__all__ = ["activations", "backend", "callbacks", "constraints", "data", "forecast", "initializers", "layers", "losses", "metrics",
            "models", "optimizers", "regularizers", "LSTM", "GRU",
            "SimpleRNN", "RNN", "LSTMCell", "GRUCell", "SimpleRNNCell", "Bidirectional", "TimeDistributed",
            "Input", "Model", "Sequential", "model_from_json", "load_model", "__version__"]

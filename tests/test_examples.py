@@ -70,3 +70,36 @@ def test_sine_forecast_example_trains_forecasts_and_plots(tmp_path):
     assert set(metrics["history"]) == {"loss", "acc", "rmse", "val_loss", "val_acc", "val_rmse"}
     assert 0 <= metrics["test_loss"] < 0.1  # scaled to [0, 1]: one epoch already beats a constant guess
     assert "Epoch 1/1" in result.stdout and "Total params: 66,689" in result.stdout
+
+
+def run_example(name: str, *args: str) -> subprocess.CompletedProcess:
+    result = subprocess.run([sys.executable, str(ROOT / "examples" / name), *args], cwd=ROOT, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_airline_stateful_example_reports_rmse_in_passengers(tmp_path):
+    """Seed 004's tutorial (examples/airline_stateful.py --quick): RMSE in original units, plot written."""
+    import json
+
+    result = run_example("airline_stateful.py", "--quick", "--out", str(tmp_path))
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert (tmp_path / "airline.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # 144 months: 96 train / 48 test, look_back 3 -> 93 and 45 pairs
+    assert (metrics["train_samples"], metrics["test_samples"], metrics["look_back"]) == (93, 45, 3)
+    assert metrics["persistence_test_rmse"] == pytest.approx(48.87, abs=0.01)  # fixed by the data alone
+    assert 5 < metrics["test_rmse"] < 400 and 5 < metrics["train_rmse"] < 300  # passengers, not scaled units
+    assert "Test Score:" in result.stdout
+
+
+def test_tanks_example_forecasts_three_ways_that_agree(tmp_path):
+    """Seed 004's stateful many-to-many: the seed's loop, forecast.stateful and streams give the same numbers."""
+    import json
+
+    run_example("tanks_many_to_many.py", "--quick", "--out", str(tmp_path))
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert (tmp_path / "tanks.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert metrics["max_abs_difference"]["carried_vs_seed_loop"] < 1e-5
+    assert metrics["max_abs_difference"]["streams_vs_seed_loop"] < 1e-5
+    assert metrics["future_steps"] == 6 and metrics["forecast_rmse"] > 0

@@ -353,3 +353,24 @@ def test_array_fitted_scaler_on_frames_by_position():
     np.testing.assert_array_equal(out.to_numpy(), [[0.0, 5.0, 0.0], [1.0, 7.0, 1.0]])
     with pytest.raises(ValueError, match=r"`data` expects a frame of 3 columns \(fitted on an array\); received 2"):
         scaler.transform(frame[["a", "b"]])
+
+
+@pytest.mark.parametrize("kind", ["minmax", "standard", "robust"])
+def test_scaler_state_round_trips_through_json(kind):
+    import json
+
+    from lstmkit.data.scaling import SeriesScaler
+
+    rng = np.random.default_rng(3)
+    train, test = rng.normal(size=(40, 3)) * [1, 10, 100], rng.normal(size=(7, 3))
+    scaler = SeriesScaler(kind).fit(train)
+    restored = SeriesScaler.from_state(json.loads(json.dumps(scaler.get_state())))
+    np.testing.assert_array_equal(restored.transform(test), scaler.transform(test))
+    np.testing.assert_array_equal(restored.inverse_transform(test[:, 1], columns=[1]),
+                                  scaler.inverse_transform(test[:, 1], columns=[1]))
+    groups = np.repeat(["a", "b"], 20)
+    per = SeriesScaler(kind, per_group=True).fit(train, groups=groups)
+    back = SeriesScaler.from_state(json.loads(json.dumps(per.get_state())))
+    np.testing.assert_array_equal(back.transform(test[:2], groups=["b", "a"]), per.transform(test[:2], groups=["b", "a"]))
+    with pytest.raises(ValueError, match="a state written by SeriesScaler.get_state"):
+        SeriesScaler.from_state({"class": "os", "scalers": []})

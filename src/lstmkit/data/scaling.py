@@ -161,6 +161,54 @@ class SeriesScaler:
                     f"columns {list(data.columns)}", "Rename them, or pass columns=[...].")
         return self._map("inverse_transform", owner, data, groups, columns)
 
+    # --- saving without pickle ---------------------------------------------------------------------
+
+    def get_state(self) -> dict:
+        """The fitted scaler as JSON-ready data (class name, parameters, fitted arrays as lists), so it
+        can be saved next to a model without pickle. Only scikit-learn's own scalers are supported."""
+        owner = "SeriesScaler.get_state"
+        self._check_fitted(owner)
+        scalers = self.scalers_ if self.per_group else {None: self.scaler_}
+        groups = []
+        for group, scaler in scalers.items():
+            if type(scaler).__module__.split(".")[0] != "sklearn":
+                raise _validation.type_error(owner, "`scaler`", "a scikit-learn scaler (saved as JSON)",
+                                             type(scaler).__name__, "Save custom transformers yourself.")
+            fitted = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in vars(scaler).items()
+                      if k.endswith("_") and not k.startswith("_") and isinstance(v, (np.ndarray, numbers.Number))}
+            groups.append({"group": _json_scalar(group), "fitted": fitted})
+        template = next(iter(scalers.values()))
+        return {"class": type(template).__name__, "params": template.get_params(), "per_group": self.per_group,
+                "columns": self.columns, "n_features_in": self.n_features_in_,
+                "feature_names_in": self.feature_names_in_, "scaled_columns": self.scaled_columns_,
+                "scalers": groups}
+
+    @classmethod
+    def from_state(cls, state: dict) -> "SeriesScaler":
+        """The fitted ``SeriesScaler`` that ``get_state`` described."""
+        from sklearn import preprocessing
+
+        owner = "SeriesScaler.from_state"
+        kind = getattr(preprocessing, str(state.get("class")), None)
+        if kind is None or not isinstance(kind, type):
+            raise _validation.value_error(owner, "`state`", "a state written by SeriesScaler.get_state",
+                                          f"scaler class {state.get('class')!r}")
+        scalers = {}
+        for entry in state["scalers"]:
+            scaler = kind(**state["params"])
+            for key, value in entry["fitted"].items():
+                setattr(scaler, key, np.asarray(value) if isinstance(value, list) else value)
+            scalers[entry["group"]] = scaler
+        new = cls(scaler=kind(**state["params"]), per_group=state["per_group"], columns=state["columns"])
+        new.n_features_in_ = state["n_features_in"]
+        new.feature_names_in_ = state["feature_names_in"]
+        new.scaled_columns_ = list(state["scaled_columns"])
+        if new.per_group:
+            new.scalers_ = scalers
+        else:
+            new.scaler_ = scalers[None]
+        return new
+
     # --- internals ---------------------------------------------------------------------------------
 
     def _check_fitted(self, owner: str) -> None:
@@ -366,3 +414,8 @@ def _group_indices(labels: np.ndarray) -> dict:
 
 def _show(value: Any) -> str:
     return repr(value.item() if isinstance(value, np.generic) else value)
+
+
+def _json_scalar(value: Any) -> Any:
+    """A group id as a JSON value (NumPy scalars as Python ones)."""
+    return value.item() if isinstance(value, np.generic) else value

@@ -149,3 +149,54 @@ def _save(fig: Figure, path: str | Path | None) -> None:
         raise _validation.value_error("plot", "`path`", "a file in an existing folder", str(path),
                                       f"Create {path.parent} first.")
     fig.savefig(path, format="png")
+
+
+def plot_learning_curves(history: dict, path: str | Path | None = None, title: str | None = None) -> Figure:
+    """Plot each ``loss`` / ``val_*`` curve of a ``History.history`` dict against the epoch.
+
+    Returns:
+        The Figure (one line per metric); written as PNG when ``path`` is given.
+    """
+    if not isinstance(history, dict) or not history:
+        raise _validation.value_error("plot_learning_curves", "`history`", "a non-empty dict of per-epoch values "
+                                      "(History.history)", repr(history))
+    fig, ax = _axes(None)
+    for name, values in history.items():
+        ax.plot(np.arange(1, len(values) + 1), values, label=name, linestyle="--" if name.startswith("val_") else "-")
+    ax.set_xlabel("epoch")
+    ax.set_yscale("log" if all(v > 0 for vals in history.values() for v in vals) else "linear")
+    ax.set_title(title or "learning curves")
+    ax.legend(loc="best")
+    _save(fig, path)
+    return fig
+
+
+def plot_series_forecasts(panels: Sequence[dict], path: str | Path | None = None, ylabel: str = "") -> Figure:
+    """One panel per series: observed values, optional fitted / forecast lines, dates or numbers on x.
+
+    Args:
+        panels: dicts with ``title``, ``x`` and ``y`` (observed), and optionally ``fitted_x`` / ``fitted_y``
+            (e.g. one-step predictions), ``forecast_x`` / ``forecast_y``, and ``split`` (an x where the
+            held-out part starts, drawn as a dotted line).
+        path: write the figure as PNG there. Default None.
+        ylabel: the y axis label. Default none.
+    """
+    if not panels:
+        raise _validation.value_error("plot_series_forecasts", "`panels`", "at least one series", "none")
+    fig = Figure(figsize=(10, 2.8 * len(panels)))
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(len(panels), 1, squeeze=False)[:, 0]
+    for ax, panel in zip(axes, panels):
+        ax.plot(panel["x"], panel["y"], label="observed", color="tab:blue")
+        if panel.get("fitted_y") is not None:
+            ax.plot(panel["fitted_x"], panel["fitted_y"], label="one step ahead", color="tab:orange", alpha=0.8)
+        if panel.get("forecast_y") is not None:
+            ax.plot(panel["forecast_x"], panel["forecast_y"], label="forecast", color="tab:red", lw=2)
+        if panel.get("split") is not None:
+            ax.axvline(panel["split"], color="grey", linestyle=":", label="held out from here")
+        ax.set_title(panel.get("title", ""))
+        ax.set_ylabel(ylabel)
+        ax.legend(loc="best", fontsize=8)
+    fig.tight_layout()
+    _save(fig, path)
+    return fig

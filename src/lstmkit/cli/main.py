@@ -1,0 +1,340 @@
+"""``lstmkit`` on the command line: parse, validate, call the library, return an exit code.
+
+    lstmkit train DATA.csv --target COL [--features COLS] [--id COL] [--time COL] [--lookback N] [--out DIR]
+    lstmkit forecast MODEL_DIR DATA.csv --steps H [--out forecast.csv] [--plot forecast.png]
+    lstmkit evaluate MODEL_DIR DATA.csv [--steps H] [--season S]
+    lstmkit summary MODEL                      # an lstmkit model (folder or file) or a Keras file
+    lstmkit convert SOURCE DESTINATION         # Keras file <-> lstmkit (by the destination's suffix)
+    lstmkit demo [--out DIR]                   # the bundled airline series: train, forecast, plot
+    lstmkit ventilator simulate|run ...        # seed 000's pipeline on the simulated ventilator data
+
+Every command is ``main([...])`` in tests. Errors in the user's input print one line on stderr
+(``lstmkit <command>: error: ...``) and exit with code 1; argument errors exit with code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+USER_ERRORS = (ValueError, TypeError, KeyError, FileNotFoundError, IsADirectoryError, ImportError)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit code (0 success, 1 bad input, 2 bad arguments)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # argparse has printed its message already
+        return int(exit_.code or 0)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args) or 0)
+    except USER_ERRORS as error:
+        message = error.args[0] if isinstance(error, KeyError) and error.args else error
+        print(f"lstmkit {args.command}: error: {message}", file=sys.stderr)
+        return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lstmkit", description="Keras-style LSTM forecasting from tables.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    train = commands.add_parser("train", help="train a forecaster on a CSV / Parquet table")
+    train.add_argument("data", help="CSV or Parquet file, one row per time step (and series)")
+    train.add_argument("--target", required=True, type=_columns, help="column(s) to forecast, comma-separated")
+    train.add_argument("--features", type=_columns, default=[], help="other input columns, comma-separated")
+    train.add_argument("--id", dest="id_col", help="column naming each series (several series in one table)")
+    train.add_argument("--time", dest="time_col", help="column to order rows by (numbers or dates)")
+    train.add_argument("--lookback", type=int, help="steps per input window (default: from the series length)")
+    train.add_argument("--horizon", type=int, default=1, help="steps predicted at once (default 1: recursive)")
+    train.add_argument("--model", default="lstm:32", help="e.g. lstm:32, lstm:64,32, gru:32, bilstm:32@0.1")
+    train.add_argument("--epochs", type=int, default=200)
+    train.add_argument("--batch-size", type=int, default=32)
+    train.add_argument("--patience", type=int, default=20, help="early stopping patience (epochs)")
+    train.add_argument("--validation", type=float, default=0.2, help="held-out fraction of each series' windows")
+    train.add_argument("--learning-rate", type=float, default=1e-3)
+    train.add_argument("--scaler", default="minmax", choices=("minmax", "standard", "robust"))
+    train.add_argument("--scale-per-id", action="store_true", help="one scaler per series")
+    train.add_argument("--difference", action="store_true", help="model step-to-step changes (trends)")
+    train.add_argument("--log", action="store_true", help="model the log of the targets (growth, positive data)")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    train.add_argument("--out", default="lstmkit_model", help="output folder (default lstmkit_model)")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.set_defaults(handler=_train)
+
+    forecast = commands.add_parser("forecast", help="forecast every series of a table")
+    forecast.add_argument("model_dir")
+    forecast.add_argument("data")
+    forecast.add_argument("--steps", type=int, help="steps ahead (default: the future rows given, or the horizon)")
+    forecast.add_argument("--out", default="forecast.csv")
+    forecast.add_argument("--plot", help="also write a PNG of the last history and the forecast")
+    forecast.set_defaults(handler=_forecast)
+
+    evaluate = commands.add_parser("evaluate", help="score forecasts against persistence / seasonal naive")
+    evaluate.add_argument("model_dir")
+    evaluate.add_argument("data")
+    evaluate.add_argument("--steps", type=int, help="steps ahead to score (default: the model's horizon)")
+    evaluate.add_argument("--season", type=int, help="season length for the seasonal-naive baseline (e.g. 12)")
+    evaluate.add_argument("--origins", type=int, default=5, help="forecast origins per series (default 5)")
+    evaluate.add_argument("--out", help="also write the scores as JSON")
+    evaluate.set_defaults(handler=_evaluate)
+
+    summary = commands.add_parser("summary", help="print a model's layers, shapes and parameter counts")
+    summary.add_argument("model", help="a folder from `lstmkit train`, an .lstmkit file, or a .keras / .h5 file")
+    summary.set_defaults(handler=_summary)
+
+    convert = commands.add_parser("convert", help="convert between Keras files and lstmkit's format")
+    convert.add_argument("source", help=".keras / .h5 / .lstmkit file (or a folder from `lstmkit train`)")
+    convert.add_argument("destination", help="a folder or .lstmkit file (from Keras), or .keras / .h5 (to Keras)")
+    convert.set_defaults(handler=_convert)
+
+    demo = commands.add_parser("demo", help="train on the bundled airline series and forecast two years")
+    demo.add_argument("--out", default="lstmkit_demo", help="output folder (default lstmkit_demo)")
+    demo.add_argument("--epochs", type=int, default=300)
+    demo.add_argument("--quiet", action="store_true")
+    demo.set_defaults(handler=_demo)
+
+    return parser
+
+
+# -- commands ----------------------------------------------------------------------------------------------
+def _train(args: argparse.Namespace) -> int:
+    from ..forecast.forecaster import Forecaster
+
+    frame = read_table(args.data)
+    forecaster = Forecaster(args.target, args.features, args.id_col, args.time_col, args.lookback, args.horizon,
+                            args.model, args.scaler, args.scale_per_id, args.difference, args.log)
+    metrics = forecaster.fit(frame, epochs=_positive("--epochs", args.epochs),
+                             batch_size=_positive("--batch-size", args.batch_size),
+                             validation=args.validation, patience=args.patience, learning_rate=args.learning_rate,
+                             seed=args.seed, verbose=0 if args.quiet else 1, device=args.device)
+    out = forecaster.save(args.out)
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    written = [out / "model.lstmkit", out / "forecaster.json", out / "metrics.json"]
+    written += write_training_plots(forecaster, frame, out)
+    _print_scores("validation (one step ahead)" if args.horizon == 1 else "validation",
+                  metrics.get("validation"))
+    _print_written(written)
+    return 0
+
+
+def _forecast(args: argparse.Namespace) -> int:
+    from ..forecast.forecaster import Forecaster
+
+    forecaster = Forecaster.load(args.model_dir)
+    frame = read_table(args.data)
+    table = forecaster.forecast(frame, steps=args.steps)
+    out = Path(args.out)
+    _parent_exists(out)
+    table.to_csv(out, index=False)
+    written = [out]
+    if args.plot:
+        written.append(write_forecast_plot(forecaster, frame, table, Path(args.plot)))
+    print(table.head(min(len(table), 12)).to_string(index=False))
+    _print_written(written)
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from ..forecast.forecaster import Forecaster
+
+    forecaster = Forecaster.load(args.model_dir)
+    scores = forecaster.evaluate(read_table(args.data), steps=args.steps, season=args.season,
+                                 n_origins=args.origins)
+    print(scores.to_string(float_format=lambda v: f"{v:.4g}"))
+    if args.out:
+        out = Path(args.out)
+        _parent_exists(out)
+        out.write_text(json.dumps(scores.to_dict(orient="index"), indent=2))
+        _print_written([out])
+    return 0
+
+
+def _summary(args: argparse.Namespace) -> int:
+    load_any_model(args.model).summary()
+    return 0
+
+
+def _convert(args: argparse.Namespace) -> int:
+    model = load_any_model(args.source)
+    destination = Path(args.destination)
+    if destination.suffix in (".keras", ".h5", ".lstmkit"):
+        _parent_exists(destination)
+        model.save(destination)
+    else:
+        destination.mkdir(parents=True, exist_ok=True)
+        destination = destination / "model.lstmkit"
+        model.save(destination)
+    _print_written([destination])
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from ..data import load_airline_passengers
+    from ..forecast.forecaster import Forecaster
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    frame = load_airline_passengers()
+    history_csv = out / "airline_passengers.csv"
+    frame.to_csv(history_csv, index=False)
+    print("Training an LSTM(32) on 12-month windows of the airline passengers series (1949-1960, monthly; "
+          "log, month-to-month changes)...")
+    forecaster = Forecaster("Passengers", time_col="Month", lookback=12, model="lstm:32", difference=True, log=True)
+    metrics = forecaster.fit(frame, epochs=_positive("--epochs", args.epochs), patience=40, validation=0.2,
+                             verbose=0 if args.quiet else 1)
+    model_dir = forecaster.save(out / "model")
+    (model_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    table = forecaster.forecast(frame, steps=24)
+    forecast_csv = out / "forecast.csv"
+    table.to_csv(forecast_csv, index=False)
+    written = [forecast_csv, write_forecast_plot(forecaster, frame, table, out / "forecast.png")]
+    written += write_training_plots(forecaster, frame, model_dir)
+    _print_scores("held-out last 20% (one month ahead)", metrics.get("validation"))
+    print(f"\nNext 24 months: {', '.join(f'{v:.0f}' for v in table['Passengers'][:6])}, ...")
+    _print_written([model_dir, *written])
+    print(f"\nTry: lstmkit forecast {model_dir} {history_csv} --steps 36 --plot {out / 'forecast36.png'}")
+    return 0
+
+
+# -- shared helpers --------------------------------------------------------------------------------------------
+def read_table(path: str) -> Any:
+    """A CSV (or .tsv) or Parquet file as a DataFrame, with a clear error for a missing or odd file."""
+    import pandas as pd
+
+    file = Path(path)
+    if not file.is_file():
+        raise FileNotFoundError(f"no such file: {path!r}")
+    suffix = file.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        try:
+            return pd.read_parquet(file)
+        except ImportError:
+            raise ImportError("reading Parquet needs pyarrow: pip install pyarrow (or lstmkit[parquet])") from None
+    try:
+        frame = pd.read_csv(file, sep="\t" if suffix == ".tsv" else ",")
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise ValueError(f"could not read {path!r} as CSV: {error}") from None
+    if frame.empty:
+        raise ValueError(f"{path!r} holds no rows")
+    return frame
+
+
+def load_any_model(path: str) -> Any:
+    """A model from a `lstmkit train` folder, an .lstmkit file, or a Keras .keras / .h5 file."""
+    from ..models import load_model
+
+    location = Path(path)
+    if location.is_dir():
+        inner = location / "model.lstmkit"
+        if not inner.is_file():
+            raise FileNotFoundError(f"{path!r} is a folder without model.lstmkit (not from `lstmkit train`)")
+        location = inner
+    if not location.is_file():
+        raise FileNotFoundError(f"no such model file: {path!r}")
+    return load_model(location)
+
+
+def write_training_plots(forecaster: Any, frame: Any, out: Path) -> list[Path]:
+    """``learning_curves.png`` and ``validation.png`` (one-step predictions vs truth, up to 3 series)."""
+    from ..forecast.plots import plot_learning_curves, plot_series_forecasts
+
+    written = []
+    if forecaster.history:
+        plot_learning_curves(forecaster.history, out / "learning_curves.png")
+        written.append(out / "learning_curves.png")
+    fitted = forecaster.one_step(frame)
+    panels = []
+    for key, part in _by_series(forecaster, fitted)[:3]:
+        x = _x_axis(forecaster, part)
+        target = forecaster.config.target[0]
+        n_val = int(round(len(part) * 0.2))
+        panels.append({"title": f"{target}" + ("" if key is None else f" — {key}"), "x": x, "y": part[target],
+                       "fitted_x": x, "fitted_y": part[f"{target}_predicted"],
+                       "split": x.iloc[len(part) - n_val] if n_val else None})
+    plot_series_forecasts(panels, out / "validation.png", ylabel=forecaster.config.target[0])
+    written.append(out / "validation.png")
+    return written
+
+
+def write_forecast_plot(forecaster: Any, frame: Any, table: Any, path: Path) -> Path:
+    """The last stretch of each series (up to 3) and its forecast, as a PNG."""
+    from ..forecast.plots import plot_series_forecasts
+
+    _parent_exists(path)
+    cfg = forecaster.config
+    target = cfg.target[0]
+    history = frame.sort_values(cfg.time_col, kind="stable") if cfg.time_col else frame
+    panels = []
+    for key, part in _by_series(forecaster, history)[:3]:
+        ahead = table if cfg.id_col is None else table[table[cfg.id_col] == key]
+        tail = part.iloc[-max(4 * len(ahead), 3 * (cfg.lookback or 1)):]
+        tail = tail[tail[target].notna()]
+        x_hist = _x_axis(forecaster, tail, offset=len(part) - len(tail))
+        x_future = ahead[cfg.time_col] if cfg.time_col else (x_hist.iloc[-1] + ahead["step"])
+        panels.append({"title": f"{target}" + ("" if key is None else f" — {key}"), "x": x_hist, "y": tail[target],
+                       "forecast_x": list(x_future), "forecast_y": list(ahead[target])})
+    plot_series_forecasts(panels, path, ylabel=target)
+    return path
+
+
+def _by_series(forecaster: Any, table: Any) -> list:
+    id_col = forecaster.config.id_col
+    return [(None, table)] if id_col is None else list(table.groupby(id_col, sort=False))
+
+
+def _x_axis(forecaster: Any, part: Any, offset: int = 0) -> Any:
+    import pandas as pd
+
+    time_col = forecaster.config.time_col
+    if time_col is not None:
+        column = part[time_col]
+        if not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_datetime64_any_dtype(column)):
+            column = pd.to_datetime(column)  # dates read from a CSV are text
+        return column.reset_index(drop=True)
+    rows = part["row"] if "row" in part else pd.Series(range(offset, offset + len(part)))
+    return rows.reset_index(drop=True)
+
+
+def _columns(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("expected one or more column names, comma-separated")
+    return names
+
+
+def _positive(flag: str, value: int) -> int:
+    if value < 1:
+        raise ValueError(f"{flag} expects a positive integer; received {value}")
+    return value
+
+
+def _parent_exists(path: Path) -> None:
+    if not path.parent.exists():
+        raise FileNotFoundError(f"the folder {str(path.parent)!r} for {str(path)!r} does not exist")
+
+
+def _print_scores(title: str, scores: dict | None) -> None:
+    if not scores:
+        return
+    print(f"\n{title}:")
+    print(f"  {'':<16}{'MAE':>10}{'RMSE':>10}{'MAPE %':>10}{'sMAPE %':>10}")
+    for name, values in scores.items():
+        print(f"  {name:<16}" + "".join(f"{values[k]:>10.4g}" for k in ("MAE", "RMSE", "MAPE", "sMAPE")))
+
+
+def _print_written(paths: Sequence[Path]) -> None:
+    print("\nWrote:")
+    for path in paths:
+        print(f"  {path}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,519 @@
+"""``Forecaster``: from a table (one or many series) to a trained model, forecasts and evaluations.
+
+What ``lstmkit train / forecast / evaluate`` run: the command line only parses arguments and reads files.
+A ``Forecaster`` holds the framing (target and feature columns, series id and time columns, look-back,
+horizon, optional differencing), the scaler fitted on the training part, and the model; it saves all of
+it to a folder (``model.lstmkit`` + ``forecaster.json``, no pickle) and loads it back.
+
+Framing: for every series (rows grouped by ``id_col``, ordered by ``time_col``), each ``lookback`` rows of
+the features (targets first, then the other features) are an input and the next ``horizon`` rows of the
+targets its output. The last ``validation`` fraction of each series' windows is held out. Horizon 1
+models forecast further by feeding predictions back (``forecast.recursive``, future values of the other
+features taken from the table's future rows); horizon H models predict H steps at once (direct).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .. import _validation
+from ..data.checks import describe_rows
+from ..data.scaling import SeriesScaler
+from ..data.windows import lookback as lookback_pairs
+from ..layers import GRU, LSTM, Bidirectional, Dense, Input, Reshape, SimpleRNN
+from ..models import Sequential, load_model
+from ..models.callbacks import EarlyStopping
+from ..models.optimizers import Adam
+from .metrics import forecast_errors
+from .strategies import direct, recursive
+
+FORMAT = "lstmkit.forecaster/1"
+KINDS = {"lstm": LSTM, "gru": GRU, "rnn": SimpleRNN}
+SPEC = re.compile(r"^(bi)?(lstm|gru|rnn)(?::(\d+(?:,\d+)*))?(?:@(0?\.\d+|0))?$")
+
+
+# -- the model -----------------------------------------------------------------------------------------
+def parse_model_spec(spec: str) -> dict:
+    """``"[bi]lstm|gru|rnn[:UNITS[,UNITS...]][@DROPOUT]"`` -> its parts, e.g. ``"bilstm:64,32@0.1"``."""
+    match = SPEC.match(str(spec).strip().lower())
+    if match is None:
+        raise _validation.value_error(
+            "Forecaster", "`model`", "a spec like 'lstm:32', 'lstm:64,32', 'gru:32', 'bilstm:32@0.1' (kind, "
+            "units per layer, optional dropout)", repr(spec))
+    bi, kind, units, dropout = match.groups()
+    return {"kind": kind, "bidirectional": bool(bi), "units": [int(u) for u in (units or "32").split(",")],
+            "dropout": float(dropout or 0.0)}
+
+
+def build_model(spec: str, lookback: int, n_features: int, n_targets: int, horizon: int) -> Sequential:
+    """The stacked recurrent model a spec names: ``(batch, lookback, n_features)`` ->
+    ``(batch, n_targets)`` (horizon 1) or ``(batch, horizon, n_targets)``."""
+    parts = parse_model_spec(spec)
+    layers: list = [Input((lookback, n_features))]
+    for i, units in enumerate(parts["units"]):
+        layer = KINDS[parts["kind"]](units, return_sequences=i < len(parts["units"]) - 1, dropout=parts["dropout"])
+        layers.append(Bidirectional(layer) if parts["bidirectional"] else layer)
+    layers.append(Dense(n_targets * horizon))
+    if horizon > 1:
+        layers.append(Reshape((horizon, n_targets)))
+    return Sequential(layers)
+
+
+# -- the configuration ---------------------------------------------------------------------------------
+@dataclass
+class ForecasterConfig:
+    """What a Forecaster frames and how; written to ``forecaster.json``."""
+
+    target: list[str]
+    features: list[str] = field(default_factory=list)  # all inputs per step: the targets first
+    id_col: str | None = None
+    time_col: str | None = None
+    lookback: int | None = None
+    horizon: int = 1
+    model: str = "lstm:32"
+    scaler: str = "minmax"
+    scale_per_id: bool = False
+    difference: bool = False
+    log: bool = False
+
+
+@dataclass
+class _Series:
+    """One series: its id, values ``(T, F)`` in the features' order, times, and future exogenous rows."""
+
+    id: Any
+    values: np.ndarray
+    times: pd.Series | None
+    future: np.ndarray | None = None  # (steps, n_exogenous): known values of the non-target features
+
+
+class Forecaster:
+    """Train, save, load, forecast and evaluate a recurrent forecaster on tabular series.
+
+    Args:
+        target: the column(s) to forecast.
+        features: the input columns per step besides the targets (exogenous); default none.
+        id_col: the column naming each series (several series in one table); default one series.
+        time_col: the column to order rows by (numbers or dates); default the table's order.
+        lookback: steps per input window; default ``min(24, max(3, shortest series // 5))``.
+        horizon: steps the model predicts at once (1 = one step, forecast recursively). Default 1.
+        model: ``"lstm:32"`` (default), ``"lstm:64,32"``, ``"gru:32"``, ``"bilstm:32@0.1"``, ...
+        scaler: ``"minmax"`` (default), ``"standard"`` or ``"robust"``, fitted on the training part.
+        scale_per_id: one scaler per series instead of one for all. Default False.
+        difference: model the step-to-step changes of the targets (trending series). Default False.
+        log: model the logarithm of the targets (growth in percent; seasonality that grows with the
+            level); the targets must be positive. Default False.
+
+    Example:
+        >>> f = Forecaster("Passengers", time_col="Month", lookback=12, difference=True, log=True)
+        >>> f.fit(frame, epochs=100)
+        >>> f.forecast(frame, steps=24)          # DataFrame: step, Month, Passengers
+    """
+
+    def __init__(self, target: Any, features: Any = None, id_col: str | None = None, time_col: str | None = None,
+                 lookback: int | None = None, horizon: int = 1, model: str = "lstm:32", scaler: str = "minmax",
+                 scale_per_id: bool = False, difference: bool = False, log: bool = False):
+        targets = [target] if isinstance(target, str) else list(target)
+        extra = [] if features is None else ([features] if isinstance(features, str) else list(features))
+        owner = "Forecaster"
+        if not targets:
+            raise _validation.value_error(owner, "`target`", "at least one column", "none")
+        if lookback is not None:
+            lookback = _validation.positive_int(owner, "lookback", lookback)
+        parse_model_spec(model)
+        _validation.choice(owner, "scaler", scaler, ("minmax", "standard", "robust"))
+        self.config = ForecasterConfig(
+            target=targets, features=targets + [c for c in extra if c not in targets], id_col=id_col,
+            time_col=time_col, lookback=lookback, horizon=_validation.positive_int(owner, "horizon", horizon),
+            model=model, scaler=scaler, scale_per_id=bool(scale_per_id), difference=bool(difference), log=bool(log))
+        self.model: Sequential | None = None
+        self.scaler: SeriesScaler | None = None
+        self.history: dict = {}
+        self.metrics: dict = {}
+
+    # -- training ------------------------------------------------------------------------------------
+    def fit(self, frame: pd.DataFrame, epochs: int = 100, batch_size: int = 32, validation: float = 0.2,
+            patience: int = 10, learning_rate: float = 1e-3, seed: int = 0, verbose: Any = 1,
+            device: str = "auto") -> dict:
+        """Frame ``frame``, fit the scaler on the training part, train with early stopping on the held-out
+        windows, and measure the model against persistence (and seasonal naive with ``season``) there.
+
+        Returns:
+            ``self.metrics``: ``{"validation": {"model": {...}, "persistence": {...}}, ...}`` with MAE, RMSE,
+            MAPE and sMAPE in the targets' units.
+        """
+        owner = "Forecaster.fit"
+        cfg = self.config
+        series = self._split_series(owner, frame, allow_future=False)
+        if cfg.lookback is None:
+            shortest = min(len(s.values) for s in series)
+            cfg.lookback = int(min(24, max(3, shortest // 5)))
+        validation = float(validation)
+        if not 0.0 <= validation < 1.0:
+            raise _validation.value_error(owner, "`validation`", "a fraction in [0, 1)", repr(validation))
+        self._check_lengths(owner, series, extra=1 if validation else 0)
+        torch.manual_seed(seed)
+        np.random.seed(seed)
+
+        windows = [self._window_count(s) for s in series]
+        n_val = [max(1, int(round(w * validation))) if validation else 0 for w in windows]
+        fit_rows = [self._model_rows(s)[:w - v - 1 + cfg.lookback + cfg.horizon] for s, w, v in
+                    zip(series, windows, n_val)]
+        self.scaler = SeriesScaler(cfg.scaler, per_group=cfg.scale_per_id)
+        groups = np.concatenate([[str(s.id)] * len(r) for s, r in zip(series, fit_rows)]) if cfg.scale_per_id else None
+        self.scaler.fit(np.concatenate(fit_rows), groups=groups)
+
+        x_train, y_train, x_val, y_val, anchors = [], [], [], [], []
+        for s, w, v in zip(series, windows, n_val):
+            scaled = self._scale(self._model_rows(s), s.id)
+            x, y = lookback_pairs(scaled, cfg.lookback, cfg.horizon, targets=list(range(len(cfg.target))))
+            x_train.append(x[:w - v])
+            y_train.append(y[:w - v])
+            x_val.append(x[w - v:])
+            y_val.append(y[w - v:])
+            anchors += [(s, self._offset() + i + cfg.lookback - 1) for i in range(w - v, w)]
+        x_train, y_train = np.concatenate(x_train), np.concatenate(y_train)
+        self.model = build_model(cfg.model, cfg.lookback, len(cfg.features), len(cfg.target), cfg.horizon)
+        self.model.compile(optimizer=Adam(learning_rate), loss="mse", device=device)
+        callbacks, validation_data = [], None
+        if validation:
+            validation_data = (np.concatenate(x_val), np.concatenate(y_val))
+            callbacks.append(EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True))
+        history = self.model.fit(x_train, y_train, epochs=epochs, batch_size=batch_size, shuffle=True,
+                                 validation_data=validation_data, callbacks=callbacks, verbose=verbose)
+        self.history = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+        self.metrics = {"train_windows": int(len(x_train)), "validation_windows": int(sum(n_val)),
+                        "epochs_run": len(history.epoch), "lookback": cfg.lookback, "horizon": cfg.horizon}
+        if validation:
+            self.metrics["validation"] = self._score(anchors, cfg.horizon, season=None)
+        return self.metrics
+
+    # -- forecasting -----------------------------------------------------------------------------------
+    def forecast(self, frame: pd.DataFrame, steps: int | None = None) -> pd.DataFrame:
+        """Forecast every series of ``frame`` ``steps`` ahead from its last rows, in the targets' units.
+
+        With other features than the targets, their future values must be in ``frame``: rows at the end of
+        each series with an empty target; ``steps`` defaults to (and may not exceed) their number.
+
+        Returns:
+            One row per series and step: ``[id_col], step, [time_col], *targets``.
+        """
+        owner = "Forecaster.forecast"
+        self._check_trained(owner)
+        cfg = self.config
+        series = self._split_series(owner, frame, allow_future=True)
+        steps = self._steps(owner, series, steps)
+        self._check_lengths(owner, series, extra=0, training=False)
+        histories = [(s, len(s.values) - 1) for s in series]
+        predicted = self._predict(histories, steps, [s.future[:steps] if s.future is not None else None
+                                                     for s in series])
+        rows = []
+        for s, values in zip(series, predicted):
+            times = _future_times(s.times, steps)
+            for k in range(steps):
+                row = {} if cfg.id_col is None else {cfg.id_col: s.id}
+                row["step"] = k + 1
+                if cfg.time_col is not None:
+                    row[cfg.time_col] = times[k]
+                row.update({name: float(values[k, j]) for j, name in enumerate(cfg.target)})
+                rows.append(row)
+        return pd.DataFrame(rows)
+
+    def evaluate(self, frame: pd.DataFrame, steps: int | None = None, season: int | None = None,
+                 n_origins: int = 5) -> pd.DataFrame:
+        """Rolling-origin evaluation on ``frame``: from each of the last ``n_origins`` origins of each series
+        (``steps`` apart), forecast ``steps`` ahead and score against what followed. Baselines computed
+        alongside: persistence (the last value) and, with ``season``, seasonal naive (the value one season
+        before). Returns a table: one row per method, columns MAE, RMSE, MAPE, sMAPE."""
+        owner = "Forecaster.evaluate"
+        self._check_trained(owner)
+        cfg = self.config
+        steps = _validation.positive_int(owner, "steps", steps or cfg.horizon)
+        if cfg.horizon > 1 and steps > cfg.horizon:
+            raise _validation.value_error(owner, "`steps`", f"at most the model's horizon ({cfg.horizon})",
+                                          repr(steps), "Evaluate fewer steps, or train with --horizon 1.")
+        n_origins = _validation.positive_int(owner, "n_origins", n_origins)
+        series = self._split_series(owner, frame, allow_future=False)
+        first = self._offset() + cfg.lookback - 1  # the earliest origin with a full window before it
+        short = [(s.id, len(s.values)) for s in series if len(s.values) - 1 - steps < first]
+        if short:
+            named = ", ".join(f"{i!r}: {n}" if i is not None else str(n) for i, n in short[:5])
+            raise _validation.value_error(owner, "the data", f"series of at least {first + 1 + steps} rows (a "
+                                          f"window of {first + 1} rows, then {steps} step(s) to score)",
+                                          f"shorter series ({named} rows)", "Evaluate fewer steps or more data.")
+        anchors = []
+        for s in series:
+            last = len(s.values) - 1 - steps  # the latest origin whose forecast is fully observed
+            anchors += [(s, last - k * steps) for k in range(n_origins) if last - k * steps >= first]
+        scores = self._score(anchors, steps, season=season)
+        return pd.DataFrame(scores).T[["MAE", "RMSE", "MAPE", "sMAPE"]]
+
+    def one_step(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The model's one-step-ahead prediction at every row of ``frame`` that has a full window before it
+        (in-sample fit and held-out alike), next to the truth: ``[id_col], row, [time_col], <target>,
+        <target>_predicted`` — what the validation plot draws."""
+        owner = "Forecaster.one_step"
+        self._check_trained(owner)
+        cfg = self.config
+        series = self._split_series(owner, frame, allow_future=False)
+        self._check_lengths(owner, series, extra=1, training=False)
+        first = self._offset() + cfg.lookback - 1
+        anchors = [(s, a) for s in series for a in range(first, len(s.values) - 1)]
+        n_targets = len(cfg.target)
+        futures = [s.values[a + 1:a + 2, n_targets:] if len(cfg.features) > n_targets else None for s, a in anchors]
+        predicted = self._predict(anchors, 1, futures)[:, 0]
+        table = pd.DataFrame({"row": [a + 1 for _, a in anchors]})
+        if cfg.id_col is not None:
+            table.insert(0, cfg.id_col, [s.id for s, _ in anchors])
+        if cfg.time_col is not None:
+            table[cfg.time_col] = [s.times.iloc[a + 1] for s, a in anchors]
+        for j, name in enumerate(cfg.target):
+            table[name] = [s.values[a + 1, j] for s, a in anchors]
+            table[f"{name}_predicted"] = predicted[:, j]
+        return table
+
+    # -- saving ----------------------------------------------------------------------------------------
+    def save(self, folder: str | Path) -> Path:
+        """Write ``model.lstmkit`` and ``forecaster.json`` (framing, scaler, history, metrics) to ``folder``."""
+        self._check_trained("Forecaster.save")
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.model.save(folder / "model.lstmkit")
+        state = {"format": FORMAT, "config": asdict(self.config), "scaler": self.scaler.get_state(),
+                 "history": self.history, "metrics": self.metrics}
+        (folder / "forecaster.json").write_text(json.dumps(state, indent=2, default=_json_default))
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path) -> "Forecaster":
+        """A Forecaster saved by ``save`` (JSON and safetensors only; nothing is unpickled)."""
+        folder = Path(folder)
+        path = folder / "forecaster.json"
+        if not path.is_file():
+            raise _validation.value_error("Forecaster.load", "folder", "a folder written by `lstmkit train` "
+                                          "(holding forecaster.json and model.lstmkit)", f"{str(folder)!r}")
+        state = json.loads(path.read_text())
+        if state.get("format") != FORMAT:
+            raise _validation.value_error("Forecaster.load", "forecaster.json", f"format {FORMAT!r}",
+                                          repr(state.get("format")))
+        config = ForecasterConfig(**state["config"])
+        forecaster = cls(config.target, config.features[len(config.target):], config.id_col, config.time_col,
+                         config.lookback, config.horizon, config.model, config.scaler, config.scale_per_id,
+                         config.difference, config.log)
+        forecaster.scaler = SeriesScaler.from_state(state["scaler"])
+        forecaster.model = load_model(folder / "model.lstmkit")
+        forecaster.history, forecaster.metrics = state.get("history", {}), state.get("metrics", {})
+        return forecaster
+
+    # -- internals: tables to series ---------------------------------------------------------------------
+    def _split_series(self, owner: str, frame: Any, allow_future: bool) -> list[_Series]:
+        cfg = self.config
+        if not isinstance(frame, pd.DataFrame):
+            raise _validation.type_error(owner, "the data", "a pandas DataFrame", type(frame).__name__)
+        wanted = cfg.features + [c for c in (cfg.id_col, cfg.time_col) if c is not None]
+        missing = [c for c in wanted if c not in frame.columns]
+        if missing:
+            raise _validation.value_error(owner, "the data", f"the column(s) {missing}",
+                                          f"columns {list(frame.columns)}", "Check the spelling, or pass --target/"
+                                          "--features/--id/--time with existing column names.")
+        bad = [c for c in cfg.features if not pd.api.types.is_numeric_dtype(frame[c])]
+        if bad:
+            kinds = ", ".join(f"{c!r} ({frame[c].dtype})" for c in bad)
+            raise _validation.type_error(owner, "the data", "numeric target and feature columns", kinds,
+                                         "Convert or encode them (e.g. pd.to_numeric, one-hot), or leave them out.")
+        frame = frame.copy()
+        if cfg.time_col is not None:
+            frame[cfg.time_col] = _as_time(owner, frame[cfg.time_col])
+            keys = [cfg.id_col, cfg.time_col] if cfg.id_col else [cfg.time_col]
+            frame = frame.sort_values(keys, kind="stable")
+            dupes = frame.duplicated(keys, keep=False)
+            if dupes.any():
+                raise _validation.value_error(owner, "the data", f"one row per {' and '.join(keys)}",
+                                              f"duplicates in rows {describe_rows(list(frame.index[dupes]))}",
+                                              "Aggregate or drop the duplicated rows first.")
+        groups = frame.groupby(cfg.id_col, sort=False) if cfg.id_col else [(None, frame)]
+        return [self._one_series(owner, key, part, allow_future) for key, part in groups]
+
+    def _one_series(self, owner: str, key: Any, part: pd.DataFrame, allow_future: bool) -> _Series:
+        cfg = self.config
+        values = part[cfg.features].to_numpy(dtype=np.float64)
+        n_targets = len(cfg.target)
+        future = None
+        missing_target = np.isnan(values[:, :n_targets]).any(axis=1)
+        if allow_future and missing_target.any():
+            known = len(values) - int(np.argmin(missing_target[::-1])) if not missing_target.all() else 0
+            if missing_target[:known].any() or known == 0:
+                raise _validation.value_error(owner, "the data", "empty targets only in the last rows of a series "
+                                              "(the future to forecast)", "empty targets in rows "
+                                              + describe_rows(list(part.index[:known][missing_target[:known]])),
+                                              "Fill or drop those rows.")
+            future, values = values[known:, n_targets:], values[:known]
+            if future.shape[1] == 0:
+                future = None
+        bad = ~np.isfinite(values).all(axis=1)
+        if bad.any():
+            raise _validation.value_error(owner, "the data", "finite values in the target and feature columns",
+                                          f"NaN or inf in rows {describe_rows(list(part.index[:len(values)][bad]))}"
+                                          + ("" if key is None else f" of series {key!r}"),
+                                          "Drop or fill them (e.g. frame.dropna() or frame.interpolate()).")
+        if cfg.log and (values[:, :n_targets] <= 0).any():
+            rows = list(part.index[:len(values)][(values[:, :n_targets] <= 0).any(axis=1)])
+            raise _validation.value_error(owner, "the data", "positive targets (log=True takes their logarithm)",
+                                          f"zero or negative targets in rows {describe_rows(rows)}"
+                                          + ("" if key is None else f" of series {key!r}"),
+                                          "Train without --log, or shift the series above zero.")
+        if future is not None and not np.isfinite(future).all():
+            raise _validation.value_error(owner, "the data", "known values of the other features in the future "
+                                          "rows", f"NaN in the future rows of series {key!r}")
+        times = part[cfg.time_col].iloc[:len(values)].reset_index(drop=True) if cfg.time_col else None
+        return _Series(key, values, times, future)
+
+    def _check_lengths(self, owner: str, series: list[_Series], extra: int, training: bool = True) -> None:
+        cfg = self.config
+        need = self._offset() + cfg.lookback + (cfg.horizon + extra if training else max(extra, 0))
+        short = [(s.id, len(s.values)) for s in series if len(s.values) < need]
+        if short:
+            named = ", ".join(f"{i!r}: {n}" if i is not None else str(n) for i, n in short[:5])
+            raise _validation.value_error(
+                owner, "the data", f"series of at least {need} rows (lookback {cfg.lookback} + horizon "
+                f"{cfg.horizon}{' + 1 for differencing' if cfg.difference else ''}"
+                f"{f' + {extra} held out' if extra else ''})", f"shorter series ({named} rows)",
+                "Use a shorter --lookback, or drop the short series.")
+
+    def _steps(self, owner: str, series: list[_Series], steps: int | None) -> int:
+        cfg = self.config
+        available = [len(s.future) for s in series if s.future is not None]
+        has_exogenous = len(cfg.features) > len(cfg.target)
+        if has_exogenous and len(available) < len(series):
+            raise _validation.value_error(owner, "the data", "future rows with the other features' known values "
+                                          "(empty targets) at the end of every series",
+                                          "a series without such rows", "Append the future rows of "
+                                          f"{cfg.features[len(cfg.target):]} with the targets left empty.")
+        if steps is None:
+            steps = min(available) if available else cfg.horizon
+        steps = _validation.positive_int(owner, "steps", steps)
+        if available and steps > min(available):
+            raise _validation.value_error(owner, "`steps`", f"at most the {min(available)} future rows given",
+                                          repr(steps), "Add future rows, or forecast fewer steps.")
+        if cfg.horizon > 1 and steps > cfg.horizon:
+            raise _validation.value_error(owner, "`steps`", f"at most the model's horizon ({cfg.horizon})",
+                                          repr(steps), "Forecast fewer steps, or train with --horizon 1 "
+                                          "(recursive forecasts of any length).")
+        return steps
+
+    # -- internals: transforms -------------------------------------------------------------------------------
+    def _offset(self) -> int:
+        return 1 if self.config.difference else 0
+
+    def _model_rows(self, s: _Series) -> np.ndarray:
+        """The series as the model sees it before scaling: the targets' logarithms with ``log``, then their
+        step-to-step changes with ``difference``; the other features as they are."""
+        n = len(self.config.target)
+        targets = np.log(s.values[:, :n]) if self.config.log else s.values[:, :n]
+        if not self.config.difference:
+            return np.concatenate([targets, s.values[:, n:]], axis=1)
+        return np.concatenate([np.diff(targets, axis=0), s.values[1:, n:]], axis=1)
+
+    def _window_count(self, s: _Series) -> int:
+        return len(s.values) - self._offset() - self.config.lookback - self.config.horizon + 1
+
+    def _scale(self, rows: np.ndarray, series_id: Any) -> np.ndarray:
+        groups = [str(series_id)] * len(rows) if self.config.scale_per_id else None
+        return self.scaler.transform(rows, groups=groups)
+
+    def _predict(self, histories: list[tuple[_Series, int]], steps: int, futures: list) -> np.ndarray:
+        """Forecasts ``(n, steps, n_targets)`` in target units, each from the rows up to its anchor index."""
+        cfg = self.config
+        n_targets, n_features = len(cfg.target), len(cfg.features)
+        windows = []
+        for s, anchor in histories:
+            rows = self._model_rows(_Series(s.id, s.values[:anchor + 1], None))
+            windows.append(self._scale(rows, s.id)[-cfg.lookback:])
+        x = np.stack(windows)
+        if cfg.horizon == 1:
+            exogenous = None
+            if n_features > n_targets:
+                exogenous = np.stack([self._scale_exogenous(f, s.id) for f, (s, _) in zip(futures, histories)])
+            scaled = recursive(self.model, x, steps, targets=list(range(n_targets)), exogenous=exogenous,
+                               window=cfg.lookback)
+        else:
+            scaled = direct(self.model, x)[:, :steps]
+        scaled = scaled.reshape(len(histories), steps, n_targets)
+        out = np.empty_like(scaled)
+        for i, (s, anchor) in enumerate(histories):
+            groups = [str(s.id)] * steps if cfg.scale_per_id else None
+            values = self.scaler.inverse_transform(scaled[i], columns=list(range(n_targets)), groups=groups)
+            values = np.asarray(values).reshape(steps, n_targets)
+            if cfg.difference:  # the changes, added up from the last observed level
+                last = s.values[anchor, :n_targets]
+                values = (np.log(last) if cfg.log else last) + np.cumsum(values, axis=0)
+            out[i] = np.exp(values) if cfg.log else values
+        return out
+
+    def _scale_exogenous(self, future: np.ndarray, series_id: Any) -> np.ndarray:
+        n_targets = len(self.config.target)
+        rows = np.concatenate([np.zeros((len(future), n_targets)), future], axis=1)
+        return self._scale(rows, series_id)[:, n_targets:]
+
+    def _score(self, anchors: list[tuple[_Series, int]], steps: int, season: int | None) -> dict:
+        """Model, persistence and (with ``season``) seasonal-naive errors over the forecasts from ``anchors``."""
+        n_targets = len(self.config.target)
+        futures = [s.values[a + 1:a + 1 + steps, n_targets:] if len(self.config.features) > n_targets else None
+                   for s, a in anchors]
+        model = self._predict(anchors, steps, futures)
+        truth = np.stack([s.values[a + 1:a + 1 + steps, :n_targets] for s, a in anchors])
+        persistence = np.stack([np.repeat(s.values[a:a + 1, :n_targets], steps, axis=0) for s, a in anchors])
+        scores = {"model": forecast_errors(truth, model), "persistence": forecast_errors(truth, persistence)}
+        if season:
+            season = _validation.positive_int("Forecaster.evaluate", "season", season)
+            ahead = np.arange(1, steps + 1)
+            back = ahead - season * np.ceil(ahead / season).astype(int)  # the same phase, last season seen
+            usable = [(s, a) for s, a in anchors if a + back.min() >= 0]
+            if usable:
+                naive = np.stack([s.values[a + back, :n_targets] for s, a in usable])
+                keep = [i for i, (s, a) in enumerate(anchors) if a + back.min() >= 0]
+                scores["seasonal_naive"] = forecast_errors(truth[keep], naive)
+        return {name: {k: float(v) for k, v in errors.items()} for name, errors in scores.items()}
+
+    def _check_trained(self, owner: str) -> None:
+        if self.model is None or self.scaler is None:
+            raise _validation.value_error(owner, "the forecaster", "a trained or loaded Forecaster",
+                                          "one that was never fitted", "Call fit(frame) or Forecaster.load(folder).")
+
+
+def _as_time(owner: str, column: pd.Series) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_datetime64_any_dtype(column):
+        return column
+    try:
+        return pd.to_datetime(column)
+    except (ValueError, TypeError):
+        raise _validation.type_error(owner, "the time column", "numbers or dates", f"{column.name!r} holding "
+                                     f"e.g. {column.iloc[0]!r}", "Pass a column of numbers or ISO dates.") from None
+
+
+def _future_times(times: pd.Series | None, steps: int) -> list:
+    if times is None or len(times) == 0:
+        return [None] * steps
+    if pd.api.types.is_datetime64_any_dtype(times):
+        with warnings.catch_warnings():  # pandas 3 announces that it will return an offset; both work below
+            warnings.simplefilter("ignore")
+            freq = pd.infer_freq(times) if len(times) >= 3 else None  # e.g. "MS", "D"
+        if freq is not None:
+            return list(pd.date_range(times.iloc[-1], periods=steps + 1, freq=freq)[1:])
+    delta = times.diff().median() if len(times) > 1 else 1
+    return [times.iloc[-1] + delta * (k + 1) for k in range(steps)]
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")

@@ -1,0 +1,125 @@
+"""The command line through main(argv) and through a real subprocess: files written, scores, exit codes."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstmkit.cli.main import main
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFORMANCE = ROOT / "tests" / "data" / "keras_conformance"
+
+
+@pytest.fixture()
+def stores_csv(tmp_path):
+    rng = np.random.default_rng(0)
+    frames = []
+    for k in range(2):
+        t = np.arange(48)
+        frames.append(pd.DataFrame({"store": f"s{k}", "month": pd.date_range("2020-01-01", periods=48, freq="MS"),
+                                    "sales": 50 + 10 * k + 5 * np.sin(2 * np.pi * t / 12) + rng.normal(size=48)}))
+    path = tmp_path / "stores.csv"
+    pd.concat(frames).to_csv(path, index=False)
+    return path
+
+
+def run_cli(*argv):
+    return main([str(a) for a in argv])
+
+
+def test_train_forecast_evaluate_summary(tmp_path, stores_csv, capsys):
+    out = tmp_path / "model"
+    assert run_cli("train", stores_csv, "--target", "sales", "--id", "store", "--time", "month", "--lookback", 12,
+                   "--epochs", 3, "--out", out, "--quiet") == 0
+    for name in ("model.lstmkit", "forecaster.json", "metrics.json", "learning_curves.png", "validation.png"):
+        assert (out / name).is_file(), name
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics["validation"]) == {"model", "persistence"} and metrics["epochs_run"] == 3
+    assert "persistence" in capsys.readouterr().out
+
+    forecast_csv, plot = tmp_path / "f.csv", tmp_path / "f.png"
+    assert run_cli("forecast", out, stores_csv, "--steps", 6, "--out", forecast_csv, "--plot", plot) == 0
+    table = pd.read_csv(forecast_csv)
+    assert list(table.columns) == ["store", "step", "month", "sales"] and len(table) == 12
+    assert table.month.iloc[0] == "2024-01-01" and plot.read_bytes()[:4] == b"\x89PNG"
+
+    scores_json = tmp_path / "scores.json"
+    assert run_cli("evaluate", out, stores_csv, "--steps", 3, "--season", 12, "--out", scores_json) == 0
+    scores = json.loads(scores_json.read_text())
+    assert set(scores) == {"model", "persistence", "seasonal_naive"}
+    printed = capsys.readouterr().out
+    assert "seasonal_naive" in printed and "sMAPE" in printed
+
+    assert run_cli("summary", out) == 0
+    assert "Total params" in capsys.readouterr().out
+
+
+def test_summary_and_convert_keras_files(tmp_path, capsys):
+    keras_file = tmp_path / "stacked.keras"
+    shutil.copy(CONFORMANCE / "file_stacked.keras", keras_file)
+    assert run_cli("summary", keras_file) == 0
+    assert "Total params" in capsys.readouterr().out
+    assert run_cli("convert", keras_file, tmp_path / "converted") == 0
+    assert (tmp_path / "converted" / "model.lstmkit").is_file()
+    assert run_cli("convert", tmp_path / "converted", tmp_path / "back.h5") == 0
+    from lstmkit.models import load_model
+
+    shape = [5 if d is None else d for d in load_model(keras_file).inputs[0].shape[1:]]  # (timesteps, features)
+    x = np.random.default_rng(0).normal(size=(2, *shape)).astype("float32")
+    np.testing.assert_allclose(load_model(tmp_path / "back.h5").predict(x, verbose=0),
+                               load_model(keras_file).predict(x, verbose=0), atol=1e-6)
+
+
+def test_demo_writes_a_forecast_and_says_where(tmp_path, capsys):
+    assert run_cli("demo", "--out", tmp_path / "demo", "--epochs", 3, "--quiet") == 0
+    table = pd.read_csv(tmp_path / "demo" / "forecast.csv")
+    assert len(table) == 24 and table.Month.iloc[0] == "1961-01-01" and (table.Passengers > 0).all()
+    assert (tmp_path / "demo" / "forecast.png").is_file()
+    assert str(tmp_path / "demo" / "forecast.csv") in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--target", "price"], r"the column\(s\) \['price'\].*columns \['store', 'month', 'sales'\]"),
+    (["--target", "store"], r"numeric target and feature columns.*'store'"),
+    (["--target", "sales", "--id", "store", "--lookback", "60"], r"series of at least 62 rows.*'s0': 48"),
+    (["--target", "sales", "--model", "lstm:abc"], r"a spec like 'lstm:32'"),
+])
+def test_bad_input_exits_1_with_one_clear_line(stores_csv, tmp_path, capsys, argv, message):
+    code = run_cli("train", stores_csv, *argv, "--epochs", 1, "--out", tmp_path / "m", "--quiet")
+    err = capsys.readouterr().err
+    assert code == 1 and err.startswith("lstmkit train: error: ") and "Traceback" not in err
+    import re
+
+    assert re.search(message, err), err
+
+
+def test_nan_rows_missing_files_and_bad_arguments(tmp_path, capsys):
+    path = tmp_path / "holes.csv"
+    pd.DataFrame({"y": [1.0, 2.0, np.nan, 4.0] * 10}).to_csv(path, index=False)
+    assert run_cli("train", path, "--target", "y", "--quiet") == 1
+    assert "NaN or inf in rows 2, 6, 10, 14, 18 and 5 more" in capsys.readouterr().err
+    assert run_cli("train", tmp_path / "nope.csv", "--target", "y") == 1
+    assert "no such file" in capsys.readouterr().err
+    assert run_cli("forecast", tmp_path, path) == 1
+    assert "a folder written by `lstmkit train`" in capsys.readouterr().err
+    assert run_cli("train", path) == 2  # argparse: --target is required
+    assert "--target" in capsys.readouterr().err
+
+
+def test_python_dash_m_runs_the_same_command_line(tmp_path):
+    series = tmp_path / "series.csv"
+    pd.DataFrame({"y": np.sin(np.arange(60) / 4)}).to_csv(series, index=False)
+    result = subprocess.run([sys.executable, "-m", "lstmkit", "train", str(series), "--target", "y", "--epochs", "2",
+                             "--lookback", "6", "--out", str(tmp_path / "m"), "--quiet"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "m" / "model.lstmkit").is_file() and "Wrote:" in result.stdout
+    bad = subprocess.run([sys.executable, "-m", "lstmkit", "train", str(series), "--target", "x"],
+                         capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 1 and "lstmkit train: error:" in bad.stderr

@@ -1,0 +1,139 @@
+"""Forecaster: framing, scaling on the training part, save/load, forecasts, evaluation, errors."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstmkit.forecast.forecaster import Forecaster, build_model, parse_model_spec
+
+
+def panel(n_series=3, length=60, seed=0):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for k in range(n_series):
+        t = np.arange(length)
+        level = 10 + 3 * k + np.sin(t / 3 + k) + 0.05 * t + rng.normal(scale=0.05, size=length)
+        temp = np.cos(t / 5 + k)
+        rows.append(pd.DataFrame({"store": f"s{k}", "day": pd.date_range("2024-01-01", periods=length, freq="D"),
+                                  "sales": level, "temp": temp}))
+    return pd.concat(rows, ignore_index=True).sample(frac=1.0, random_state=1)  # shuffled rows: sorted by time
+
+
+def test_model_specs_build_the_named_stack():
+    assert parse_model_spec("bilstm:64,32@0.1") == {"kind": "lstm", "bidirectional": True, "units": [64, 32],
+                                                    "dropout": 0.1}
+    model = build_model("gru:8,4", lookback=5, n_features=2, n_targets=1, horizon=3)
+    assert [type(layer).__name__ for layer in model.layers] == ["GRU", "GRU", "Dense", "Reshape"]
+    assert model.predict(np.zeros((2, 5, 2), np.float32), verbose=0).shape == (2, 3, 1)
+    with pytest.raises(ValueError, match=r"a spec like 'lstm:32'.*received 'transformer'"):
+        parse_model_spec("transformer")
+
+
+def test_fit_save_load_forecast_round_trip(tmp_path):
+    data = panel()
+    f = Forecaster("sales", id_col="store", time_col="day", lookback=8)
+    metrics = f.fit(data, epochs=3, verbose=0)
+    assert set(metrics["validation"]) == {"model", "persistence"}
+    assert metrics["train_windows"] + metrics["validation_windows"] == 3 * (60 - 8)
+    first = f.forecast(data, steps=5)
+    assert list(first.columns) == ["store", "step", "day", "sales"] and len(first) == 15
+    assert first[first.store == "s0"].day.iloc[0] == pd.Timestamp("2024-03-01")  # the day after the last one
+    loaded = Forecaster.load(f.save(tmp_path / "m"))
+    pd.testing.assert_frame_equal(loaded.forecast(data, steps=5), first)
+
+
+def test_scaler_sees_only_the_training_part():
+    data = panel(n_series=1, length=50).sort_values("day")
+    data.loc[data.index[-5:], "sales"] += 1000.0  # a jump inside the held-out part only
+    f = Forecaster("sales", time_col="day", lookback=5)
+    f.fit(data, epochs=1, verbose=0, validation=0.2)
+    assert f.scaler.scaler_.data_max_[0] < 100  # fitted before the jump
+
+
+def test_exogenous_future_rows_feed_the_recursive_forecast():
+    data = panel(n_series=2, length=40)
+    f = Forecaster("sales", features=["temp"], id_col="store", time_col="day", lookback=6)
+    f.fit(data, epochs=2, verbose=0)
+    future = data.groupby("store").tail(4).copy()
+    future["day"] += pd.Timedelta(days=40)
+    future["sales"] = np.nan
+    table = f.forecast(pd.concat([data, future]))
+    assert len(table) == 2 * 4 and table.sales.notna().all()
+    changed = pd.concat([data, future.assign(temp=future.temp + 5)])
+    assert not np.allclose(f.forecast(changed).sales, table.sales)  # the known future does matter
+    with pytest.raises(ValueError, match="future rows with the other features' known values"):
+        f.forecast(data)
+    with pytest.raises(ValueError, match=r"at most the 4 future rows given"):
+        f.forecast(pd.concat([data, future]), steps=6)
+
+
+def test_difference_and_log_invert_back_to_levels():
+    """A model that repeats its last input step: in each model space that is a known forecast in levels."""
+    from lstmkit.layers import Input, Lambda
+    from lstmkit.models import Sequential
+
+    t = np.arange(40)
+    y = 100 * 1.02 ** t * (1 + 0.1 * np.sin(t / 2))
+    data = pd.DataFrame({"t": t, "y": y})
+    expected = {  # the prediction for row r from rows < r
+        (False, False): y[5:-1],                         # persistence
+        (True, False): y[6:-1] + np.diff(y)[5:-1],       # the last change again
+        (False, True): y[5:-1],                          # log then exp: persistence
+        (True, True): y[6:-1] * (y[6:-1] / y[5:-2]),     # the last growth rate again
+    }
+    for (difference, log), want in expected.items():
+        f = Forecaster("y", time_col="t", lookback=6, difference=difference, log=log)
+        f.fit(data, epochs=1, verbose=0)
+        f.model = Sequential([Input((6, 1)), Lambda(lambda x: x[:, -1, :1])])
+        np.testing.assert_allclose(f.one_step(data).y_predicted.to_numpy(), want, rtol=1e-5)
+        ahead = f.forecast(data, steps=3).y.to_numpy()
+        if not difference:
+            np.testing.assert_allclose(ahead, y[-1], rtol=1e-5)
+        elif not log:
+            np.testing.assert_allclose(ahead, y[-1] + (y[-1] - y[-2]) * np.arange(1, 4), rtol=1e-5)
+        else:
+            np.testing.assert_allclose(ahead, y[-1] * (y[-1] / y[-2]) ** np.arange(1, 4), rtol=1e-5)
+    bad = data.assign(y=data.y - 200)
+    with pytest.raises(ValueError, match=r"positive targets.*rows 0, 1, 2, 3, 4 and"):
+        Forecaster("y", time_col="t", lookback=6, log=True).fit(bad, epochs=1, verbose=0)
+
+
+def test_direct_horizon_and_evaluation_against_baselines():
+    data = panel(n_series=2, length=70)
+    f = Forecaster("sales", id_col="store", time_col="day", lookback=10, horizon=4, model="lstm:8")
+    f.fit(data, epochs=2, verbose=0)
+    assert len(f.forecast(data)) == 2 * 4
+    scores = f.evaluate(data, season=7, n_origins=3)
+    assert list(scores.index) == ["model", "persistence", "seasonal_naive"]
+    assert list(scores.columns) == ["MAE", "RMSE", "MAPE", "sMAPE"] and np.isfinite(scores.to_numpy()).all()
+    with pytest.raises(ValueError, match=r"at most the model's horizon \(4\)"):
+        f.forecast(data, steps=5)
+
+
+def test_persistence_scores_are_exact():
+    data = pd.DataFrame({"t": np.arange(30), "y": np.arange(30, dtype=float) * 2 + 1})
+    f = Forecaster("y", time_col="t", lookback=3)
+    f.fit(data, epochs=1, verbose=0)
+    scores = f.evaluate(data, steps=2, n_origins=3)
+    # persistence misses by 2 then 4 on a line of slope 2: MAE 3, RMSE sqrt(10)
+    assert scores.loc["persistence", "MAE"] == pytest.approx(3.0)
+    assert scores.loc["persistence", "RMSE"] == pytest.approx(np.sqrt(10.0))
+
+
+def test_clear_errors_for_bad_tables():
+    data = panel(n_series=2, length=30)
+    with pytest.raises(ValueError, match=r"the column\(s\) \['price'\].*received columns \['store', 'day', 'sales'"):
+        Forecaster("price", id_col="store").fit(data, epochs=1, verbose=0)
+    with pytest.raises(TypeError, match=r"numeric target and feature columns.*'store' \("):
+        Forecaster("store").fit(data, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"series of at least 42 rows \(lookback 40 \+ horizon 1 \+ 1 held out\).*'s0': 30"):
+        Forecaster("sales", id_col="store", time_col="day", lookback=40).fit(data, epochs=1, verbose=0)
+    holes = data.copy()
+    holes.loc[holes.index[3], "sales"] = np.nan
+    with pytest.raises(ValueError, match=rf"NaN or inf in rows {holes.index[3]} of series"):
+        Forecaster("sales", id_col="store", time_col="day", lookback=5).fit(holes, epochs=1, verbose=0)
+    twice = pd.concat([data, data.iloc[:1]])
+    with pytest.raises(ValueError, match="one row per store and day"):
+        Forecaster("sales", id_col="store", time_col="day", lookback=5).fit(twice, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="never fitted"):
+        Forecaster("sales").forecast(data)

@@ -82,3 +82,12 @@ def test_errors_name_the_problem():
         stateful_batches([ramp(3, 0)], batch_size=0)
     with pytest.raises(ValueError, match="per-step outputs"):
         stateful_batches([ramp(3, 0)], chunk=2).to_sequences(np.zeros((2, 1)))
+
+
+def test_per_step_target_arrays_and_mixed_target_dtypes():
+    b = stateful_batches(np.zeros((4, 6, 2)), np.arange(24.0).reshape(4, 6), batch_size=2, chunk=3)
+    assert b.y.shape == (8, 3)
+    np.testing.assert_array_equal(b.to_sequences(b.y)[3], np.arange(18.0, 24.0))
+    mixed = stateful_batches([np.zeros((2, 1)), np.zeros((2, 1))], [np.array([1, 2]), np.array([1.5, 2.5])],
+                             batch_size=2)
+    np.testing.assert_array_equal(mixed.y[1], [1.5, 2.5])  # not truncated to the first target's ints

@@ -155,3 +155,12 @@ def test_plot_errors(tmp_path):
     with pytest.raises(ValueError, match=r"`series` expects the backtested series \(>= 20 steps"):
         plot_backtest(result, np.arange(10.0))
     assert isinstance(result.metrics, pd.DataFrame)
+
+
+def test_non_finite_forecasts_are_refused_naming_the_origin():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # and no misleading zero-truth warning on the way
+        with pytest.raises(ValueError, match="NaN or inf in the forecast from origin 14"):
+            backtest(lambda h: np.full(3, np.inf), np.arange(1.0, 21.0), 3, 2)

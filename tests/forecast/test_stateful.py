@@ -71,3 +71,10 @@ def test_models_that_cannot_carry_state_are_refused_with_the_reason():
     bi = lstmkit.Sequential([L.Input((None, 1)), L.Bidirectional(L.LSTM(3, return_sequences=True)), L.Dense(1)])
     with pytest.raises(ValueError, match="Bidirectional.*reads the sequence backwards"):
         stateful(bi, np.zeros(10), 2)
+
+
+def test_window_models_are_refused_rather_than_silently_different():
+    torch.manual_seed(0)
+    window_model = lstmkit.Sequential([L.Input((5, 1)), L.LSTM(4), L.Dense(1)])
+    with pytest.raises(ValueError, match=r"built for windows of 5 steps.*forecast.recursive"):
+        stateful(window_model, np.zeros(20), 3)

@@ -107,3 +107,28 @@ def test_reset_states_slots_zero_only_those_slots():
     torch.testing.assert_close(after[0][[0, 2]], before[0][[0, 2]])
     with pytest.raises(ValueError, match=r"slot indices in \[0, 3\)"):
         model.reset_states(slots=[3])
+
+
+def test_bool_slot_masks_reset_the_true_slots():
+    model = build(stateful=True, batch=3)
+    model.predict(np.ones((3, 4, 2), np.float32), verbose=0)
+    kept = model.layers[0].states[0][:2].clone()
+    model.reset_states(slots=np.array([False, False, True]))  # a StatefulBatches.resets row
+    assert torch.count_nonzero(model.layers[0].states[0][2]) == 0
+    torch.testing.assert_close(model.layers[0].states[0][:2], kept)
+    with pytest.raises(ValueError, match=r"one entry per batch slot \(3\)"):
+        model.reset_states(slots=[True, False])
+
+
+def test_layouts_of_another_batch_size_start_from_a_full_reset():
+    xs, ys = sequences()
+    model = build(stateful=True)  # no fixed batch size: any layout may follow another
+    model.compile(optimizer="adam", loss="mse")
+    b2, b4 = stateful_batches(xs, ys, batch_size=2, chunk=3), stateful_batches(xs, ys, batch_size=4, chunk=3)
+    model.predict(b4, verbose=0)
+    got = b2.to_sequences(model.predict(b2, verbose=0))
+    plain = build(stateful=False)
+    plain.set_weights(model.get_weights())
+    np.testing.assert_allclose(got[0], plain.predict(xs[0][None], verbose=0)[0], atol=1e-6)
+    history = model.fit(b2, validation_data=b4, epochs=1, verbose=0)
+    assert "val_loss" in history.history

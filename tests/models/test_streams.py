@@ -113,8 +113,20 @@ def test_many_to_one_model_gives_the_prediction_after_each_chunk_and_batch_size_
     torch.manual_seed(0)
     model = lstmkit.Sequential([L.Input((None, 3)), L.LSTM(6), L.Dense(1)])
     data = series(n=5)
-    model.predict(data[:, :9], streams=list(range(5)), batch_size=2)
-    out = model.predict(data[:, 9:15], streams=list(range(5)), batch_size=2)
+    calls = []
+    original = StreamState.predict
+
+    def counted(self, x, ids):
+        calls.append(len(ids))
+        return original(self, x, ids)
+
+    StreamState.predict = counted
+    try:
+        model.predict(data[:, :9], streams=list(range(5)), batch_size=2)
+        out = model.predict(data[:, 9:15], streams=list(range(5)), batch_size=2)
+    finally:
+        StreamState.predict = original
+    assert calls == [2, 2, 1, 2, 2, 1]  # rows split into calls of at most batch_size
     np.testing.assert_allclose(out, model.predict(data[:, :15], verbose=0), atol=1e-5)
 
 
@@ -143,3 +155,37 @@ def test_loading_a_foreign_file_is_refused(tmp_path):
     path.write_bytes(b"not a safetensors file at all")
     with pytest.raises(ValueError, match="a file written by StreamState.save"):
         StreamState(many_to_many()).load(path)
+
+
+def test_a_failed_call_leaves_no_stream_behind(tmp_path):
+    model = many_to_many()
+    state = StreamState(model)
+    with pytest.raises(ValueError):
+        state.predict(np.zeros((1, 3, 5), np.float32), ["new"])  # 5 features for a 3-feature model
+    assert "new" not in state and state.ids == []
+    state.predict(series(n=1)[:, :4], ["ok"])
+    state.save(tmp_path / "s.safetensors")
+    StreamState(model).load(tmp_path / "s.safetensors")
+
+
+def test_states_restore_into_a_fresh_copy_but_not_into_another_architecture(tmp_path):
+    model = many_to_many()
+    data = series(n=2)
+    model.predict(data[:, :10], streams=["a", "b"])
+    path = tmp_path / "s.safetensors"
+    model.stream_state.save(path)
+    twin = many_to_many()  # the same architecture, other auto-generated layer names
+    twin.set_weights(model.get_weights())
+    assert [layer.name for layer in twin.layers] != [layer.name for layer in model.layers]
+    twin.stream_state.load(path)
+    np.testing.assert_allclose(twin.predict(data[:, 10:], streams=["a", "b"]),
+                               model.predict(data[:, 10:], streams=["a", "b"]), atol=1e-6)
+    torch.manual_seed(0)
+    other = lstmkit.Sequential([L.Input((None, 3)), L.GRU(8, return_sequences=True), L.Dense(2)])
+    with pytest.raises(ValueError, match=r"states of 1 recurrent layer\(s\).*states of 3 layer\(s\)"):
+        other.stream_state.load(path)
+
+
+def test_predict_with_streams_refuses_steps_and_callbacks():
+    with pytest.raises(ValueError, match="None with streams"):
+        many_to_many().predict(series(n=1), streams=["a"], steps=2)

@@ -83,11 +83,15 @@ def stateful_batches(sequences: Any, targets: Any = None, batch_size: int = 1, c
 
     Args:
         sequences: a ``(n, T, features)`` array, or a list of ``(T_j, features)`` (or ``(T_j,)``) arrays.
-        targets: per-step targets with the same layout (``(T_j, ...)`` each), or None.
+        targets: per-step targets with the same layout (``(T_j, ...)`` each, or an ``(n, T)`` array of one
+            value per step), or None.
         batch_size: slots per batch, the stateful model's fixed batch size. Default 1.
         chunk: steps per batch (truncated back-propagation length); None: the longest sequence, so that
             each sequence is one chunk.
         pad_value: the input value on padded steps.
+
+    Pass sequences without their padding (e.g. ``[x[:n] for x, n in zip(seq.x, seq.lengths)]`` for a
+    ``data.sequences`` result): every step given here weighs 1 in the loss.
 
     Returns:
         A ``StatefulBatches``. Sequences take slots in order: sequence j goes to the slot that frees up
@@ -130,8 +134,8 @@ def _assign_slots(lengths: np.ndarray, chunk: int, batch_size: int) -> list[list
 
 def _gather(arrays: list[np.ndarray], source: np.ndarray, chunk: int, pad: float, dtype: Any) -> np.ndarray:
     n_batches, batch_size, _ = source.shape
-    first = arrays[0]
-    out = np.full((n_batches * batch_size, chunk, *first.shape[1:]), pad, dtype=dtype or first.dtype)
+    dtype = dtype or np.result_type(*arrays)  # one sequence of floats makes all targets float
+    out = np.full((n_batches * batch_size, chunk, *arrays[0].shape[1:]), pad, dtype=dtype)
     for row, (seq, start) in enumerate(source.reshape(-1, 2)):
         if seq >= 0:
             piece = arrays[seq][start:start + chunk]
@@ -144,7 +148,8 @@ def _as_sequences(data: Any, name: str, keep_1d: bool = False) -> list[np.ndarra
         arrays = [to_numpy(d, OWNER, f"{name}[{j}]") for j, d in enumerate(data)]
     else:
         array = to_numpy(data, OWNER, name)
-        if array.ndim != 3:
+        per_step_values = keep_1d and array.ndim == 2  # targets (n, T): one value per step of each sequence
+        if array.ndim != 3 and not per_step_values:
             raise _validation.value_error(
                 OWNER, f"`{name}`", "a (n_sequences, timesteps, features) array or a list of (timesteps, "
                 "features) arrays", _validation.describe_array(array),

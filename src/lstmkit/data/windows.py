@@ -238,6 +238,10 @@ def timeseries_dataset_from_array(data: Any, targets: Any, sequence_length: int,
         is cast down, as Keras's floatx), integer arrays int64 tensors (token ids, class labels).
         ``model.fit(dataset, epochs=...)`` and ``model.predict(dataset)`` take it directly.
 
+    Differences from Keras, on purpose: where no window fits (or ``end_index=0``), or the targets end before
+    the windows do, this raises a ValueError saying so, where Keras returns an empty dataset or fails later
+    while gathering; NaN / inf in the rows used is an error naming them.
+
     Example:
         >>> data = np.arange(20.0)
         >>> ds = timeseries_dataset_from_array(data[:-3], data[3:], sequence_length=3, batch_size=4)

@@ -149,6 +149,10 @@ def _forecast_matrix(owner: str, forecast: Any, horizon: int, origin: int) -> np
         raise _validation.value_error(owner, "the forecaster's output", f"shape ({horizon},) or ({horizon}, "
                                       "n_targets)", f"{_validation.describe_array(array)} at origin {origin}",
                                       f"Make the forecaster return exactly `horizon` = {horizon} steps.")
+    if not np.isfinite(array).all():
+        raise _validation.value_error(owner, "the forecaster's output", "finite values",
+                                      f"NaN or inf in the forecast from origin {origin}",
+                                      "Check the forecaster on the history that ends there.")
     return array[:, None] if array.ndim == 1 else array
 
 
@@ -168,13 +172,13 @@ def _target_columns(owner: str, values: np.ndarray, n_targets: int, targets: Any
 
 def _tables(origins: np.ndarray, forecasts: np.ndarray, truths: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-origin (plus pooled ``overall``) and per-step-ahead error tables."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", RuntimeWarning)
+    with warnings.catch_warnings():  # MAPE's zero-truth warning: said once below, not once per table cell
+        warnings.filterwarnings("ignore", message="mape: ", category=RuntimeWarning)
         rows = [forecast_errors(t, f) for t, f in zip(truths, forecasts)]
         overall = forecast_errors(truths, forecasts)
         per_step = [forecast_errors(truths[:, h], forecasts[:, h]) for h in range(truths.shape[1])]
-    if caught:  # one warning for the whole backtest instead of one per table cell
-        zeros = int((truths == 0).sum())
+    zeros = int((truths == 0).sum())
+    if zeros:
         warnings.warn(f"backtest: {zeros} true value(s) are 0 and were left out of MAPE.", RuntimeWarning,
                       stacklevel=3)
     index = pd.Index([int(o) for o in origins] + ["overall"], dtype=object, name="origin")

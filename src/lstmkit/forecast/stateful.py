@@ -18,6 +18,7 @@ from .. import _validation
 from ..models.streams import StreamState
 from .feedback import last_step_output, next_step, resolve_targets
 from .layout import as_series, exogenous_array, restore_layout
+from .strategies import model_timesteps
 
 
 def stateful(model: Any, history: Any, steps: int, targets: Sequence[int] | None = None,
@@ -35,7 +36,9 @@ def stateful(model: Any, history: Any, steps: int, targets: Sequence[int] | None
         exogenous: known future values of the other features, ``(steps, F - n_targets)`` or
             ``(n_series, steps, F - n_targets)``; row i is the time of forecast i.
         state: a ``StreamState`` to warm up and leave holding each series' state after the last
-            forecast (series i under id i), to continue later; default: a fresh one, discarded.
+            forecast, series i under id i (ids 0 .. n_series - 1 are reset first; use a state of its own
+            rather than ``model.stream_state`` if those ids mean other streams there); default: a fresh
+            one, discarded.
 
     Returns:
         ``(steps,)``, ``(steps, n_targets)`` or ``(n_series, steps, n_targets)``, in ``history``'s layout.
@@ -49,6 +52,14 @@ def stateful(model: Any, history: Any, steps: int, targets: Sequence[int] | None
     series, layout = as_series(owner, history)
     n_series, _, n_features = series.shape
     steps = _validation.positive_int(owner, "steps", steps)
+    window = model_timesteps(model)
+    if window is not None:
+        raise _validation.value_error(
+            owner, "`model`", "a model that reads the whole history (Input((None, features)))",
+            f"a model built for windows of {window} steps", "Forecast it with forecast.recursive, which feeds it "
+            f"the last {window} steps each time, or build the model with Input((None, features)).")
+    if exogenous is not None:  # the shape it can check before the warm-up changes any state
+        exogenous_array(owner, exogenous, layout, (n_series, steps, None))
     state = StreamState(model) if state is None else state
     ids = list(range(n_series))
     state.reset(ids)

@@ -7,8 +7,8 @@ batch-slot memory (``stateful=True``), which it leaves untouched.
 
 Carrying a state from one call to the next is only equal to running the concatenated sequence at once
 when every other layer acts on each time step on its own; ``stream_unsupported_reason`` names the first
-layer that does not (a backward-reading recurrent layer, a convolution or pooling over several steps, a
-layer that flattens or repeats the time axis).
+layer that does not (a backward-reading recurrent layer, a convolution over several steps, a layer that
+flattens or repeats the time axis). ``Lambda`` and ``Reshape`` layers are assumed to act step by step.
 """
 
 from __future__ import annotations

@@ -236,7 +236,15 @@ class RNN(Layer):
     reset_state = reset_states  # Keras 3's name
 
     def _zero_slots(self, slots: Sequence[int]) -> None:
-        index = torch.as_tensor(np.asarray(slots, dtype=np.int64).reshape(-1))
+        """Zero batch slots given as indices or as a bool mask over the batch (True = reset)."""
+        slots = np.asarray(slots.cpu() if torch.is_tensor(slots) else slots)
+        if slots.dtype == bool:
+            if self.states is not None and slots.shape != (self.states[0].shape[0],):
+                raise _validation.value_error(self._owner, "reset_states(slots=...)",
+                                              f"a bool mask of one entry per batch slot ({self.states[0].shape[0]})",
+                                              f"a mask of shape {slots.shape}")
+            slots = np.flatnonzero(slots)
+        index = torch.as_tensor(slots.astype(np.int64).reshape(-1))
         if self.states is None or index.numel() == 0:
             return  # no memory yet: every slot starts from zeros anyway
         batch = self.states[0].shape[0]

@@ -66,7 +66,8 @@ class StreamState:
         return stream_id in self._rows
 
     def states(self, stream_id: Hashable) -> dict[str, list[torch.Tensor]]:
-        """``{layer name: [state (units,), ...]}`` of one stream (``[h, c]`` per LSTM layer)."""
+        """``{layer name: [state (units,), ...]}`` of one stream (``[h, c]`` per LSTM layer, ``[h]`` for
+        GRU / SimpleRNN)."""
         if stream_id not in self._rows:
             raise _validation.value_error("StreamState", "stream id", f"one of the {len(self)} known streams",
                                           repr(stream_id))
@@ -91,9 +92,7 @@ class StreamState:
         data.check_finite(x_t, "x", "StreamState.predict")
         ids = self._check_ids(ids, n)
         device = _device(self.model)
-        rows = torch.as_tensor([self._row(i) for i in ids], dtype=torch.long, device=device)
-        initial = {layer: [t.index_select(0, rows) for t in self._tensors[name]]
-                   for name, layer in self._layers.items()} if self._tensors is not None else None
+        initial = self._initial(ids, device)
         was_training = self.model.training
         self.model.eval()
         try:
@@ -101,6 +100,7 @@ class StreamState:
                 out = self.model(data.to_device(x_t, device))
         finally:
             self.model.train(was_training)
+        rows = torch.as_tensor([self._row(i) for i in ids], dtype=torch.long)  # new ids join only now
         self._store(rows, carry.final)
         return data.map_leaves(lambda t: t.detach().cpu().numpy(), out)
 
@@ -121,37 +121,43 @@ class StreamState:
 
     # -- save / restore -----------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        """``{"ids": [...], "layers": {name: [tensor (n_streams, units), ...]}}`` in the order of ``ids``."""
+        """``{"ids": [...], "names": [layer names], "layers": [[tensor (n_streams, units), ...] per recurrent
+        layer]}``, rows in the order of ``ids``, layers in the model's order (names for information)."""
         rows = torch.as_tensor(list(self._rows.values()), dtype=torch.long)
-        layers = {}
+        layers = []
         if self._tensors is not None:
-            layers = {name: [t.index_select(0, rows.to(t.device)).cpu() for t in tensors]
-                      for name, tensors in self._tensors.items()}
-        return {"ids": list(self._rows), "layers": layers}
+            layers = [[t.index_select(0, rows.to(t.device)).cpu() for t in self._tensors[name]]
+                      for name in self._layers]
+        return {"ids": list(self._rows), "names": list(self._layers), "layers": layers}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Replace every stream's state with ``state`` (as returned by ``state_dict``)."""
-        ids, layers = list(state["ids"]), state["layers"]
-        if set(layers) != set(self._layers) and ids:
-            raise _validation.value_error("StreamState.load_state_dict", "layers", f"{sorted(self._layers)}",
-                                          f"{sorted(layers)}", "Restore states saved from the same model.")
+        """Replace every stream's state with ``state`` (from ``state_dict`` of this model or one with the
+        same recurrent layers in the same order, e.g. a fresh copy loaded from disk)."""
+        owner = "StreamState.load_state_dict"
+        ids, layers = list(state["ids"]), list(state["layers"])
+        if ids and len(layers) != len(self._layers):
+            raise _validation.value_error(owner, "layers", f"states of {len(self._layers)} recurrent layer(s) "
+                                          f"{list(self._layers)}", f"states of {len(layers)} layer(s) "
+                                          f"{state.get('names')}", "Restore states saved from the same architecture.")
+        for (name, layer), tensors in zip(self._layers.items(), layers):
+            shapes = [tuple(t.shape) for t in tensors]
+            wanted = [(len(ids), size) for size in layer.state_size]
+            if shapes != wanted:
+                raise _validation.value_error(owner, f"layer '{name}'", f"state tensors of shapes {wanted}",
+                                              f"{shapes}", "Restore states saved from the same architecture.")
         self.reset()
         if not ids:
             return
         device = _device(self.model)
-        for name, layer in self._layers.items():
-            for tensor, size in zip(layers[name], layer.state_size):
-                if tuple(tensor.shape) != (len(ids), size):
-                    raise _validation.value_error("StreamState.load_state_dict", f"layer '{name}'",
-                                                  f"states of shape {(len(ids), size)}", f"{tuple(tensor.shape)}")
-        self._tensors = {name: [t.to(device).clone() for t in layers[name]] for name in self._layers}
+        self._tensors = {name: [t.to(device).clone() for t in tensors] for name, tensors in zip(self._layers, layers)}
         self._rows = {stream_id: row for row, stream_id in enumerate(ids)}
 
     def save(self, path: str) -> None:
-        """Write the states to ``path`` (safetensors; ids as JSON metadata), atomically."""
+        """Write the states to ``path`` (safetensors; ids and layer names as JSON metadata), atomically."""
         state = self.state_dict()
-        tensors = {f"{name}/{k}": t.contiguous() for name, ts in state["layers"].items() for k, t in enumerate(ts)}
-        metadata = {"format": FORMAT, "ids": json.dumps([_encode_id(i) for i in state["ids"]])}
+        tensors = {f"{i}/{k}": t.contiguous() for i, ts in enumerate(state["layers"]) for k, t in enumerate(ts)}
+        metadata = {"format": FORMAT, "ids": json.dumps([_encode_id(i) for i in state["ids"]]),
+                    "names": json.dumps(state["names"])}
         blob = safetensors_save(tensors, metadata=metadata)
         with atomic_path(path) as tmp:
             with open(tmp, "wb") as handle:
@@ -171,9 +177,10 @@ class StreamState:
             raise _validation.value_error("StreamState.load", "path", f"a {FORMAT} file",
                                           f"{path!r} with format {metadata.get('format')!r}")
         ids = [_decode_id(i) for i in json.loads(metadata["ids"])]
-        layers = {name: [tensors[f"{name}/{k}"] for k in range(len(layer.state_size))]
-                  for name, layer in self._layers.items() if ids}
-        self.load_state_dict({"ids": ids, "layers": layers})
+        names = json.loads(metadata.get("names", "[]"))
+        layers = [[tensors[f"{i}/{k}"] for k in range(sum(key.startswith(f"{i}/") for key in tensors))]
+                  for i in range(len(names))]
+        self.load_state_dict({"ids": ids, "names": names, "layers": layers})
 
     # -- internals ----------------------------------------------------------------------------------
     def _check_ids(self, ids: Any, n: int) -> list[Hashable]:
@@ -190,16 +197,32 @@ class StreamState:
                                           "chunk in the next call (or join them along the time axis).")
         return ids
 
+    def _initial(self, ids: list[Hashable], device: torch.device) -> dict | None:
+        """Each layer's ``(batch, units)`` starting states for ``ids``: the stored rows, zeros for new ids."""
+        if self._tensors is None:
+            return None
+        if next(iter(self._tensors.values()))[0].device != device:  # the model moved: the states follow
+            self._tensors = {name: [t.to(device) for t in ts] for name, ts in self._tensors.items()}
+        known = [i for i, stream_id in enumerate(ids) if stream_id in self._rows]
+        where = torch.as_tensor(known, dtype=torch.long, device=device)
+        rows = torch.as_tensor([self._rows[ids[i]] for i in known], dtype=torch.long, device=device)
+        initial = {}
+        for name, layer in self._layers.items():
+            states = []
+            for t in self._tensors[name]:
+                start = t.new_zeros(len(ids), t.shape[1])
+                start[where] = t.index_select(0, rows)
+                states.append(start)
+            initial[layer] = states
+        return initial
+
     def _row(self, stream_id: Hashable) -> int:
         row = self._rows.get(stream_id)
         if row is not None:
             return row
         row = self._free.pop() if self._free else len(self._rows) + len(self._free)
         self._rows[stream_id] = row
-        self._ensure_capacity(row + 1)
-        for tensors in (self._tensors or {}).values():
-            for t in tensors:
-                t[row] = 0  # a new stream starts from zeros
+        self._ensure_capacity(row + 1)  # the row is written by _store right after
         return row
 
     def _ensure_capacity(self, needed: int) -> None:
@@ -222,8 +245,12 @@ class StreamState:
 
 
 def _named_recurrent(model: torch.nn.Module) -> list[tuple[str, Any]]:
-    wanted = {id(m) for m in recurrent_layers(model)}
-    return [(name, m) for name, m in model.named_modules() if id(m) in wanted]
+    """``(layer name, layer)`` of each recurrent layer: the names users see (and files keep)."""
+    layers = recurrent_layers(model)
+    names = [getattr(layer, "name", None) or type(layer).__name__ for layer in layers]
+    if len(set(names)) != len(names):  # e.g. two nested models with equally named layers
+        names = [f"{i}:{name}" for i, name in enumerate(names)]
+    return list(zip(names, layers))
 
 
 def _device(model: torch.nn.Module) -> torch.device:

@@ -253,7 +253,8 @@ class Trainer:
                                 "fit (validation_split)")[0]
         elif validation_data is not None:
             vx, vy, vsw = unpack_validation(validation_data)
-            val = self._prepare(vx, vy, vsw, validation_batch_size or batch_size, False, None, validation_steps,
+            default = None if isinstance(vx, StatefulBatches) else batch_size  # a layout has its own batch size
+            val = self._prepare(vx, vy, vsw, validation_batch_size or default, False, None, validation_steps,
                                 "fit (validation_data)")[0]
         history = callbacks_mod.History()
         cbs = list(callbacks or [])  # Keras's order: the user's, the progress bar, then History
@@ -357,9 +358,10 @@ class Trainer:
 
         def batches():
             for k, (bx, by, bsw) in enumerate(source):
-                slots = source.resets[k].nonzero()[0]
-                if len(slots):
-                    self.reset_states(slots=slots)
+                if source.resets[k].all():
+                    self.reset_states()  # every slot starts a sequence (also forgets memory of another batch size)
+                elif source.resets[k].any():
+                    self.reset_states(slots=source.resets[k])
                 yield data.tensors(bx), data.tensors(by), data.tensors(bsw)
 
         return {"batches": batches}, len(source), len(source) * source.batch_size, source.batch_size
@@ -442,6 +444,9 @@ class Trainer:
         its last chunk left in ``model.stream_state`` (zeros for a new id) — any batch size, any order.
         """
         if streams is not None:
+            if steps is not None or callbacks:
+                raise _validation.value_error("predict", "steps / callbacks", "None with streams=... (one call "
+                                              "advances each stream by one chunk)", "a value")
             return self._predict_streams(x, streams, batch_size)
         verbose = _verbosity(verbose)
         if isinstance(x, StatefulBatches):

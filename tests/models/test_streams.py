@@ -189,3 +189,16 @@ def test_states_restore_into_a_fresh_copy_but_not_into_another_architecture(tmp_
 def test_predict_with_streams_refuses_steps_and_callbacks():
     with pytest.raises(ValueError, match="None with streams"):
         many_to_many().predict(series(n=1), streams=["a"], steps=2)
+
+
+def test_stream_predictions_run_without_dropout_and_keep_the_training_mode():
+    torch.manual_seed(0)
+    model = lstmkit.Sequential([L.Input((None, 3)), L.LSTM(6, return_sequences=True, dropout=0.5,
+                                                          recurrent_dropout=0.5), L.Dropout(0.5), L.Dense(1)])
+    model.train()
+    data = series(n=1)
+    first = model.predict(data, streams=["a"])
+    model.reset_streams()
+    np.testing.assert_allclose(model.predict(data, streams=["a"]), first)  # deterministic: no dropout
+    np.testing.assert_allclose(first, model.predict(data, verbose=0), atol=1e-6)
+    assert model.training

@@ -75,21 +75,24 @@ def stream_unsupported_reason(module: nn.Module) -> str | None:
 
 
 @contextmanager
-def carrying_states(module: nn.Module, initial: dict[RNN, list[torch.Tensor]] | None = None
-                    ) -> Iterator[StateCarry]:
+def carrying_states(module: nn.Module, initial: dict[RNN, list[torch.Tensor]] | None = None,
+                    layers: list[RNN] | None = None) -> Iterator[StateCarry]:
     """Within the block, every recurrent layer of ``module`` starts from ``initial`` (zeros where absent)
     and records its final states in the yielded ``StateCarry.final``.
 
     Raises a ValueError naming the layer when ``stream_unsupported_reason(module)`` is not None.
+    ``layers``: ``recurrent_layers(module)`` from a caller that has already checked the module (a
+    ``StreamState`` calls this once per chunk and checks once).
     """
-    reason = stream_unsupported_reason(module)
-    if reason is not None:
-        raise _validation.value_error(
-            type(module).__name__, "carried states (streams / stateful forecasting)",
-            "a model whose layers act step by step, apart from forward recurrent layers", reason,
-            "Use recursive forecasting (lstmkit.forecast.recursive), which re-runs the window each step.")
+    if layers is None:
+        reason = stream_unsupported_reason(module)
+        if reason is not None:
+            raise _validation.value_error(
+                type(module).__name__, "carried states (streams / stateful forecasting)",
+                "a model whose layers act step by step, apart from forward recurrent layers", reason,
+                "Use recursive forecasting (lstmkit.forecast.recursive), which re-runs the window each step.")
+        layers = recurrent_layers(module)
     carry = StateCarry(initial)
-    layers = recurrent_layers(module)
     for layer in layers:
         layer._carry = carry
     try:

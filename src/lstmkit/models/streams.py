@@ -21,6 +21,7 @@ from safetensors.torch import load as safetensors_load
 from safetensors.torch import save as safetensors_save
 
 from .. import _validation
+from ..layers.base import Layer
 from ..layers.carry import carrying_states, recurrent_layers, stream_unsupported_reason
 from . import data_adapter as data
 from .atomic import atomic_path
@@ -93,13 +94,8 @@ class StreamState:
         ids = self._check_ids(ids, n)
         device = _device(self.model)
         initial = self._initial(ids, device)
-        was_training = self.model.training
-        self.model.eval()
-        try:
-            with torch.no_grad(), carrying_states(self.model, initial) as carry:
-                out = self.model(data.to_device(x_t, device))
-        finally:
-            self.model.train(was_training)
+        with torch.no_grad(), carrying_states(self.model, initial, list(self._layers.values())) as carry:
+            out = _inference_call(self.model, data.to_device(x_t, device))
         rows = torch.as_tensor([self._row(i) for i in ids], dtype=torch.long)  # new ids join only now
         self._store(rows, carry.final)
         return data.map_leaves(lambda t: t.detach().cpu().numpy(), out)
@@ -242,6 +238,19 @@ class StreamState:
         for name, layer in self._layers.items():
             for tensor, state in zip(self._tensors[name], final[layer]):
                 tensor.index_copy_(0, rows.to(tensor.device), state.to(tensor.dtype))
+
+
+def _inference_call(model: torch.nn.Module, x: Any) -> Any:
+    """``model(x)`` without dropout: ``training=False`` for lstmkit layers (no mode switch, which walks every
+    module), eval mode for a plain ``torch.nn.Module``, restored after."""
+    if isinstance(model, Layer):
+        return model(x, training=False)
+    was_training = model.training
+    model.eval()
+    try:
+        return model(x)
+    finally:
+        model.train(was_training)
 
 
 def _named_recurrent(model: torch.nn.Module) -> list[tuple[str, Any]]:

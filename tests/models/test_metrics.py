@@ -74,3 +74,20 @@ def test_backend_functions_follow_keras_backend():
 def test_unknown_metric_name_lists_the_names():
     with pytest.raises(ValueError, match="a Keras metric name"):
         metrics.get("mean_sq_error")
+
+
+def test_metrics_on_per_step_outputs_are_means_over_every_step_as_keras():
+    """Keras's reduce_to_samplewise_values: each sample's values are averaged before counting the sample."""
+    import numpy as np
+    import torch
+
+    from lstmkit.layers import LSTM, Dense, Input
+    from lstmkit.models import Sequential
+
+    torch.manual_seed(0)
+    x = np.random.default_rng(0).random((8, 10, 1)).astype("float32")
+    model = Sequential([Input((10, 1)), LSTM(4, return_sequences=True), Dense(1)])
+    model.compile(loss="mse", optimizer="adam", metrics=["mse", "mae"])
+    loss, mse, mae = model.evaluate(x, x, verbose=0)
+    p = model.predict(x, verbose=0)
+    np.testing.assert_allclose([loss, mse, mae], [((p - x) ** 2).mean()] * 2 + [np.abs(p - x).mean()], rtol=1e-5)

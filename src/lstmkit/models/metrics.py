@@ -68,6 +68,7 @@ class Mean(Metric):
             values = values.reshape(values.shape[0], -1).mean(dim=1) if values.dim() else values
         else:
             count = torch.tensor(float(values.shape[0]) if values.dim() else 1.0, device=values.device)
+            values = values.reshape(values.shape[0], -1).mean(dim=1) if values.dim() > 1 else values
         self.total = self.total.to(values.device) + values.double().sum()
         self.count = self.count.to(values.device) + count.double()
 

@@ -123,3 +123,28 @@ def test_python_dash_m_runs_the_same_command_line(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "lstmkit", "train", str(series), "--target", "x"],
                          capture_output=True, text=True, timeout=300)
     assert bad.returncode == 1 and "lstmkit train: error:" in bad.stderr
+
+
+def test_ventilator_simulate_then_run_writes_a_submission(tmp_path, capsys):
+    data, out = tmp_path / "data", tmp_path / "run"
+    assert run_cli("ventilator", "simulate", "--out", data, "--train", 30, "--test", 6) == 0
+    train = pd.read_csv(data / "train.csv")
+    assert list(train.columns) == ["id", "breath_id", "R", "C", "time_step", "u_in", "u_out", "pressure"]
+    assert len(train) == 30 * 80 and len(pd.read_csv(data / "test.csv")) == 6 * 80
+    assert run_cli("ventilator", "run", "--data", data, "--out", out, "--folds", 2, "--epochs", 1, "--units", 4,
+                   "--dense", 4, "--quiet") == 0
+    submission = pd.read_csv(out / "submission.csv")
+    assert list(submission.columns) == ["id", "pressure"] and len(submission) == 6 * 80
+    assert submission.id.iloc[0] == 30 * 80 + 1  # test ids continue after train's, as the competition's
+    printed = capsys.readouterr().out
+    assert "linear_per_rc" in printed and "bilstm_fold_median" in printed
+    assert run_cli("ventilator", "run", "--units", "0,4") == 2  # argparse: bad units
+
+
+def test_parquet_tables_train_like_csv(tmp_path):
+    path = tmp_path / "series.parquet"
+    pd.DataFrame({"t": np.arange(50), "y": np.sin(np.arange(50) / 3)}).to_parquet(path)
+    assert run_cli("train", path, "--target", "y", "--time", "t", "--lookback", 5, "--epochs", 1,
+                   "--out", tmp_path / "m", "--quiet") == 0
+    assert run_cli("forecast", tmp_path / "m", path, "--steps", 3, "--out", tmp_path / "f.csv") == 0
+    assert pd.read_csv(tmp_path / "f.csv").t.tolist() == [50, 51, 52]

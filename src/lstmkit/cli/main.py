@@ -20,6 +20,8 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
+from . import ventilator
+
 USER_ERRORS = (ValueError, TypeError, KeyError, FileNotFoundError, IsADirectoryError, ImportError)
 
 
@@ -101,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--quiet", action="store_true")
     demo.set_defaults(handler=_demo)
 
+    ventilator.add_parser(commands)
     return parser
 
 

@@ -9,6 +9,8 @@ TimeDistributed(Dense) make of those outputs (seeds 002 / 003). Runs in seconds 
 
 from __future__ import annotations
 
+import argparse
+
 import numpy as np
 import torch
 
@@ -25,7 +27,11 @@ def show_params(label: str, layer, explanation: str) -> None:
     print(f"  {label:<50} -> {layer.count_params():<30} {explanation}")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="accepted for uniformity: the tour is already quick")
+    parser.add_argument("--out", default=None, help="accepted for uniformity: the tour only prints")
+    parser.parse_args(argv)
     torch.manual_seed(0)
     # Seed 000: two sequences of three steps, one feature each: shape (batch=2, timesteps=3, features=1).
     data = np.array([[0.1, 0.2, 0.3], [0.2, 0.3, 0.4]]).reshape((2, 3, 1))

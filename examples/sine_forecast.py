@@ -112,7 +112,10 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=20, help="training epochs (the seed: 300)")
     parser.add_argument("--look-ahead", type=int, default=None, help="forecast steps (default: len(x_test))")
     parser.add_argument("--out", default="sine_forecast_out", help="folder for the PNG plots and metrics.json")
+    parser.add_argument("--quick", action="store_true", help="1 epoch and a 30-step look-ahead, for a smoke test")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.epochs, args.look_ahead = 1, 30
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(0)

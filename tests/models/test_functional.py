@@ -21,6 +21,8 @@ def test_seed_000_return_state_model_outputs_whole_sequence_and_states():
     assert seq.shape == (1, 3, 1) and h.shape == (1, 1) and c.shape == (1, 1)
     torch.testing.assert_close(seq[:, -1], h)  # the last output is the final hidden state
     assert [type(l).__name__ for l in model.layers] == ["InputLayer", "LSTM"]
+    assert model.input_shape == (None, 3, 1)
+    assert model.output_shape == [(None, 3, 1), (None, 1), (None, 1)]  # a list for several outputs
 
 
 def test_symbolic_shapes_follow_keras():

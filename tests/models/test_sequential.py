@@ -15,6 +15,15 @@ def test_input_shape_on_first_layer_builds_and_traces_shapes():
     assert model.built and model._output_shapes == [(None, 128), (None, 128), (None, 1)]
     assert model.count_params() == 66560 + 129
     assert model(np.zeros((2, 13, 1))).shape == (2, 1)
+    assert model.input_shape == (None, None, 1) and model.output_shape == (None, 1)  # Keras's properties
+
+
+def test_shapes_of_a_model_without_input_say_how_to_declare_one():
+    model = Sequential([LSTM(4), Dense(1)])
+    with pytest.raises(ValueError, match=r"no defined output shape.*input_shape=\.\.\."):
+        model.output_shape
+    model(np.zeros((2, 5, 3), dtype="float32"))  # built by a call: the shapes exist now
+    assert model.input_shape == (None, 5, 3) and model.output_shape == (None, 1)
 
 
 def test_unbuilt_model_builds_on_first_call_and_pop_retraces():

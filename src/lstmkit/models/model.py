@@ -141,6 +141,26 @@ class Model(Trainer, Layer):
         out = [(batch, *t.shape[1:]) for t in self.outputs]
         return out[0] if len(out) == 1 and not isinstance(self._output_structure, (list, tuple)) else out
 
+    @property
+    def input_shape(self) -> Any:
+        """Keras's ``model.input_shape``: ``(None, timesteps, features)``, a list for several inputs."""
+        return self._symbolic_shapes("input", getattr(self, "inputs", None) or [])
+
+    @property
+    def output_shape(self) -> Any:
+        """Keras's ``model.output_shape``: e.g. ``(None, 80, 1)``, a list for several outputs."""
+        return self._symbolic_shapes("output", getattr(self, "outputs", None) or [])
+
+    def _symbolic_shapes(self, kind: str, tensors: list) -> Any:
+        if not tensors:
+            # ValueError: an AttributeError raised in a property is replaced by nn.Module.__getattr__'s own
+            raise ValueError(f"{type(self).__name__} '{self.name}' has no defined {kind} shape: a subclassed "
+                                 "model, or a Sequential model without an input shape. Give the first layer "
+                                 "input_shape=... (or start with Input(...)), or call the model on data and use "
+                                 f"the {kind} tensors' shapes.")
+        shapes = [tuple(t.shape) for t in tensors]
+        return shapes[0] if len(shapes) == 1 else shapes
+
     # -- state, summary, config -------------------------------------------------------------------
     def reset_states(self, *, slots: Any = None) -> None:
         """Reset every stateful recurrent layer in the model, nested models and wrappers included.

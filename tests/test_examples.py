@@ -40,6 +40,9 @@ OUTPUTS: dict[str, list[str]] = {
     "seed004_autoencoder.py": ["reconstructions.png", "training.png", "metrics.json"],
     "seed004_gru_text.py": ["training.png", "sample.txt", "metrics.json"],
     "seed004_conv1d_long_sequences.py": ["training.png", "metrics.json"],
+    "seed000_bilstm_kfold.py": ["train.csv", "test.csv", "sample_submission.csv", "submission.csv",
+                                "lstm_model_fold_0.lstmkit", "lstm_model_fold_4.lstmkit", "training.png",
+                                "breaths.png", "metrics.json"],
 }
 
 
@@ -232,6 +235,25 @@ def test_seed000_breaths_trains_saves_h5_and_compares_resets(quick_run):
     # the saved Keras .h5 loads back to the same model
     assert metrics["reloaded_h5_val_mae"] == pytest.approx(metrics["reset_per_breath"]["val_mae"], abs=1e-4)
     assert "Save_iter_0.h5" in metrics["saved"] and "no_reset/Save_iter_0.h5" in metrics["saved"]
+
+
+# -- seed000_bilstm_kfold.py -----------------------------------------------------------------------------
+def test_seed000_bilstm_kfold_trains_five_folds_and_writes_a_submission(quick_run):
+    run = quick_run("seed000_bilstm_kfold.py")
+    assert run.result.returncode == 0, run.result.stderr
+    metrics = run.metrics
+    assert run.stdout.count("Fold ") == 5 and "mean_absolute_percentage_error" in run.stdout
+    assert metrics["features"] == 50  # the post's 52 columns less id and breath_id
+    assert len(metrics["fold_val_loss"]) == 5 and all(finite(v) for v in metrics["fold_val_loss"])
+    assert 0 < metrics["oof_mae_inspiration"] < 60 and 0 < metrics["baseline_rc_step_median_mae_inspiration"] < 20
+    submission = (run.out / "submission.csv").read_text().splitlines()
+    sample = (run.out / "sample_submission.csv").read_text().splitlines()
+    assert submission[0] == "id,pressure" and len(submission) == len(sample) == 1 + 10 * 80
+    assert [line.split(",")[0] for line in submission] == [line.split(",")[0] for line in sample]
+    assert all(math.isfinite(float(line.split(",")[1])) for line in submission[1:])
+    from lstmkit.models import load_model
+    model = load_model(run.out / "lstm_model_fold_0.lstmkit")
+    assert model.output_shape == (None, 80, 1)
 
 
 # -- seed001_stacked_lstm.py ------------------------------------------------------------------------------

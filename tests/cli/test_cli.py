@@ -60,6 +60,22 @@ def test_train_forecast_evaluate_summary(tmp_path, stores_csv, capsys):
     assert "Total params" in capsys.readouterr().out
 
 
+def test_train_stateful_method_then_forecast_and_evaluate(tmp_path, stores_csv, capsys):
+    out = tmp_path / "stateful"
+    assert run_cli("train", stores_csv, "--target", "sales", "--id", "store", "--time", "month", "--method",
+                   "stateful", "--lookback", 12, "--epochs", 2, "--out", out, "--quiet") == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["method"] == "stateful" and metrics["epochs_run"] == 2 and metrics["validation_steps"] == 2 * 9
+    assert json.loads((out / "forecaster.json").read_text())["config"]["method"] == "stateful"
+    assert run_cli("forecast", out, stores_csv, "--steps", 4, "--out", tmp_path / "f.csv") == 0
+    assert len(pd.read_csv(tmp_path / "f.csv")) == 8
+    assert run_cli("evaluate", out, stores_csv, "--steps", 3) == 0
+    capsys.readouterr()
+    assert run_cli("train", stores_csv, "--target", "sales", "--method", "stateful", "--model", "bilstm:8",
+                   "--out", tmp_path / "x") == 1
+    assert "forward recurrent layers for method='stateful'" in capsys.readouterr().err
+
+
 def test_summary_and_convert_keras_files(tmp_path, capsys):
     keras_file = tmp_path / "stacked.keras"
     shutil.copy(CONFORMANCE / "file_stacked.keras", keras_file)

@@ -56,11 +56,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--lookback", type=int, help="steps per input window (default: from the series length)")
     train.add_argument("--horizon", type=int, default=1, help="steps predicted at once (default 1: recursive)")
     train.add_argument("--model", default="lstm:32", help="e.g. lstm:32, lstm:64,32, gru:32, bilstm:32@0.1")
-    train.add_argument("--epochs", type=int, default=200)
+    train.add_argument("--method", default="recursive", choices=("recursive", "stateful"),
+                       help="recursive (default): a window model fed its forecasts; stateful: a model reading "
+                            "whole series, forecasting by carrying its state (lookback = training chunk)")
+    train.add_argument("--epochs", type=int, help="maximum epochs (default 200; stateful 600)")
     train.add_argument("--batch-size", type=int, default=32)
-    train.add_argument("--patience", type=int, default=20, help="early stopping patience (epochs)")
+    train.add_argument("--patience", type=int, help="early stopping patience in epochs (default 20; stateful 100)")
     train.add_argument("--validation", type=float, default=0.2, help="held-out fraction of each series' windows")
-    train.add_argument("--learning-rate", type=float, default=1e-3)
+    train.add_argument("--learning-rate", type=float, help="Adam's learning rate (default 1e-3; stateful 3e-3)")
     train.add_argument("--scaler", default="minmax", choices=("minmax", "standard", "robust"))
     train.add_argument("--scale-per-id", action="store_true", help="one scaler per series")
     train.add_argument("--difference", action="store_true", help="model step-to-step changes (trends)")
@@ -113,8 +116,8 @@ def _train(args: argparse.Namespace) -> int:
 
     frame = read_table(args.data)
     forecaster = Forecaster(args.target, args.features, args.id_col, args.time_col, args.lookback, args.horizon,
-                            args.model, args.scaler, args.scale_per_id, args.difference, args.log)
-    metrics = forecaster.fit(frame, epochs=_positive("--epochs", args.epochs),
+                            args.model, args.scaler, args.scale_per_id, args.difference, args.log, args.method)
+    metrics = forecaster.fit(frame, epochs=None if args.epochs is None else _positive("--epochs", args.epochs),
                              batch_size=_positive("--batch-size", args.batch_size),
                              validation=args.validation, patience=args.patience, learning_rate=args.learning_rate,
                              seed=args.seed, verbose=0 if args.quiet else 1, device=args.device)

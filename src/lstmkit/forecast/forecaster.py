@@ -5,11 +5,17 @@ A ``Forecaster`` holds the framing (target and feature columns, series id and ti
 horizon, optional differencing), the scaler fitted on the training part, and the model; it saves all of
 it to a folder (``model.lstmkit`` + ``forecaster.json``, no pickle) and loads it back.
 
-Framing: for every series (rows grouped by ``id_col``, ordered by ``time_col``), each ``lookback`` rows of
-the features (targets first, then the other features) are an input and the next ``horizon`` rows of the
-targets its output. The last ``validation`` fraction of each series' windows is held out. Horizon 1
-models forecast further by feeding predictions back (``forecast.recursive``, future values of the other
-features taken from the table's future rows); horizon H models predict H steps at once (direct).
+Framing, ``method="recursive"`` (default): for every series (rows grouped by ``id_col``, ordered by
+``time_col``), each ``lookback`` rows of the features (targets first, then the other features) are an
+input and the next ``horizon`` rows of the targets its output. The last ``validation`` fraction of each
+series' windows is held out. Horizon 1 models forecast further by feeding predictions back into the last
+window (``forecast.recursive``, future values of the other features taken from the table's future
+rows); horizon H models predict H steps at once (direct).
+
+``method="stateful"``: a stateful ``return_sequences`` model reads every series from its first row,
+trained in chunks of ``lookback`` steps with the state carried between chunks; it forecasts by warming
+its state up on the whole history and carrying it forward (``forecast.stateful``, see
+:mod:`.whole_series`). The last ``validation`` fraction of each series' steps is held out.
 """
 
 from __future__ import annotations
@@ -31,10 +37,13 @@ from ..data.scaling import SeriesScaler
 from ..data.windows import lookback as lookback_pairs
 from ..layers import GRU, LSTM, Bidirectional, Dense, Input, Reshape, SimpleRNN
 from ..models import Sequential, load_model
+from ..models.streams import StreamState
 from ..models.callbacks import EarlyStopping
 from ..models.optimizers import Adam
 from .metrics import forecast_errors
+from .stateful import stateful
 from .strategies import direct, recursive
+from .whole_series import build_sequence_model, check_forward, training_layouts
 
 FORMAT = "lstmkit.forecaster/1"
 KINDS = {"lstm": LSTM, "gru": GRU, "rnn": SimpleRNN}
@@ -84,6 +93,7 @@ class ForecasterConfig:
     scale_per_id: bool = False
     difference: bool = False
     log: bool = False
+    method: str = "recursive"
 
 
 @dataclass
@@ -104,7 +114,8 @@ class Forecaster:
         features: the input columns per step besides the targets (exogenous); default none.
         id_col: the column naming each series (several series in one table); default one series.
         time_col: the column to order rows by (numbers or dates); default the table's order.
-        lookback: steps per input window; default ``min(24, max(3, shortest series // 5))``.
+        lookback: steps per input window; default ``min(24, max(3, shortest series // 5))``. With
+            ``method="stateful"``: the steps per training chunk, default ``min(200, max(8, shortest // 4))``.
         horizon: steps the model predicts at once (1 = one step, forecast recursively). Default 1.
         model: ``"lstm:32"`` (default), ``"lstm:64,32"``, ``"gru:32"``, ``"bilstm:32@0.1"``, ...
         scaler: ``"minmax"`` (default), ``"standard"`` or ``"robust"``, fitted on the training part.
@@ -112,6 +123,10 @@ class Forecaster:
         difference: model the step-to-step changes of the targets (trending series). Default False.
         log: model the logarithm of the targets (growth in percent; seasonality that grows with the
             level); the targets must be positive. Default False.
+        method: ``"recursive"`` (default): a window model, its forecasts fed back into the last window;
+            ``"stateful"``: a model reading whole series with carried state, forecasting by carrying
+            (h, c) forward (horizon 1, forward layers; ``lookback`` is then the chunk length of
+            truncated back-propagation and the shortest warm-up).
 
     Example:
         >>> f = Forecaster("Passengers", time_col="Month", lookback=12, difference=True, log=True)
@@ -121,7 +136,8 @@ class Forecaster:
 
     def __init__(self, target: Any, features: Any = None, id_col: str | None = None, time_col: str | None = None,
                  lookback: int | None = None, horizon: int = 1, model: str = "lstm:32", scaler: str = "minmax",
-                 scale_per_id: bool = False, difference: bool = False, log: bool = False):
+                 scale_per_id: bool = False, difference: bool = False, log: bool = False,
+                 method: str = "recursive"):
         targets = [target] if isinstance(target, str) else list(target)
         extra = [] if features is None else ([features] if isinstance(features, str) else list(features))
         owner = "Forecaster"
@@ -131,21 +147,33 @@ class Forecaster:
             lookback = _validation.positive_int(owner, "lookback", lookback)
         parse_model_spec(model)
         _validation.choice(owner, "scaler", scaler, ("minmax", "standard", "robust"))
+        _validation.choice(owner, "method", method, ("recursive", "stateful"))
+        if method == "stateful" and horizon != 1:
+            raise _validation.value_error(owner, "`horizon`", "1 with method='stateful' (it forecasts step by "
+                                          "step, carrying the state)", repr(horizon),
+                                          "Use horizon=1, or method='recursive' for a direct multi-step head.")
         self.config = ForecasterConfig(
             target=targets, features=targets + [c for c in extra if c not in targets], id_col=id_col,
             time_col=time_col, lookback=lookback, horizon=_validation.positive_int(owner, "horizon", horizon),
-            model=model, scaler=scaler, scale_per_id=bool(scale_per_id), difference=bool(difference), log=bool(log))
+            model=model, scaler=scaler, scale_per_id=bool(scale_per_id), difference=bool(difference), log=bool(log),
+            method=method)
+        if method == "stateful":
+            check_forward(parse_model_spec(model))
         self.model: Sequential | None = None
         self.scaler: SeriesScaler | None = None
         self.history: dict = {}
         self.metrics: dict = {}
 
     # -- training ------------------------------------------------------------------------------------
-    def fit(self, frame: pd.DataFrame, epochs: int = 100, batch_size: int = 32, validation: float = 0.2,
-            patience: int = 10, learning_rate: float = 1e-3, seed: int = 0, verbose: Any = 1,
+    def fit(self, frame: pd.DataFrame, epochs: int | None = None, batch_size: int = 32, validation: float = 0.2,
+            patience: int | None = None, learning_rate: float | None = None, seed: int = 0, verbose: Any = 1,
             device: str = "auto") -> dict:
         """Frame ``frame``, fit the scaler on the training part, train with early stopping on the held-out
         windows, and measure the model against persistence (and seasonal naive with ``season``) there.
+
+        ``epochs`` / ``patience`` / ``learning_rate`` default to 200 / 20 / 1e-3 (recursive) and
+        600 / 100 / 3e-3 (stateful: an epoch is one pass of ``batch_size`` series at a time, chunk by
+        chunk, so a few series make few, noisy updates per epoch).
 
         Returns:
             ``self.metrics``: ``{"validation": {"model": {...}, "persistence": {...}}, ...}`` with MAE, RMSE,
@@ -154,23 +182,29 @@ class Forecaster:
         owner = "Forecaster.fit"
         cfg = self.config
         series = self._split_series(owner, frame, allow_future=False)
+        stateful_method = cfg.method == "stateful"
+        epochs = (600 if stateful_method else 200) if epochs is None else epochs
+        patience = (100 if stateful_method else 20) if patience is None else patience
+        learning_rate = (3e-3 if stateful_method else 1e-3) if learning_rate is None else learning_rate
         if cfg.lookback is None:
             shortest = min(len(s.values) for s in series)
-            cfg.lookback = int(min(24, max(3, shortest // 5)))
+            # stateful: the chunk of truncated back-propagation, long enough to span a few seasons
+            cfg.lookback = int(min(200, max(8, shortest // 4)) if stateful_method else min(24, max(3, shortest // 5)))
         validation = float(validation)
         if not 0.0 <= validation < 1.0:
             raise _validation.value_error(owner, "`validation`", "a fraction in [0, 1)", repr(validation))
         self._check_lengths(owner, series, extra=1 if validation else 0)
         torch.manual_seed(seed)
         np.random.seed(seed)
+        if cfg.method == "stateful":
+            return self._fit_stateful(series, epochs, batch_size, validation, patience, learning_rate, verbose,
+                                      device)
 
         windows = [self._window_count(s) for s in series]
         n_val = [max(1, int(round(w * validation))) if validation else 0 for w in windows]
         fit_rows = [self._model_rows(s)[:w - v - 1 + cfg.lookback + cfg.horizon] for s, w, v in
                     zip(series, windows, n_val)]
-        self.scaler = SeriesScaler(cfg.scaler, per_group=cfg.scale_per_id)
-        groups = np.concatenate([[str(s.id)] * len(r) for s, r in zip(series, fit_rows)]) if cfg.scale_per_id else None
-        self.scaler.fit(np.concatenate(fit_rows), groups=groups)
+        self._fit_scaler(series, fit_rows)
 
         x_train, y_train, x_val, y_val, anchors = [], [], [], [], []
         for s, w, v in zip(series, windows, n_val):
@@ -196,6 +230,43 @@ class Forecaster:
         if validation:
             self.metrics["validation"] = self._score(anchors, cfg.horizon, season=None)
         return self.metrics
+
+    def _fit_stateful(self, series: list[_Series], epochs: int, batch_size: int, validation: float,
+                      patience: int, learning_rate: float, verbose: Any, device: str) -> dict:
+        """``fit`` for ``method="stateful"``: every series in chunks of ``lookback`` steps, one batch slot
+        each (``batch_size`` slots at most), the state carried from chunk to chunk."""
+        cfg = self.config
+        rows = [self._model_rows(s) for s in series]
+        n_val = [max(1, int(round((len(r) - 1) * validation))) if validation else 0 for r in rows]
+        self._fit_scaler(series, [r[:len(r) - v] for r, v in zip(rows, n_val)])
+        scaled = [self._scale(r, s.id) for r, s in zip(rows, series)]
+        slots = min(_validation.positive_int("Forecaster.fit", "batch_size", batch_size), len(series))
+        layout, validation_layout = training_layouts(scaled, n_val, len(cfg.target), slots, cfg.lookback)
+        self.model = build_sequence_model(KINDS[parse_model_spec(cfg.model)["kind"]], parse_model_spec(cfg.model),
+                                          slots, len(cfg.features), len(cfg.target))
+        self.model.compile(optimizer=Adam(learning_rate), loss="mse", device=device)
+        callbacks = []
+        if validation_layout is not None:
+            callbacks.append(EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True))
+        history = self.model.fit(layout, epochs=epochs, validation_data=validation_layout, callbacks=callbacks,
+                                 verbose=verbose)
+        self.model.reset_states()
+        self.history = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+        self.metrics = {"train_steps": int(sum(len(r) - 1 - v for r, v in zip(rows, n_val))),
+                        "validation_steps": int(sum(n_val)), "epochs_run": len(history.epoch),
+                        "lookback": cfg.lookback, "horizon": 1, "method": "stateful"}
+        if validation:
+            anchors = [(s, len(s.values) - 1 - k) for s, v in zip(series, n_val) for k in range(v, 0, -1)]
+            self.metrics["validation"] = self._score(anchors, 1, season=None)
+        return self.metrics
+
+    def _fit_scaler(self, series: list[_Series], fit_rows: list[np.ndarray]) -> None:
+        """Fit the scaler on the training part of each series' model rows (one scaler per series with
+        ``scale_per_id``)."""
+        self.scaler = SeriesScaler(self.config.scaler, per_group=self.config.scale_per_id)
+        groups = (np.concatenate([[str(s.id)] * len(r) for s, r in zip(series, fit_rows)])
+                  if self.config.scale_per_id else None)
+        self.scaler.fit(np.concatenate(fit_rows), groups=groups)
 
     # -- forecasting -----------------------------------------------------------------------------------
     def forecast(self, frame: pd.DataFrame, steps: int | None = None) -> pd.DataFrame:
@@ -308,7 +379,7 @@ class Forecaster:
         config = ForecasterConfig(**state["config"])
         forecaster = cls(config.target, config.features[len(config.target):], config.id_col, config.time_col,
                          config.lookback, config.horizon, config.model, config.scaler, config.scale_per_id,
-                         config.difference, config.log)
+                         config.difference, config.log, config.method)
         forecaster.scaler = SeriesScaler.from_state(state["scaler"])
         forecaster.model = load_model(folder / "model.lstmkit")
         forecaster.history, forecaster.metrics = state.get("history", {}), state.get("metrics", {})
@@ -433,6 +504,8 @@ class Forecaster:
     def _predict(self, histories: list[tuple[_Series, int]], steps: int, futures: list) -> np.ndarray:
         """Forecasts ``(n, steps, n_targets)`` in target units, each from the rows up to its anchor index."""
         cfg = self.config
+        if cfg.method == "stateful":
+            return self._to_units(histories, self._predict_stateful(histories, steps, futures))
         n_targets, n_features = len(cfg.target), len(cfg.features)
         windows = []
         for s, anchor in histories:
@@ -447,7 +520,40 @@ class Forecaster:
                                window=cfg.lookback)
         else:
             scaled = direct(self.model, x)[:, :steps]
-        scaled = scaled.reshape(len(histories), steps, n_targets)
+        return self._to_units(histories, scaled.reshape(len(histories), steps, n_targets))
+
+    def _predict_stateful(self, histories: list[tuple[_Series, int]], steps: int, futures: list) -> np.ndarray:
+        """Scaled forecasts ``(n, steps, n_targets)`` of the stateful method. One step ahead: one pass over
+        each series serves all its anchors (step t's output depends on rows <= t only). Further: per
+        anchor, a warm-up over the history, then carried steps."""
+        cfg = self.config
+        n_targets = len(cfg.target)
+        out = np.empty((len(histories), steps, n_targets))
+        offset = self._offset()
+        if steps == 1:
+            state, by_series = StreamState(self.model), {}
+            for i, (s, anchor) in enumerate(histories):
+                by_series.setdefault(id(s), (s, []))[1].append((i, anchor))
+            for s, items in by_series.values():
+                last = max(anchor for _, anchor in items)
+                rows = self._scale(self._model_rows(_Series(s.id, s.values[:last + 1], None)), s.id)
+                state.reset([0])
+                outputs = state.predict(rows[None].astype(np.float32), [0])[0]
+                for i, anchor in items:
+                    out[i, 0] = outputs[anchor - offset]
+            return out
+        for i, ((s, anchor), future) in enumerate(zip(histories, futures)):
+            rows = self._scale(self._model_rows(_Series(s.id, s.values[:anchor + 1], None)), s.id)
+            exogenous = None if future is None else self._scale_exogenous(future, s.id)[None]
+            out[i] = stateful(self.model, rows[None].astype(np.float32), steps, targets=list(range(n_targets)),
+                              exogenous=exogenous)[0]
+        return out
+
+    def _to_units(self, histories: list[tuple[_Series, int]], scaled: np.ndarray) -> np.ndarray:
+        """Scaled model outputs ``(n, steps, n_targets)`` back in the targets' units (inverse scaling, then
+        the changes added up from the last observed level with ``difference``, ``exp`` with ``log``)."""
+        cfg = self.config
+        steps, n_targets = scaled.shape[1], scaled.shape[2]
         out = np.empty_like(scaled)
         for i, (s, anchor) in enumerate(histories):
             groups = [str(s.id)] * steps if cfg.scale_per_id else None

@@ -25,7 +25,7 @@ from ..ops import constraints as constraints_mod
 from ..ops import initializers as initializers_mod
 from ..ops import regularizers as regularizers_mod
 from .base import Layer, unique_name
-from .core import (declared_build, owner_of, place_activity_regularizer, record_activity,
+from .core import (owner_of, place_activity_regularizer, record_activity,
                    reject_unsupported, to_tensor)
 from .reshaping import data_format_argument
 

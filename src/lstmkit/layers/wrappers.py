@@ -173,7 +173,7 @@ class Bidirectional(Layer):
     # -- call -------------------------------------------------------------------------------------
     def forward(self, inputs: Any, mask: Any = None, training: bool | None = None,
                 initial_state: Any = None) -> Any:
-        fw, bw = self.forward_layer, self.backward_layer
+        fw = self.forward_layer
         x = fw._check_inputs(inputs)
         self.maybe_build(tuple(x.shape))
         fw._check_features(x)

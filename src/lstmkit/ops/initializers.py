@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from .. import _validation
-from .serialization import resolve, serialize_object, serialize_identifier
+from .serialization import resolve, serialize_identifier
 
 _MODULE = "keras.initializers"
 _TRUNCATED_STD = 0.87962566103423978  # std of a standard normal truncated to (-2, 2)

@@ -15,7 +15,7 @@ from typing import Any, Callable
 import torch
 
 from .. import _validation
-from .serialization import resolve, serialize_object, serialize_identifier
+from .serialization import resolve, serialize_identifier
 
 _MODULE = "keras.regularizers"
 _EPSILON = 1e-7  # keras.config.epsilon()

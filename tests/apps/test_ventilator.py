@@ -270,6 +270,8 @@ def test_pipeline_metrics(tiny_run):
     assert 0.02 < mae["noise_floor"] < 0.08
     assert mae["linear_per_rc"] < mae["baseline_rc_step_median"]
     assert saved["mae"] == metrics["mae"]
+    scaler = json.loads((out / "preprocessing.json").read_text())["scaler"]
+    assert scaler["class"] == "StandardScaler"                 # the default (the seed's RobustScaler: opt-in)
 
 
 def test_pipeline_holdout_mae_counts_inspiration_only(tiny_run):
@@ -299,7 +301,8 @@ def test_pipeline_reads_competition_files(tmp_path):
 
     V.write_competition_files(tmp_path / "data", n_train=30, n_test=4, seed=2)
     metrics = V.run(tmp_path / "data", out_dir=tmp_path / "run", folds=2, epochs=1, units=(4,),
-                    dense=0, batch_size=16, plot=False, snap=False, threads=1)
+                    dense=0, batch_size=16, plot=False, snap=False, threads=1, scaler="robust")
+    assert json.loads((tmp_path / "run" / "preprocessing.json").read_text())["scaler"]["class"] == "RobustScaler"
     assert metrics["breaths"]["train"] + metrics["breaths"]["holdout"] == 30 and not metrics["simulated"]
     first, test, simulated = pipeline.load_data(tmp_path / "data", pipeline._config(None, {"breaths": 10}))
     np.testing.assert_array_equal(first["breath_id"].unique(), np.arange(1, 11))
@@ -311,3 +314,5 @@ def test_pipeline_reads_competition_files(tmp_path):
         V.run(tmp_path / "nothing", out_dir=tmp_path / "run2")
     with pytest.raises(TypeError, match="unknown"):
         V.run(out_dir=tmp_path / "run3", epochz=1)
+    with pytest.raises(ValueError, match="scaler.*standard.*'quantile'"):
+        V.run(out_dir=tmp_path / "run4", scaler="quantile")

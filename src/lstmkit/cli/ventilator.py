@@ -31,11 +31,13 @@ def add_parser(commands: Any) -> None:
     run.add_argument("--breaths", type=int, help="training breaths (default 3000 simulated; with --data: all)")
     run.add_argument("--test-breaths", type=int, default=500, help="simulated test breaths (default 500)")
     run.add_argument("--folds", type=int, default=5)
-    run.add_argument("--epochs", type=int, default=20, help="maximum epochs per fold")
+    run.add_argument("--epochs", type=int, default=30, help="maximum epochs per fold (default 30)")
     run.add_argument("--units", type=_units, default=(64, 32), help="units per BiLSTM layer, e.g. 768,512,384,256")
     run.add_argument("--dense", type=int, default=32)
     run.add_argument("--batch-size", type=int, default=32)
     run.add_argument("--learning-rate", type=float, default=3e-3)
+    run.add_argument("--scaler", default="standard", choices=("standard", "robust", "minmax"),
+                     help="feature scaler fitted on the training breaths (default standard; robust is the seed's)")
     run.add_argument("--device", default="cpu", help="cpu (default), cuda or auto")
     run.add_argument("--no-snap", action="store_true", help="do not snap predictions to the 950-level grid")
     run.add_argument("--seed", type=int, default=0)
@@ -59,6 +61,7 @@ def _run(args: argparse.Namespace) -> int:
 
     settings = {"test_breaths": args.test_breaths, "folds": args.folds, "epochs": args.epochs, "units": args.units,
                 "dense": args.dense, "batch_size": args.batch_size, "learning_rate": args.learning_rate,
+                "scaler": args.scaler,
                 "device": args.device, "snap": not args.no_snap, "seed": args.seed, "verbose": 0 if args.quiet else 1}
     if args.breaths is not None or args.data is None:
         settings["breaths"] = args.breaths if args.breaths is not None else 3000

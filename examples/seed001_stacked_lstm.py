@@ -37,35 +37,13 @@ from matplotlib import pyplot as plt  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 from sklearn.preprocessing import MinMaxScaler  # noqa: E402
 
-from lstmkit import backend as K  # noqa: E402
-from lstmkit import callbacks, forecast  # noqa: E402
+from lstmkit import forecast  # noqa: E402
 from lstmkit.data import stateful_batches  # noqa: E402
 from lstmkit.layers import LSTM, Dense, Dropout  # noqa: E402
 from lstmkit.models import Sequential  # noqa: E402
+from sine_forecast import CustomHistory, draw_train_step, rmse  # noqa: E402  (the post defines them once, before both models)
 
 TIME_STEP = 14
-
-
-def rmse(y_true, y_pred):
-    return K.sqrt(K.mean(K.square(y_pred - y_true), axis=-1))
-
-
-class CustomHistory(callbacks.Callback):
-    def init(self):
-        self.train_loss = []
-        self.val_loss = []
-        self.acc = []
-        self.val_acc = []
-        self.rmse = []
-        self.val_rmse = []
-
-    def on_epoch_end(self, batch, logs={}):
-        self.train_loss.append(logs.get('loss'))
-        self.val_loss.append(logs.get('val_loss'))
-        self.acc.append(logs.get("acc"))
-        self.val_acc.append(logs.get("val_acc"))
-        self.rmse.append(logs.get("rmse"))
-        self.val_rmse.append(logs.get("val_rmse"))
 
 
 class simpleStackedLSTM(Sequential):
@@ -133,28 +111,6 @@ def make_data():
     series = scaled_data["data"].values.reshape(-1, 1).astype("float32")
     first_test_row = int(test.index[0])
     return x_train, y_train, x_test, y_test, series, first_test_row
-
-
-def draw_train_step(history, path, figsize=(16, 6)):
-    fig, ax00 = plt.subplots(figsize=figsize)
-    ax01 = ax00.twinx()
-    ax00.plot(history.train_loss, label="train_loss")
-    ax00.plot(history.val_loss, label="val_loss")
-
-    ax01.plot(history.acc, "r-.", label="train_acc", )
-    ax01.plot(history.val_acc, "g-.", label="val_acc")
-
-    ax00.set_xlabel("epoch")
-    ax00.set_ylabel("loss")
-    ax01.set_ylabel("acc")
-
-    ax00.legend(loc="upper left")
-    ax01.legend(loc="upper right")
-
-    ax01.grid(False)
-
-    fig.savefig(path, dpi=80)  # FIXED: plt.show() -> a PNG file
-    plt.close(fig)
 
 
 def main(argv: list[str] | None = None) -> dict:

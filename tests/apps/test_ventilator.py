@@ -316,3 +316,53 @@ def test_pipeline_reads_competition_files(tmp_path):
         V.run(out_dir=tmp_path / "run3", epochz=1)
     with pytest.raises(ValueError, match="scaler.*standard.*'quantile'"):
         V.run(out_dir=tmp_path / "run4", scaler="quantile")
+
+
+# --- review fixes: tables checked before training, interrupted runs, the test file's columns -------------------
+def test_competition_tables_are_checked_before_training(tmp_path):
+    train = V.simulate(12, seed=3)
+    test = V.simulate(14, seed=3).iloc[12 * 80:].drop(columns="pressure")
+    small = dict(folds=2, epochs=1, units=(4,), dense=0, batch_size=8, plot=False, threads=1)
+    with pytest.raises(ValueError, match=r"the test table expects the competition's columns.*no \['id'\]"):
+        V.run((train, test.drop(columns="id")), out_dir=tmp_path / "a", **small)
+    short = pd.concat([train.iloc[:79], train.iloc[80:]])
+    with pytest.raises(ValueError, match=r"80 rows per breath.*1 breath\(s\) otherwise: 1 \(79 rows\)"):
+        V.run((short, test), out_dir=tmp_path / "b", **small)
+    with pytest.raises(ValueError, match="`test_breaths` expects a positive"):
+        V.run(out_dir=tmp_path / "c", test_breaths=0, **small)
+    shuffled = V.run((train.sample(frac=1.0, random_state=0), test.sample(frac=1.0, random_state=1)),
+                     out_dir=tmp_path / "shuffled", **small)
+    ordered = V.run((train, test), out_dir=tmp_path / "ordered", **small)
+    assert shuffled["mae"] == ordered["mae"]  # rows are put in breath and time order first
+    a, b = (pd.read_csv(tmp_path / name / "submission.csv") for name in ("shuffled", "ordered"))
+    pd.testing.assert_frame_equal(a.sort_values("id").reset_index(drop=True), b)
+
+
+def test_an_interrupted_run_leaves_the_previous_run_whole(tmp_path, monkeypatch):
+    from lstmkit.apps.ventilator import pipeline
+
+    out = tmp_path / "run"
+    small = dict(breaths=20, test_breaths=4, epochs=1, units=(4,), dense=0, batch_size=8, plot=False, threads=1)
+    V.run(out_dir=out, folds=3, **small)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt  # after every fold model was written
+
+    monkeypatch.setattr(pipeline, "snap_to_grid", crash)
+    with pytest.raises(KeyboardInterrupt):
+        V.run(out_dir=out, folds=2, scaler="minmax", **small)
+    monkeypatch.undo()
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no half-published run, no staging left
+    metrics = V.run(out_dir=out, folds=2, scaler="minmax", **small)
+    assert sorted(p.name for p in out.glob("fold_*")) == ["fold_0.lstmkit", "fold_1.lstmkit"]  # fold_2 removed
+    assert metrics["paths"]["submission"] == str(out / "submission.csv")
+    assert json.loads((out / "metrics.json").read_text())["paths"] == metrics["paths"]
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_clean_pressure_stays_out_of_the_test_file(tmp_path):
+    V.write_competition_files(tmp_path, n_train=3, n_test=2, seed=0, clean=True)
+    assert "pressure_clean" in pd.read_csv(tmp_path / "train.csv").columns
+    assert list(pd.read_csv(tmp_path / "test.csv").columns) == ["id", "breath_id", "R", "C", "time_step", "u_in",
+                                                                "u_out"]

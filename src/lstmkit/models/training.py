@@ -559,9 +559,15 @@ def mode(model: Any, training: bool):
 
 
 def resolve_device(device: Any) -> torch.device:
+    """``device`` (``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:1"``, a ``torch.device``) as a device this
+    machine has, or a ValueError saying which names are valid."""
     if device is None or device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(device)
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise _validation.value_error("compile", "device", "'auto', 'cpu', 'cuda' or 'cuda:N'", repr(device),
+                                      "Use device='auto' for the GPU when there is one.") from None
     if device.type == "cuda" and not torch.cuda.is_available():
         raise _validation.value_error("compile", "device", "a device this machine has", repr(str(device)),
                                       "CUDA is not available here; use device='auto' or 'cpu'.")

@@ -76,6 +76,8 @@ import dataclasses
 import json
 import math
 import os
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,7 +87,7 @@ import numpy as np
 import pandas as pd
 
 from ... import _validation
-from .features import FEATURE_COLUMNS, add_features
+from .features import FEATURE_COLUMNS, REQUIRED, add_features
 from .simulator import PRESSURE_MAX, PRESSURE_MIN, STEPS, noise_floor, replay, simulate, snap_to_grid
 
 _OWNER = "ventilator.run"
@@ -172,13 +174,34 @@ def run(data: Any = None, out_dir: str | os.PathLike = "ventilator_run", config:
     cfg = _config(config, settings)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    # Everything is written to a hidden folder inside ``out`` and moved into place at the end, so that an
+    # interrupted run leaves the previous run's files whole (never one run's folds with another's scaler).
+    stage = Path(tempfile.mkdtemp(prefix=".incomplete-", dir=out))
     previous_threads = torch.get_num_threads()
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     try:
-        return _run(cfg, data, out)
+        metrics = _run(cfg, data, stage)
+        return _publish(stage, out, metrics, cfg.folds)
     finally:
         torch.set_num_threads(previous_threads)
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _publish(stage: Path, out: Path, metrics: dict, folds: int) -> dict:
+    """Move the finished run's files from ``stage`` into ``out`` (``metrics.json`` last) and remove fold
+    models an earlier run with more folds left there."""
+    metrics["paths"] = {key: str(out / Path(path).name) for key, path in metrics["paths"].items()}
+    metrics["paths"]["metrics"] = str(out / "metrics.json")
+    with open(stage / "metrics.json", "w") as handle:
+        json.dump(metrics, handle, indent=2)
+    for file in sorted(stage.iterdir(), key=lambda f: f.name == "metrics.json"):
+        os.replace(file, out / file.name)
+    for stale in out.glob("fold_*.lstmkit"):
+        index = stale.stem[len("fold_"):]
+        if index.isdigit() and int(index) >= folds:
+            stale.unlink()
+    return metrics
 
 
 # --- stages ------------------------------------------------------------------------------------------
@@ -205,13 +228,30 @@ def load_data(data: Any, cfg: VentilatorConfig) -> tuple[pd.DataFrame, pd.DataFr
     else:
         raise _validation.type_error(_OWNER, "`data`", "None, a folder path, or a (train, test) pair of DataFrames",
                                      type(data).__name__)
-    if "pressure" not in train.columns:
-        raise _validation.value_error(_OWNER, "`data`", "a train table with a 'pressure' column",
-                                      f"columns {list(train.columns)}")
+    train = _competition_table("train", train, ("id", *REQUIRED, "pressure"))
+    test = _competition_table("test", test, ("id", *REQUIRED))
     if cfg.breaths is not None:
         keep = pd.unique(train["breath_id"])[:cfg.breaths]
         train = train[train["breath_id"].isin(keep)].reset_index(drop=True)
     return train, test.drop(columns=[c for c in ("pressure", "pressure_clean") if c in test.columns]), False
+
+
+def _competition_table(name: str, frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """``frame`` checked for the competition's columns and 80 rows per breath, sorted by breath and time
+    (the features are computed row after row within a breath), before any training starts."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise _validation.value_error(_OWNER, f"the {name} table", f"the competition's columns {list(columns)}",
+                                      f"no {missing} among {list(frame.columns)}")
+    frame = frame.sort_values(["breath_id", "time_step"], kind="stable").reset_index(drop=True)
+    counts = frame.groupby("breath_id", sort=False).size()
+    odd = counts[counts != STEPS]
+    if len(odd):
+        shown = ", ".join(f"{b} ({n} rows)" for b, n in list(odd.items())[:5])
+        raise _validation.value_error(_OWNER, f"the {name} table", f"{STEPS} rows per breath (the competition's "
+                                      f"layout)", f"{len(odd)} breath(s) otherwise: {shown}",
+                                      "Drop those breaths, or complete them to 80 steps.")
+    return frame
 
 
 def inspiratory_mae(truth: np.ndarray, prediction: np.ndarray, u_out: np.ndarray) -> float:
@@ -414,10 +454,7 @@ def _run(cfg: VentilatorConfig, data: Any, out: Path) -> dict:
         "device": str(cfg.device), "torch_threads": torch.get_num_threads(),
         "config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(cfg).items()},
     }
-    paths["metrics"] = str(out / "metrics.json")
     metrics["paths"] = paths
-    with open(paths["metrics"], "w") as handle:
-        json.dump(metrics, handle, indent=2)
     return metrics
 
 
@@ -466,6 +503,8 @@ def _plots(out: Path, x_raw: np.ndarray, y: np.ndarray, u_out: np.ndarray, pred:
 
 
 def _config(config: VentilatorConfig | None, settings: dict) -> VentilatorConfig:
+    from ...models.training import resolve_device
+
     if config is not None and not isinstance(config, VentilatorConfig):
         raise _validation.type_error(_OWNER, "`config`", "a VentilatorConfig or None", type(config).__name__)
     names = {f.name for f in dataclasses.fields(VentilatorConfig)}
@@ -484,10 +523,12 @@ def _config(config: VentilatorConfig | None, settings: dict) -> VentilatorConfig
     if cfg.folds < 2:
         raise _validation.value_error(_OWNER, "`folds`", "an int >= 2", repr(cfg.folds))
     cfg.epochs = _validation.positive_int(_OWNER, "epochs", cfg.epochs)
+    cfg.test_breaths = _validation.positive_int(_OWNER, "test_breaths", cfg.test_breaths)
     cfg.batch_size = _validation.positive_int(_OWNER, "batch_size", cfg.batch_size)
     if isinstance(cfg.holdout, bool) or not isinstance(cfg.holdout, (int, float)) or not 0 < cfg.holdout < 1:
         raise _validation.value_error(_OWNER, "`holdout`", "a fraction in (0, 1) of the training breaths",
                                       repr(cfg.holdout), "Use e.g. holdout=0.15.")
     _validation.choice(_OWNER, "rc_mix", cfg.rc_mix, ("real", "uniform"))
     _validation.choice(_OWNER, "scaler", cfg.scaler, ("robust", "standard", "minmax"))
+    resolve_device(cfg.device)  # a bad name or a missing GPU fails now, not after the data are prepared
     return cfg

@@ -394,7 +394,8 @@ def write_competition_files(folder: str | os.PathLike, n_train: int = 75_450, n_
     folder.mkdir(parents=True, exist_ok=True)
     frame = simulate(n_train + n_test, seed=seed, **kwargs)
     split = n_train * STEPS
-    train, test = frame.iloc[:split], frame.iloc[split:].drop(columns="pressure")
+    test = frame.iloc[split:].drop(columns=[c for c in ("pressure", "pressure_clean") if c in frame.columns])
+    train = frame.iloc[:split]
     paths = {"train": folder / "train.csv", "test": folder / "test.csv",
              "sample_submission": folder / "sample_submission.csv"}
     train.to_csv(paths["train"], index=False)

@@ -164,3 +164,47 @@ def test_parquet_tables_train_like_csv(tmp_path):
                    "--out", tmp_path / "m", "--quiet") == 0
     assert run_cli("forecast", tmp_path / "m", path, "--steps", 3, "--out", tmp_path / "f.csv") == 0
     assert pd.read_csv(tmp_path / "f.csv").t.tolist() == [50, 51, 52]
+
+
+def test_output_and_device_errors_come_before_training(stores_csv, tmp_path, capsys, monkeypatch):
+    from lstmkit.forecast import forecaster
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained before checking the arguments")
+
+    monkeypatch.setattr(forecaster.Forecaster, "fit", no_training)
+    taken = tmp_path / "afile"
+    taken.write_text("keep me")
+    assert run_cli("train", stores_csv, "--target", "sales", "--out", taken) == 1
+    err = capsys.readouterr().err
+    assert "an existing file" in err and "Choose another --out" in err and "Traceback" not in err
+    assert taken.read_text() == "keep me"
+    assert run_cli("train", stores_csv, "--target", "sales", "--out", tmp_path / "m", "--device", "gpu") == 1
+    assert "'auto', 'cpu', 'cuda' or 'cuda:N'; received 'gpu'" in capsys.readouterr().err
+    assert run_cli("ventilator", "run", "--out", tmp_path / "v", "--device", "gpu", "--quiet") == 1
+    assert "received 'gpu'" in capsys.readouterr().err
+
+
+def test_forecast_plot_orders_text_dates_as_dates(tmp_path, monkeypatch):
+    import importlib
+
+    from lstmkit.forecast import plots
+
+    cli_main = importlib.import_module("lstmkit.cli.main")  # the module (lstmkit.cli.main is also the function)
+
+    days = pd.date_range("2019-11-01", "2020-01-31", freq="D")
+    frame = pd.DataFrame({"day": days.strftime("%m/%d/%Y"), "y": np.sin(np.arange(len(days)) / 5)})
+    path = tmp_path / "us_dates.csv"
+    frame.to_csv(path, index=False)
+    assert run_cli("train", path, "--target", "y", "--time", "day", "--lookback", 5, "--epochs", 1,
+                   "--out", tmp_path / "m", "--quiet") == 0
+    drawn = []
+    monkeypatch.setattr(plots, "plot_series_forecasts", lambda panels, path, **kw: drawn.extend(panels))
+    from lstmkit.forecast.forecaster import Forecaster
+
+    forecaster = Forecaster.load(tmp_path / "m")
+    table = forecaster.forecast(frame, steps=3)
+    cli_main.write_forecast_plot(forecaster, frame, table, tmp_path / "f.png")
+    history = pd.Series(drawn[0]["x"])
+    assert history.is_monotonic_increasing and history.iloc[-1] == pd.Timestamp("2020-01-31")
+    assert drawn[0]["forecast_x"][0] == pd.Timestamp("2020-02-01")

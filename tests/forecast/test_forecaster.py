@@ -202,3 +202,74 @@ def test_stateful_method_errors():
         Forecaster("y", horizon=3, method="stateful")
     with pytest.raises(ValueError, match=r"method.*'recursive'.*'stateful'.*'carried'"):
         Forecaster("y", method="carried")
+
+
+# -- review fixes: missing keys, held-out bookkeeping, atomic saves, horizon models with features -------------
+def test_missing_times_and_series_ids_are_named_not_reordered():
+    data = panel(n_series=2, length=30)
+    blank = data.assign(day=data.day.astype(str))
+    blank.loc[blank.index[7], "day"] = None  # read_csv gives NaN for an empty cell
+    with pytest.raises(ValueError, match=rf"a time in every row of 'day'.*empty values in rows {blank.index[7]}\b"):
+        Forecaster("sales", id_col="store", time_col="day", lookback=5).fit(blank, epochs=1, verbose=0)
+    text = data.assign(day=data.day.astype(str))
+    text.loc[text.index[4], "day"] = "NaT"  # parses to a missing time
+    with pytest.raises(ValueError, match=rf"missing times in rows {text.index[4]}\b"):
+        Forecaster("sales", id_col="store", time_col="day", lookback=5).fit(text, epochs=1, verbose=0)
+    no_id = data.copy()
+    no_id.loc[no_id.index[[2, 9]], "store"] = np.nan
+    with pytest.raises(ValueError, match=r"a series id in every row of 'store'.*empty values in rows"):
+        Forecaster("sales", id_col="store", time_col="day", lookback=5).fit(no_id, epochs=1, verbose=0)
+
+
+@pytest.mark.parametrize("method", ["recursive", "stateful"])
+def test_held_out_from_marks_exactly_the_validation_rows(method):
+    data = panel(n_series=2, length=40)
+    f = Forecaster("sales", id_col="store", time_col="day", lookback=6, method=method)
+    metrics = f.fit(data, epochs=1, verbose=0, validation=0.25)
+    held = metrics["validation_windows" if method == "recursive" else "validation_steps"]
+    fitted = f.one_step(data)
+    counted = sum(int((part.row >= f.held_out_from(40)).sum()) for _, part in fitted.groupby("store"))
+    assert counted == held and held > 2
+    f.fit(data, epochs=1, verbose=0, validation=0.0)
+    assert f.held_out_from(40) is None
+
+
+def test_save_is_atomic_and_load_rejects_damaged_files(tmp_path, monkeypatch):
+    import pathlib
+
+    data = panel(n_series=1, length=40)
+    f = Forecaster("sales", time_col="day", lookback=5)
+    f.fit(data, epochs=1, verbose=0)
+    folder = f.save(tmp_path / "m")
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    f.fit(data, epochs=2, verbose=0, seed=1)  # new weights and history
+
+    def full_disk(self, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pathlib.Path, "write_text", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        f.save(folder)
+    monkeypatch.undo()
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before  # both old files, no temporary left
+    (folder / "forecaster.json").write_text('{"format": ')  # cut short
+    with pytest.raises(ValueError, match="forecaster.json expects the JSON `lstmkit train` wrote"):
+        Forecaster.load(folder)
+    (folder / "forecaster.json").write_text(before["forecaster.json"].decode().replace('"target"', '"targt"', 1))
+    with pytest.raises(ValueError, match="a damaged config"):
+        Forecaster.load(folder)
+    file = tmp_path / "afile"
+    file.write_text("x")
+    with pytest.raises(FileExistsError, match="'.*afile', an existing file"):
+        f.save(file)
+
+
+def test_horizon_models_read_past_rows_only_and_integer_times_stay_integers():
+    data = panel(n_series=1, length=50).sort_values("day").assign(t=np.arange(50))
+    f = Forecaster("sales", features=["temp"], time_col="t", lookback=6, horizon=3, model="lstm:4")
+    f.fit(data, epochs=1, verbose=0)
+    plain = f.forecast(data)  # no future rows needed
+    future = pd.DataFrame({"t": [50, 51, 52], "sales": np.nan, "temp": [1000.0, -5.0, 3.0]})
+    with_future = f.forecast(pd.concat([data, future]))
+    pd.testing.assert_frame_equal(plain, with_future)  # and ignored when given
+    assert plain.t.tolist() == [50, 51, 52] and plain.t.dtype.kind == "i"

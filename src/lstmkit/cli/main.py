@@ -22,7 +22,7 @@ from typing import Any, Sequence
 
 from . import ventilator
 
-USER_ERRORS = (ValueError, TypeError, KeyError, FileNotFoundError, IsADirectoryError, ImportError)
+USER_ERRORS = (ValueError, TypeError, KeyError, OSError, ImportError)  # OSError: missing files, full disks...
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -50,7 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a forecaster on a CSV / Parquet table")
     train.add_argument("data", help="CSV or Parquet file, one row per time step (and series)")
     train.add_argument("--target", required=True, type=_columns, help="column(s) to forecast, comma-separated")
-    train.add_argument("--features", type=_columns, default=[], help="other input columns, comma-separated")
+    train.add_argument("--features", type=_columns, default=[],
+                       help="other input columns, comma-separated (horizon 1: `forecast` reads their future values "
+                       "from rows with empty targets; --horizon H models read past rows only)")
     train.add_argument("--id", dest="id_col", help="column naming each series (several series in one table)")
     train.add_argument("--time", dest="time_col", help="column to order rows by (numbers or dates)")
     train.add_argument("--lookback", type=int, help="steps per input window (default: from the series length)")
@@ -77,7 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     forecast = commands.add_parser("forecast", help="forecast every series of a table")
     forecast.add_argument("model_dir")
     forecast.add_argument("data")
-    forecast.add_argument("--steps", type=int, help="steps ahead (default: the future rows given, or the horizon)")
+    forecast.add_argument("--steps", type=int, help="steps ahead (default: with --features and horizon 1, the "
+                          "future rows given; otherwise the model's horizon)")
     forecast.add_argument("--out", default="forecast.csv")
     forecast.add_argument("--plot", help="also write a PNG of the last history and the forecast")
     forecast.set_defaults(handler=_forecast)
@@ -112,8 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 # -- commands ----------------------------------------------------------------------------------------------
 def _train(args: argparse.Namespace) -> int:
-    from ..forecast.forecaster import Forecaster
+    from ..forecast.forecaster import Forecaster, check_output_folder
+    from ..models.training import resolve_device
 
+    check_output_folder("lstmkit train", args.out)  # before training, not after
+    resolve_device(args.device)
     frame = read_table(args.data)
     forecaster = Forecaster(args.target, args.features, args.id_col, args.time_col, args.lookback, args.horizon,
                             args.model, args.scaler, args.scale_per_id, args.difference, args.log, args.method)
@@ -122,7 +128,7 @@ def _train(args: argparse.Namespace) -> int:
                              validation=args.validation, patience=args.patience, learning_rate=args.learning_rate,
                              seed=args.seed, verbose=0 if args.quiet else 1, device=args.device)
     out = forecaster.save(args.out)
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    write_json(out / "metrics.json", metrics)
     written = [out / "model.lstmkit", out / "forecaster.json", out / "metrics.json"]
     written += write_training_plots(forecaster, frame, out)
     _print_scores("validation (one step ahead)" if args.horizon == 1 else "validation",
@@ -158,7 +164,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.out:
         out = Path(args.out)
         _parent_exists(out)
-        out.write_text(json.dumps(scores.to_dict(orient="index"), indent=2))
+        write_json(out, scores.to_dict(orient="index"))
         _print_written([out])
     return 0
 
@@ -197,7 +203,7 @@ def _demo(args: argparse.Namespace) -> int:
     metrics = forecaster.fit(frame, epochs=_positive("--epochs", args.epochs), patience=40, validation=0.2,
                              verbose=0 if args.quiet else 1)
     model_dir = forecaster.save(out / "model")
-    (model_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    write_json(model_dir / "metrics.json", metrics)
     table = forecaster.forecast(frame, steps=24)
     forecast_csv = out / "forecast.csv"
     table.to_csv(forecast_csv, index=False)
@@ -211,6 +217,14 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 # -- shared helpers --------------------------------------------------------------------------------------------
+def write_json(path: Path, data: Any) -> None:
+    """``data`` as indented JSON, atomically (a crash mid-write leaves the previous file)."""
+    from ..models.atomic import atomic_path
+
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2))
+
+
 def read_table(path: str) -> Any:
     """A CSV (or .tsv) or Parquet file as a DataFrame, with a clear error for a missing or odd file."""
     import pandas as pd
@@ -261,10 +275,11 @@ def write_training_plots(forecaster: Any, frame: Any, out: Path) -> list[Path]:
     for key, part in _by_series(forecaster, fitted)[:3]:
         x = _x_axis(forecaster, part)
         target = forecaster.config.target[0]
-        n_val = int(round(len(part) * 0.2))
+        start = forecaster.held_out_from(int(part["row"].max()) + 1)  # one_step reaches the series' last row
+        held_out = (part["row"] >= start).to_numpy() if start is not None else None
         panels.append({"title": f"{target}" + ("" if key is None else f" — {key}"), "x": x, "y": part[target],
                        "fitted_x": x, "fitted_y": part[f"{target}_predicted"],
-                       "split": x.iloc[len(part) - n_val] if n_val else None})
+                       "split": x.iloc[int(held_out.argmax())] if held_out is not None and held_out.any() else None})
     plot_series_forecasts(panels, out / "validation.png", ylabel=forecaster.config.target[0])
     written.append(out / "validation.png")
     return written
@@ -277,7 +292,10 @@ def write_forecast_plot(forecaster: Any, frame: Any, table: Any, path: Path) -> 
     _parent_exists(path)
     cfg = forecaster.config
     target = cfg.target[0]
-    history = frame.sort_values(cfg.time_col, kind="stable") if cfg.time_col else frame
+    history = frame
+    if cfg.time_col:  # sorted as times, not as the text a CSV holds ("12/01/2019" > "01/05/2020")
+        history = frame.assign(**{cfg.time_col: _as_times(frame[cfg.time_col])}).sort_values(cfg.time_col,
+                                                                                             kind="stable")
     panels = []
     for key, part in _by_series(forecaster, history)[:3]:
         ahead = table if cfg.id_col is None else table[table[cfg.id_col] == key]
@@ -301,12 +319,17 @@ def _x_axis(forecaster: Any, part: Any, offset: int = 0) -> Any:
 
     time_col = forecaster.config.time_col
     if time_col is not None:
-        column = part[time_col]
-        if not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_datetime64_any_dtype(column)):
-            column = pd.to_datetime(column)  # dates read from a CSV are text
-        return column.reset_index(drop=True)
+        return _as_times(part[time_col]).reset_index(drop=True)
     rows = part["row"] if "row" in part else pd.Series(range(offset, offset + len(part)))
     return rows.reset_index(drop=True)
+
+
+def _as_times(column: Any) -> Any:
+    import pandas as pd
+
+    if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_datetime64_any_dtype(column):
+        return column
+    return pd.to_datetime(column)  # dates read from a CSV are text
 
 
 def _columns(text: str) -> list[str]:

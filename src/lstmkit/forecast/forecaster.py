@@ -10,7 +10,8 @@ Framing, ``method="recursive"`` (default): for every series (rows grouped by ``i
 input and the next ``horizon`` rows of the targets its output. The last ``validation`` fraction of each
 series' windows is held out. Horizon 1 models forecast further by feeding predictions back into the last
 window (``forecast.recursive``, future values of the other features taken from the table's future
-rows); horizon H models predict H steps at once (direct).
+rows); horizon H models predict H steps at once (direct) from the last window of every feature, so
+they need no future rows (future rows given are ignored).
 
 ``method="stateful"``: a stateful ``return_sequences`` model reads every series from its first row,
 trained in chunks of ``lookback`` steps with the state carried between chunks; it forecasts by warming
@@ -37,6 +38,7 @@ from ..data.scaling import SeriesScaler
 from ..data.windows import lookback as lookback_pairs
 from ..layers import GRU, LSTM, Bidirectional, Dense, Input, Reshape, SimpleRNN
 from ..models import Sequential, load_model
+from ..models.atomic import atomic_path
 from ..models.streams import StreamState
 from ..models.callbacks import EarlyStopping
 from ..models.optimizers import Adam
@@ -201,7 +203,7 @@ class Forecaster:
                                       device)
 
         windows = [self._window_count(s) for s in series]
-        n_val = [max(1, int(round(w * validation))) if validation else 0 for w in windows]
+        n_val = [self._held_out_count(len(s.values), validation) for s in series]
         fit_rows = [self._model_rows(s)[:w - v - 1 + cfg.lookback + cfg.horizon] for s, w, v in
                     zip(series, windows, n_val)]
         self._fit_scaler(series, fit_rows)
@@ -226,7 +228,8 @@ class Forecaster:
                                  validation_data=validation_data, callbacks=callbacks, verbose=verbose)
         self.history = {k: [float(v) for v in vals] for k, vals in history.history.items()}
         self.metrics = {"train_windows": int(len(x_train)), "validation_windows": int(sum(n_val)),
-                        "epochs_run": len(history.epoch), "lookback": cfg.lookback, "horizon": cfg.horizon}
+                        "epochs_run": len(history.epoch), "lookback": cfg.lookback, "horizon": cfg.horizon,
+                        "validation_fraction": validation}
         if validation:
             self.metrics["validation"] = self._score(anchors, cfg.horizon, season=None)
         return self.metrics
@@ -237,7 +240,7 @@ class Forecaster:
         each (``batch_size`` slots at most), the state carried from chunk to chunk."""
         cfg = self.config
         rows = [self._model_rows(s) for s in series]
-        n_val = [max(1, int(round((len(r) - 1) * validation))) if validation else 0 for r in rows]
+        n_val = [self._held_out_count(len(s.values), validation) for s in series]
         self._fit_scaler(series, [r[:len(r) - v] for r, v in zip(rows, n_val)])
         scaled = [self._scale(r, s.id) for r, s in zip(rows, series)]
         slots = min(_validation.positive_int("Forecaster.fit", "batch_size", batch_size), len(series))
@@ -254,7 +257,8 @@ class Forecaster:
         self.history = {k: [float(v) for v in vals] for k, vals in history.history.items()}
         self.metrics = {"train_steps": int(sum(len(r) - 1 - v for r, v in zip(rows, n_val))),
                         "validation_steps": int(sum(n_val)), "epochs_run": len(history.epoch),
-                        "lookback": cfg.lookback, "horizon": 1, "method": "stateful"}
+                        "lookback": cfg.lookback, "horizon": 1, "method": "stateful",
+                        "validation_fraction": validation}
         if validation:
             anchors = [(s, len(s.values) - 1 - k) for s, v in zip(series, n_val) for k in range(v, 0, -1)]
             self.metrics["validation"] = self._score(anchors, 1, season=None)
@@ -272,8 +276,10 @@ class Forecaster:
     def forecast(self, frame: pd.DataFrame, steps: int | None = None) -> pd.DataFrame:
         """Forecast every series of ``frame`` ``steps`` ahead from its last rows, in the targets' units.
 
-        With other features than the targets, their future values must be in ``frame``: rows at the end of
-        each series with an empty target; ``steps`` defaults to (and may not exceed) their number.
+        With other features than the targets and horizon 1, their future values must be in ``frame``: rows
+        at the end of each series with an empty target; ``steps`` defaults to (and may not exceed) their
+        number. A horizon-H model reads only past rows (future rows given are ignored); ``steps``
+        defaults to H.
 
         Returns:
             One row per series and step: ``[id_col], step, [time_col], *targets``.
@@ -356,12 +362,16 @@ class Forecaster:
     def save(self, folder: str | Path) -> Path:
         """Write ``model.lstmkit`` and ``forecaster.json`` (framing, scaler, history, metrics) to ``folder``."""
         self._check_trained("Forecaster.save")
-        folder = Path(folder)
+        folder = check_output_folder("Forecaster.save", folder)
         folder.mkdir(parents=True, exist_ok=True)
-        self.model.save(folder / "model.lstmkit")
         state = {"format": FORMAT, "config": asdict(self.config), "scaler": self.scaler.get_state(),
                  "history": self.history, "metrics": self.metrics}
-        (folder / "forecaster.json").write_text(json.dumps(state, indent=2, default=_json_default))
+        text = json.dumps(state, indent=2, default=_json_default)
+        # Both files are written in full before either replaces its predecessor: a crash or a full disk
+        # while writing leaves the previous pair as it was.
+        with atomic_path(folder / "model.lstmkit") as model_tmp, atomic_path(folder / "forecaster.json") as json_tmp:
+            self.model.save(model_tmp)  # the lstmkit archive (the temporary name has no Keras suffix)
+            json_tmp.write_text(text)
         return folder
 
     @classmethod
@@ -372,11 +382,20 @@ class Forecaster:
         if not path.is_file():
             raise _validation.value_error("Forecaster.load", "folder", "a folder written by `lstmkit train` "
                                           "(holding forecaster.json and model.lstmkit)", f"{str(folder)!r}")
-        state = json.loads(path.read_text())
-        if state.get("format") != FORMAT:
+        try:
+            state = json.loads(path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise _validation.value_error("Forecaster.load", "forecaster.json", "the JSON `lstmkit train` wrote",
+                                          f"a file that does not parse ({error})", "Train again.") from None
+        if not isinstance(state, dict) or state.get("format") != FORMAT:
             raise _validation.value_error("Forecaster.load", "forecaster.json", f"format {FORMAT!r}",
-                                          repr(state.get("format")))
-        config = ForecasterConfig(**state["config"])
+                                          repr(state.get("format") if isinstance(state, dict) else state))
+        try:
+            config = ForecasterConfig(**state["config"])
+        except (KeyError, TypeError) as error:
+            raise _validation.value_error("Forecaster.load", "forecaster.json", "the framing `lstmkit train` "
+                                          "wrote (target, features, lookback, ...)", f"a damaged config ({error})",
+                                          "Train again.") from None
         forecaster = cls(config.target, config.features[len(config.target):], config.id_col, config.time_col,
                          config.lookback, config.horizon, config.model, config.scaler, config.scale_per_id,
                          config.difference, config.log, config.method)
@@ -402,8 +421,18 @@ class Forecaster:
             raise _validation.type_error(owner, "the data", "numeric target and feature columns", kinds,
                                          "Convert or encode them (e.g. pd.to_numeric, one-hot), or leave them out.")
         frame = frame.copy()
+        for column, what in ((cfg.id_col, "series id"), (cfg.time_col, "time")):
+            if column is not None and frame[column].isna().any():
+                rows = describe_rows(list(frame.index[frame[column].isna()]))
+                raise _validation.value_error(owner, "the data", f"a {what} in every row of {column!r}",
+                                              f"empty values in rows {rows}", "Fill or drop those rows.")
         if cfg.time_col is not None:
             frame[cfg.time_col] = _as_time(owner, frame[cfg.time_col])
+            unparsed = frame[cfg.time_col].isna()
+            if unparsed.any():  # e.g. "NaT" or "" strings pandas read as dates it could not parse
+                raise _validation.value_error(owner, "the data", f"a time in every row of {cfg.time_col!r}",
+                                              f"missing times in rows {describe_rows(list(frame.index[unparsed]))}",
+                                              "Fill or drop those rows.")
             keys = [cfg.id_col, cfg.time_col] if cfg.id_col else [cfg.time_col]
             frame = frame.sort_values(keys, kind="stable")
             dupes = frame.duplicated(keys, keep=False)
@@ -462,6 +491,13 @@ class Forecaster:
 
     def _steps(self, owner: str, series: list[_Series], steps: int | None) -> int:
         cfg = self.config
+        if cfg.horizon > 1:  # a direct model reads past rows only: future rows are neither needed nor used
+            steps = _validation.positive_int(owner, "steps", cfg.horizon if steps is None else steps)
+            if steps > cfg.horizon:
+                raise _validation.value_error(owner, "`steps`", f"at most the model's horizon ({cfg.horizon})",
+                                              repr(steps), "Forecast fewer steps, or train with --horizon 1 "
+                                              "(recursive forecasts of any length).")
+            return steps
         available = [len(s.future) for s in series if s.future is not None]
         has_exogenous = len(cfg.features) > len(cfg.target)
         if has_exogenous and len(available) < len(series):
@@ -472,14 +508,27 @@ class Forecaster:
         if steps is None:
             steps = min(available) if available else cfg.horizon
         steps = _validation.positive_int(owner, "steps", steps)
-        if available and steps > min(available):
+        if has_exogenous and steps > min(available):
             raise _validation.value_error(owner, "`steps`", f"at most the {min(available)} future rows given",
                                           repr(steps), "Add future rows, or forecast fewer steps.")
-        if cfg.horizon > 1 and steps > cfg.horizon:
-            raise _validation.value_error(owner, "`steps`", f"at most the model's horizon ({cfg.horizon})",
-                                          repr(steps), "Forecast fewer steps, or train with --horizon 1 "
-                                          "(recursive forecasts of any length).")
         return steps
+
+    def held_out_from(self, n_rows: int) -> int | None:
+        """The first row (0-based, in time order) of the part of an ``n_rows``-row series that ``fit`` held
+        out for validation; None if it held out nothing (or the forecaster predates the record)."""
+        count = self._held_out_count(n_rows, float(self.metrics.get("validation_fraction", 0.0)))
+        if not count:
+            return None
+        return n_rows - count if self.config.method == "stateful" else n_rows - self.config.horizon + 1 - count
+
+    def _held_out_count(self, n_rows: int, validation: float) -> int:
+        """How many of a series' training examples ``fit`` holds out: windows (recursive) or steps
+        (stateful), the last ``validation`` fraction, at least one."""
+        if not validation:
+            return 0
+        cfg = self.config
+        usable = n_rows - self._offset() - (1 if cfg.method == "stateful" else cfg.lookback + cfg.horizon - 1)
+        return max(1, int(round(usable * validation)))
 
     # -- internals: transforms -------------------------------------------------------------------------------
     def _offset(self) -> int:
@@ -596,6 +645,16 @@ class Forecaster:
                                           "one that was never fitted", "Call fit(frame) or Forecaster.load(folder).")
 
 
+def check_output_folder(owner: str, folder: str | Path) -> Path:
+    """``folder`` as a Path, or a FileExistsError if a file (not a folder) has that name."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise FileExistsError(_validation.message(owner, "the output folder", "a folder (new or existing)",
+                                                  f"{str(folder)!r}, an existing file",
+                                                  "Choose another --out, or move the file."))
+    return folder
+
+
 def _as_time(owner: str, column: pd.Series) -> pd.Series:
     if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_datetime64_any_dtype(column):
         return column
@@ -616,6 +675,8 @@ def _future_times(times: pd.Series | None, steps: int) -> list:
         if freq is not None:
             return list(pd.date_range(times.iloc[-1], periods=steps + 1, freq=freq)[1:])
     delta = times.diff().median() if len(times) > 1 else 1
+    if pd.api.types.is_integer_dtype(times) and float(delta).is_integer():
+        delta = int(delta)  # step numbers stay integers (the median of integer differences is a float)
     return [times.iloc[-1] + delta * (k + 1) for k in range(steps)]
 
 

@@ -287,6 +287,7 @@ def write_training_plots(forecaster: Any, frame: Any, out: Path) -> list[Path]:
 
 def write_forecast_plot(forecaster: Any, frame: Any, table: Any, path: Path) -> Path:
     """The last stretch of each series (up to 3) and its forecast, as a PNG."""
+    from ..forecast.forecaster import as_time
     from ..forecast.plots import plot_series_forecasts
 
     _parent_exists(path)
@@ -294,8 +295,8 @@ def write_forecast_plot(forecaster: Any, frame: Any, table: Any, path: Path) -> 
     target = cfg.target[0]
     history = frame
     if cfg.time_col:  # sorted as times, not as the text a CSV holds ("12/01/2019" > "01/05/2020")
-        history = frame.assign(**{cfg.time_col: _as_times(frame[cfg.time_col])}).sort_values(cfg.time_col,
-                                                                                             kind="stable")
+        times = as_time("lstmkit forecast", frame[cfg.time_col])
+        history = frame.assign(**{cfg.time_col: times}).sort_values(cfg.time_col, kind="stable")
     panels = []
     for key, part in _by_series(forecaster, history)[:3]:
         ahead = table if cfg.id_col is None else table[table[cfg.id_col] == key]
@@ -317,19 +318,13 @@ def _by_series(forecaster: Any, table: Any) -> list:
 def _x_axis(forecaster: Any, part: Any, offset: int = 0) -> Any:
     import pandas as pd
 
+    from ..forecast.forecaster import as_time
+
     time_col = forecaster.config.time_col
     if time_col is not None:
-        return _as_times(part[time_col]).reset_index(drop=True)
+        return as_time("lstmkit", part[time_col]).reset_index(drop=True)
     rows = part["row"] if "row" in part else pd.Series(range(offset, offset + len(part)))
     return rows.reset_index(drop=True)
-
-
-def _as_times(column: Any) -> Any:
-    import pandas as pd
-
-    if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_datetime64_any_dtype(column):
-        return column
-    return pd.to_datetime(column)  # dates read from a CSV are text
 
 
 def _columns(text: str) -> list[str]:

@@ -427,7 +427,7 @@ class Forecaster:
                 raise _validation.value_error(owner, "the data", f"a {what} in every row of {column!r}",
                                               f"empty values in rows {rows}", "Fill or drop those rows.")
         if cfg.time_col is not None:
-            frame[cfg.time_col] = _as_time(owner, frame[cfg.time_col])
+            frame[cfg.time_col] = as_time(owner, frame[cfg.time_col])
             unparsed = frame[cfg.time_col].isna()
             if unparsed.any():  # e.g. "NaT" or "" strings pandas read as dates it could not parse
                 raise _validation.value_error(owner, "the data", f"a time in every row of {cfg.time_col!r}",
@@ -655,7 +655,8 @@ def check_output_folder(owner: str, folder: str | Path) -> Path:
     return folder
 
 
-def _as_time(owner: str, column: pd.Series) -> pd.Series:
+def as_time(owner: str, column: pd.Series) -> pd.Series:
+    """A time column as numbers or datetimes (dates read from a CSV are text), or a TypeError."""
     if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_datetime64_any_dtype(column):
         return column
     try:

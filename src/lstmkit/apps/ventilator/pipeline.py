@@ -358,7 +358,7 @@ def _run(cfg: VentilatorConfig, data: Any, out: Path) -> dict:
     y = train_f["pressure"].to_numpy(dtype=np.float64)[seq.positions]      # (n, T), exact (seq.y is float32)
 
     fit_idx, hold_idx = group_split(seq.ids, test_size=cfg.holdout, seed=cfg.seed)
-    scaler = SeriesScaler(cfg.scaler).fit(seq.x[fit_idx])                      # training breaths only
+    scaler = SeriesScaler(cfg.scaler).fit(seq.x[fit_idx])                    # training breaths only
     x = scaler.transform(seq.x).astype(np.float32)                           # (n, T, F)
     x_test = scaler.transform(seq_test.x).astype(np.float32)
     inspiratory_share = float((u_out[fit_idx] == 0).mean())

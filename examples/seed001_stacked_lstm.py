@@ -31,17 +31,16 @@ import matplotlib
 
 matplotlib.use("Agg")  # FIXED: write PNG files instead of plt.show() windows
 import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 from matplotlib import pyplot as plt  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
 from sklearn.preprocessing import MinMaxScaler  # noqa: E402
 
 from lstmkit import forecast  # noqa: E402
 from lstmkit.data import stateful_batches  # noqa: E402
 from lstmkit.layers import LSTM, Dense, Dropout  # noqa: E402
 from lstmkit.models import Sequential  # noqa: E402
-from sine_forecast import CustomHistory, draw_train_step, rmse  # noqa: E402  (the post defines them once, before both models)
+from sine_forecast import CustomHistory, draw_train_step, rmse  # noqa: E402  (the post defines them once)
+from sine_forecast import make_data as sine_make_data  # noqa: E402
 
 TIME_STEP = 14
 
@@ -86,30 +85,13 @@ class simpleStatefulStackedLSTM(Sequential):
 
 
 def make_data():
-    """Seed 001's section 2.2: the sine wave, scaled to [0, 1], 13 shifted copies, an 80/20 split in time order."""
-    data = np.sin(np.arange(6400)*(20*np.pi/1000))
-    data = data.reshape(-1, 1)
-    Scaler = MinMaxScaler(feature_range=(0, 1))
-    scaled_data = Scaler.fit_transform(data)
-    scaled_data = pd.DataFrame(scaled_data, columns=["data"])
-
-    time_step = TIME_STEP
-    for shift in range(1, time_step):
-        scaled_data["shifted_{:02}".format(
-            time_step-shift)] = scaled_data["data"].shift(shift)
-    scaled_data = scaled_data[scaled_data.columns[::-1]]
-    train, test = train_test_split(scaled_data.dropna(), test_size=0.20, shuffle=False)
-
-    x_train = train.drop("data", axis=1).values
-    y_train = train[["data"]].values
-    x_test = test.drop("data", axis=1).values
-    y_test = test[["data"]].values
-
-    x_train = x_train.reshape(x_train.shape[0], x_train.shape[1], 1)
-    x_test = x_test.reshape(x_test.shape[0], x_test.shape[1], 1)
-    # ADDED: the scaled series itself and the row of the first test target, for the stateful model
-    series = scaled_data["data"].values.reshape(-1, 1).astype("float32")
-    first_test_row = int(test.index[0])
+    """Seed 001's section 2.2 (``sine_forecast.make_data``: the sine wave scaled to [0, 1], 13 shifted
+    copies, an 80/20 split in time order), plus (ADDED) the scaled series itself and the row of the
+    first test target, for the stateful model."""
+    x_train, y_train, x_test, y_test = sine_make_data()
+    data = np.sin(np.arange(6400)*(20*np.pi/1000)).reshape(-1, 1)
+    series = MinMaxScaler(feature_range=(0, 1)).fit_transform(data).astype("float32")
+    first_test_row = (TIME_STEP - 1) + len(x_train)  # dropna() dropped the first TIME_STEP - 1 rows
     return x_train, y_train, x_test, y_test, series, first_test_row
 
 

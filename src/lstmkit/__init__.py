@@ -1,5 +1,6 @@
 """lstmkit: Keras-style LSTM sequence modeling on PyTorch, with Keras's exact numerics."""
 
+from ._validation import InputError
 from . import activations, backend, callbacks, constraints, data, forecast, initializers, layers, losses, metrics, models
 from . import optimizers
 from . import regularizers
@@ -11,4 +12,4 @@ __version__ = "0.1.0"
 __all__ = ["activations", "backend", "callbacks", "constraints", "data", "forecast", "initializers", "layers", "losses", "metrics",
            "models", "optimizers", "regularizers", "LSTM", "GRU",
            "SimpleRNN", "RNN", "LSTMCell", "GRUCell", "SimpleRNNCell", "Bidirectional", "TimeDistributed",
-           "Input", "Model", "Sequential", "model_from_json", "load_model", "__version__"]
+           "Input", "Model", "Sequential", "model_from_json", "load_model", "InputError", "__version__"]

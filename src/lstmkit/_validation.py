@@ -3,6 +3,10 @@
 Every message names the owner (layer or function), the argument, what was expected,
 what was received and, when there is one, the fix. ``ValueError`` for a bad value,
 ``TypeError`` for a bad type.
+
+Every error lstmkit raises about its caller's input is an ``InputError`` (a ``ValueError``;
+``InputTypeError`` is also a ``TypeError``, ``InputKeyError`` also a ``KeyError``), so a program
+or the command line can tell "your input is wrong" from "lstmkit has a bug" by type alone.
 """
 
 from __future__ import annotations
@@ -20,12 +24,32 @@ def message(owner: str, what: str, expected: str, received: Any, fix: str | None
     return text
 
 
-def value_error(owner: str, what: str, expected: str, received: Any, fix: str | None = None) -> ValueError:
-    return ValueError(message(owner, what, expected, received, fix))
+class InputError(ValueError):
+    """Input the user can fix: a bad value, file, table or argument. The message says what was
+    expected, what was received and how to fix it."""
 
 
-def type_error(owner: str, what: str, expected: str, received: Any, fix: str | None = None) -> TypeError:
-    return TypeError(message(owner, what, expected, received, fix))
+class InputTypeError(InputError, TypeError):
+    """Input of the wrong type (still an ``InputError``, and a ``TypeError`` as Python expects)."""
+
+
+class InputKeyError(InputError, KeyError):
+    """A missing name (column, key) in the user's input; prints its message as is, unlike ``KeyError``."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+def value_error(owner: str, what: str, expected: str, received: Any, fix: str | None = None) -> InputError:
+    return InputError(message(owner, what, expected, received, fix))
+
+
+def type_error(owner: str, what: str, expected: str, received: Any, fix: str | None = None) -> InputTypeError:
+    return InputTypeError(message(owner, what, expected, received, fix))
+
+
+def key_error(owner: str, what: str, expected: str, received: Any, fix: str | None = None) -> InputKeyError:
+    return InputKeyError(message(owner, what, expected, received, fix))
 
 
 def positive_int(owner: str, name: str, value: Any) -> int:

@@ -208,3 +208,44 @@ def test_forecast_plot_orders_text_dates_as_dates(tmp_path, monkeypatch):
     history = pd.Series(drawn[0]["x"])
     assert history.is_monotonic_increasing and history.iloc[-1] == pd.Timestamp("2020-01-31")
     assert drawn[0]["forecast_x"][0] == pd.Timestamp("2020-02-01")
+
+
+def test_empty_and_header_only_tables_name_the_file(tmp_path, capsys):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    assert run_cli("train", empty, "--target", "y", "--quiet") == 1
+    err = capsys.readouterr().err
+    assert err.startswith("lstmkit train: error: ") and "empty.csv" in err and "is empty" in err
+    header = tmp_path / "header.csv"
+    header.write_text("y,x\n")
+    assert run_cli("train", header, "--target", "y", "--quiet") == 1
+    assert "header.csv" in capsys.readouterr().err
+    not_parquet = tmp_path / "text.parquet"
+    not_parquet.write_text("y\n1\n")
+    assert run_cli("train", not_parquet, "--target", "y", "--quiet") == 1
+    assert "could not read" in capsys.readouterr().err
+
+
+def test_a_too_short_series_warns_with_its_counts(tmp_path, capsys):
+    series = tmp_path / "short.csv"
+    pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0, 5.0]}).to_csv(series, index=False)
+    assert run_cli("train", series, "--target", "y", "--epochs", 1, "--out", tmp_path / "m", "--quiet") == 0
+    err = capsys.readouterr().err
+    assert "lstmkit train: warning: training on 1 windows and validating on 1" in err
+    assert "rest on 1 forecasts" in err
+
+
+def test_a_bug_is_not_reported_as_bad_input(tmp_path, capsys, monkeypatch):
+    import importlib
+
+    cli_main = importlib.import_module("lstmkit.cli.main")  # the module (lstmkit.cli.main is also the function)
+
+    def broken(args):
+        raise KeyError("internal_table_key")  # what a library bug looks like: not an InputError
+    monkeypatch.setattr(cli_main, "_summary", broken)
+    assert run_cli("summary", tmp_path) == cli_main.BUG
+    err = capsys.readouterr().err
+    assert "internal error (KeyError: 'internal_table_key')" in err and "This is a bug in lstmkit" in err
+    assert "--debug" in err and "Traceback" not in err
+    assert run_cli("--debug", "summary", tmp_path) == cli_main.BUG
+    assert "Traceback" in capsys.readouterr().err

@@ -253,7 +253,7 @@ def test_save_is_atomic_and_load_rejects_damaged_files(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before  # both old files, no temporary left
     (folder / "forecaster.json").write_text('{"format": ')  # cut short
-    with pytest.raises(ValueError, match="forecaster.json expects the JSON `lstmkit train` wrote"):
+    with pytest.raises(ValueError, match="forecaster.json.*forecaster.json expects JSON; received text that is not JSON"):
         Forecaster.load(folder)
     (folder / "forecaster.json").write_text(before["forecaster.json"].decode().replace('"target"', '"targt"', 1))
     with pytest.raises(ValueError, match="a damaged config"):

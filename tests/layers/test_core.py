@@ -296,17 +296,39 @@ def test_lambda_masks():
 
 
 def test_lambda_config():
-    config = round_trip(Lambda(scale, output_shape=(5, 6), arguments={"factor": 2.0}, name="scale"))
+    from lstmkit.models import custom_object_scope
+
+    with custom_object_scope({"scale": scale}):  # safe mode: a config names only functions the caller allows
+        config = round_trip(Lambda(scale, output_shape=(5, 6), arguments={"factor": 2.0}, name="scale"))
     assert config["function"] == {"module": __name__, "class_name": "function", "config": "scale",
                                   "registered_name": "scale"}
     assert list(config) == BASE_KEYS + ["function", "output_shape", "arguments"]
+    assert Lambda.from_config(config, custom_objects={"scale": scale}).function is scale
+    assert Lambda.from_config(config, safe_mode=False).function is scale  # this module is imported
+    with pytest.raises(ValueError, match=r"`function` expects a function safe mode allows .* received the name "
+                                         r"'tests.layers.test_core.scale'.*custom_objects=\{'scale': scale\}"):
+        Lambda.from_config(config)
     with pytest.raises(ValueError, match=r"get_config \(`function`\) expects a named function \(def\); "
                                          r"received a lambda"):
         Lambda(lambda t: t).get_config()
     with pytest.raises(ValueError, match=r"bytecode"):
-        Lambda.from_config({"function": {"class_name": "__lambda__", "config": {"code": "..."}}})
+        Lambda.from_config({"function": {"class_name": "__lambda__", "config": {"code": "..."}}}, safe_mode=False)
     keras2 = {"name": "l", "function": ["bytecode...", None, None], "function_type": "lambda",
               "module": "__main__", "output_shape": None, "output_shape_type": "raw", "arguments": {}}
-    with pytest.raises(ValueError, match=r"Lambda.from_config: `function` expects a function defined in an "
-                                         r"imported module"):
-        Lambda.from_config(keras2)
+    with pytest.raises(ValueError, match=r"bytecode"):
+        Lambda.from_config(keras2, safe_mode=False)
+    named = {"name": "l", "function": "scale", "function_type": "function", "module": __name__,
+             "output_shape": None, "output_shape_type": "raw", "arguments": {}}
+    assert Lambda.from_config(named, custom_objects={"scale": scale}).function is scale  # Keras 2's named form
+
+
+def test_lambda_activation_names_need_no_permission():
+    layer = Lambda.from_config({"name": "l", "function": {"module": "keras.activations", "class_name": "function",
+                                                          "config": "tanh", "registered_name": None}})
+    np.testing.assert_allclose(layer(X3).numpy(), np.tanh(X3), rtol=1e-6)
+
+
+def test_a_built_lambda_saves_its_output_shape_so_loading_never_calls_it():
+    layer = Lambda(scale)
+    layer.maybe_build((None, 5, 6))
+    assert layer.get_config()["output_shape"] == [5, 6]

@@ -168,7 +168,23 @@ def test_a_process_killed_mid_save_leaves_the_last_good_file(tmp_path):
     values = np.unique(np.concatenate([w.ravel() for w in model.get_weights()]))
     assert len(values) == 1 and values[0] >= 1  # every weight from one and the same complete save
     leftovers = [p.name for p in tmp_path.iterdir() if p.name != "live.lstmkit"]
-    assert all(name.startswith(".live.lstmkit.") for name in leftovers)  # only an abandoned temporary
+    assert all(name.startswith(f".live.lstmkit.{proc.pid}.") for name in leftovers)  # only an abandoned temporary
+    model.save(path)  # the next save of the same file removes what the killed one left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["live.lstmkit"]
+
+
+def test_a_live_writers_temporary_file_is_left_alone(tmp_path):
+    from lstmkit.models.atomic import remove_orphans
+
+    target = tmp_path / "m.lstmkit"
+    live = tmp_path / f".m.lstmkit.{os.getppid()}.abc.tmp"  # the parent process (pytest's runner) is alive
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    orphan = tmp_path / f".m.lstmkit.{int(dead.stdout)}.def.tmp"
+    other = tmp_path / ".other.lstmkit.1.x.tmp"
+    for file in (live, orphan, other):
+        file.write_bytes(b"partial")
+    assert remove_orphans(target) == [orphan]
+    assert live.exists() and other.exists() and not orphan.exists()
 
 
 def test_loss_and_metric_objects_survive_save_and_load(tmp_path):

@@ -8,21 +8,30 @@
     lstmkit demo [--out DIR]                   # the bundled airline series: train, forecast, plot
     lstmkit ventilator simulate|run ...        # seed 000's pipeline on the simulated ventilator data
 
-Every command is ``main([...])`` in tests. Errors in the user's input print one line on stderr
-(``lstmkit <command>: error: ...``) and exit with code 1; argument errors exit with code 2.
+Every command is ``main([...])`` in tests. Exit codes: 0 success; 1 an error in the user's input (an
+``InputError`` from the library, a missing or unreadable file: one line on stderr, ``lstmkit <command>:
+error: ...``); 2 bad arguments; 70 anything else, which is a bug in lstmkit: a short line saying so, and
+the traceback with ``--debug`` (or ``LSTMKIT_DEBUG=1``); 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import traceback
+import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
 from . import ventilator
 
-USER_ERRORS = (ValueError, TypeError, KeyError, OSError, ImportError)  # OSError: missing files, full disks...
+from .._validation import InputError
+
+# What the user can fix: lstmkit's input errors, and the environment's (missing files, permissions, full disks).
+USER_ERRORS = (InputError, OSError)
+BUG = 70  # sysexits' EX_SOFTWARE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -35,16 +44,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
+    debug = bool(getattr(args, "debug", False)) or os.environ.get("LSTMKIT_DEBUG", "") not in ("", "0")
     try:
-        return int(args.handler(args) or 0)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning(args.command)
+            return int(args.handler(args) or 0)
     except USER_ERRORS as error:
-        message = error.args[0] if isinstance(error, KeyError) and error.args else error
-        print(f"lstmkit {args.command}: error: {message}", file=sys.stderr)
+        if debug:
+            traceback.print_exc()
+        print(f"lstmkit {args.command}: error: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(f"lstmkit {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # noqa: BLE001 - the one place that tells a bug from bad input
+        if debug:
+            traceback.print_exc()
+        print(f"lstmkit {args.command}: internal error ({type(error).__name__}: {error}). This is a bug in "
+              "lstmkit, not in your input" + ("." if debug else "; run again with --debug for the traceback, "
+                                                                 "and please report it."), file=sys.stderr)
+        return BUG
+
+
+def _show_warning(command: str):
+    """Warnings as one plain line each (``lstmkit train: warning: ...``), not Python's file:line form."""
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        print(f"lstmkit {command}: warning: {message}", file=sys.stderr)
+    return show
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lstmkit", description="Keras-style LSTM forecasting from tables.")
+    parser.add_argument("--debug", action="store_true", help="print the traceback of any error")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     train = commands.add_parser("train", help="train a forecaster on a CSV / Parquet table")
@@ -226,7 +257,8 @@ def write_json(path: Path, data: Any) -> None:
 
 
 def read_table(path: str) -> Any:
-    """A CSV (or .tsv) or Parquet file as a DataFrame, with a clear error for a missing or odd file."""
+    """A CSV (or .tsv) or Parquet file as a DataFrame, with a clear error naming the file when it is
+    missing, empty, unparsable or holds no rows."""
     import pandas as pd
 
     file = Path(path)
@@ -235,15 +267,26 @@ def read_table(path: str) -> Any:
     suffix = file.suffix.lower()
     if suffix in (".parquet", ".pq"):
         try:
-            return pd.read_parquet(file)
+            import pyarrow  # noqa: F401 - pandas's Parquet engine
         except ImportError:
-            raise ImportError("reading Parquet needs pyarrow: pip install pyarrow (or lstmkit[parquet])") from None
-    try:
-        frame = pd.read_csv(file, sep="\t" if suffix == ".tsv" else ",")
-    except (pd.errors.ParserError, UnicodeDecodeError) as error:
-        raise ValueError(f"could not read {path!r} as CSV: {error}") from None
+            raise InputError(f"reading {path!r} (Parquet) needs pyarrow: pip install pyarrow "
+                             "(or lstmkit[parquet]), or pass a CSV") from None
+        try:
+            frame = pd.read_parquet(file)
+        except (OSError, ValueError, TypeError) as error:  # pyarrow's ArrowInvalid is a ValueError
+            raise InputError(f"could not read {path!r} as Parquet ({type(error).__name__}: {error}); "
+                             "pass a Parquet file or a CSV") from None
+    else:
+        try:
+            frame = pd.read_csv(file, sep="\t" if suffix == ".tsv" else ",")
+        except pd.errors.EmptyDataError:
+            raise InputError(f"{path!r} is empty: expected a CSV with a header row and one row per time "
+                             "step") from None
+        except (pd.errors.ParserError, UnicodeDecodeError) as error:
+            raise InputError(f"could not read {path!r} as CSV: {error}") from None
     if frame.empty:
-        raise ValueError(f"{path!r} holds no rows")
+        raise InputError(f"{path!r} holds no rows (only a header {list(frame.columns)[:8]}): expected one row "
+                         "per time step")
     return frame
 
 
@@ -336,7 +379,7 @@ def _columns(text: str) -> list[str]:
 
 def _positive(flag: str, value: int) -> int:
     if value < 1:
-        raise ValueError(f"{flag} expects a positive integer; received {value}")
+        raise InputError(f"{flag} expects a positive integer; received {value}")
     return value
 
 

@@ -22,6 +22,9 @@ from .sequences import check_columns
 _SCALERS = {"minmax": "MinMaxScaler", "standard": "StandardScaler", "robust": "RobustScaler"}
 
 
+LOADABLE_SCALERS = frozenset({"MinMaxScaler", "StandardScaler", "RobustScaler", "MaxAbsScaler"})
+
+
 class SeriesScaler:
     """Fit a scikit-learn scaler on the training part, then scale / unscale 2-D, 3-D or DataFrame data.
 
@@ -185,28 +188,48 @@ class SeriesScaler:
 
     @classmethod
     def from_state(cls, state: dict) -> "SeriesScaler":
-        """The fitted ``SeriesScaler`` that ``get_state`` described."""
+        """The fitted ``SeriesScaler`` that ``get_state`` described. The state is data: only scikit-learn's
+        scalers by name (``LOADABLE_SCALERS``), their parameters, and fitted attributes (names ending in
+        ``_``) as numbers or arrays; anything else is refused."""
         from sklearn import preprocessing
 
         owner = "SeriesScaler.from_state"
-        kind = getattr(preprocessing, str(state.get("class")), None)
-        if kind is None or not isinstance(kind, type):
-            raise _validation.value_error(owner, "`state`", "a state written by SeriesScaler.get_state",
-                                          f"scaler class {state.get('class')!r}")
-        scalers = {}
-        for entry in state["scalers"]:
-            scaler = kind(**state["params"])
-            for key, value in entry["fitted"].items():
-                setattr(scaler, key, np.asarray(value) if isinstance(value, list) else value)
-            scalers[entry["group"]] = scaler
-        new = cls(scaler=kind(**state["params"]), per_group=state["per_group"], columns=state["columns"])
-        new.n_features_in_ = state["n_features_in"]
-        new.feature_names_in_ = state["feature_names_in"]
-        new.scaled_columns_ = list(state["scaled_columns"])
-        if new.per_group:
-            new.scalers_ = scalers
-        else:
-            new.scaler_ = scalers[None]
+        if not isinstance(state, dict):
+            raise _validation.type_error(owner, "`state`", "the dict SeriesScaler.get_state wrote",
+                                         type(state).__name__)
+        name = state.get("class")
+        if name not in LOADABLE_SCALERS:
+            raise _validation.value_error(owner, "`state`", "a state written by SeriesScaler.get_state, naming a "
+                                          f"scaler among {sorted(LOADABLE_SCALERS)}",
+                                          f"scaler class {str(name)[:80]!r}")
+        kind = getattr(preprocessing, name)
+        try:
+            params = dict(state["params"])
+            scalers = {}
+            for entry in state["scalers"]:
+                scaler = kind(**params)
+                for key, value in dict(entry["fitted"]).items():
+                    if not (isinstance(key, str) and key.endswith("_") and not key.startswith("_")):
+                        raise _validation.value_error(owner, "`state`", "fitted attributes (names ending in _)",
+                                                      repr(key)[:80])
+                    if not isinstance(value, (list, int, float)) or isinstance(value, bool):
+                        raise _validation.value_error(owner, f"`state` ({key})", "numbers or lists of numbers",
+                                                      type(value).__name__)
+                    setattr(scaler, key, np.asarray(value, dtype=float) if isinstance(value, list) else value)
+                scalers[entry["group"]] = scaler
+            new = cls(scaler=kind(**params), per_group=bool(state["per_group"]), columns=state["columns"])
+            new.n_features_in_ = int(state["n_features_in"])
+            new.feature_names_in_ = state["feature_names_in"]
+            new.scaled_columns_ = list(state["scaled_columns"])
+            if new.per_group:
+                new.scalers_ = scalers
+            else:
+                new.scaler_ = scalers[None]
+        except (KeyError, TypeError, ValueError) as error:
+            if isinstance(error, _validation.InputError):
+                raise
+            raise _validation.value_error(owner, "`state`", "the state SeriesScaler.get_state wrote",
+                                          f"a damaged one ({type(error).__name__}: {error})") from None
         return new
 
     # --- internals ---------------------------------------------------------------------------------
@@ -370,7 +393,7 @@ def _resolve(owner: str, arg: str, columns: list, names: list | None, n_features
             raise _validation.value_error(owner, f"`{arg}`", "column positions (ints) for array data",
                                           repr(column), "Names need a scaler fitted on a DataFrame.")
         elif column not in names:
-            raise KeyError(_validation.message(owner, f"`{arg}`", "fitted column names or positions",
+            raise _validation.InputKeyError(_validation.message(owner, f"`{arg}`", "fitted column names or positions",
                                                f"unknown column {column!r}", f"Available columns: {names}."))
         else:
             positions.append(names.index(column))

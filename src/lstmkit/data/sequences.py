@@ -199,7 +199,7 @@ def check_columns(owner: str, arg: str, frame: pd.DataFrame, columns: list) -> N
     if missing:
         available = ", ".join(repr(c) for c in list(frame.columns)[:20])
         more = f" and {len(frame.columns) - 20} more" if len(frame.columns) > 20 else ""
-        raise KeyError(_validation.message(
+        raise _validation.InputKeyError(_validation.message(
             owner, f"`{arg}`", "columns of the frame", f"missing column(s) {', '.join(repr(c) for c in missing)}",
             f"Available columns: {available}{more}."))
 

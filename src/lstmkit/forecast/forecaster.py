@@ -39,6 +39,7 @@ from ..data.windows import lookback as lookback_pairs
 from ..layers import GRU, LSTM, Bidirectional, Dense, Input, Reshape, SimpleRNN
 from ..models import Sequential, load_model
 from ..models.atomic import atomic_path
+from ..models.file_limits import parse_json
 from ..models.streams import StreamState
 from ..models.callbacks import EarlyStopping
 from ..models.optimizers import Adam
@@ -77,6 +78,22 @@ def build_model(spec: str, lookback: int, n_features: int, n_targets: int, horiz
     if horizon > 1:
         layers.append(Reshape((horizon, n_targets)))
     return Sequential(layers)
+
+
+MIN_TRAIN, MIN_VALIDATION = 20, 5  # below these a fit and its scores say little (see warn_if_few)
+
+
+def warn_if_few(unit: str, n_train: int, n_validation: int, validation: float, lookback: int | None) -> None:
+    """Warn, naming the counts, when a fit rests on too few training samples or its validation scores
+    on too few forecasts to mean much (a 5-row series gives 1 and 1)."""
+    few_train = n_train < MIN_TRAIN
+    few_val = bool(validation) and n_validation < MIN_VALIDATION
+    if not (few_train or few_val):
+        return
+    scores = f", and its validation scores (metrics.json) rest on {n_validation} forecasts" if few_val else ""
+    warnings.warn(f"training on {n_train} {unit} and validating on {n_validation}: too few for a reliable "
+                  f"model{scores}. Give longer series (or more of them), or a shorter lookback (now {lookback}).",
+                  UserWarning, stacklevel=3)
 
 
 # -- the configuration ---------------------------------------------------------------------------------
@@ -224,6 +241,7 @@ class Forecaster:
         if validation:
             validation_data = (np.concatenate(x_val), np.concatenate(y_val))
             callbacks.append(EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True))
+        warn_if_few("windows", len(x_train), int(sum(n_val)), validation, cfg.lookback)
         history = self.model.fit(x_train, y_train, epochs=epochs, batch_size=batch_size, shuffle=True,
                                  validation_data=validation_data, callbacks=callbacks, verbose=verbose)
         self.history = {k: [float(v) for v in vals] for k, vals in history.history.items()}
@@ -251,6 +269,8 @@ class Forecaster:
         callbacks = []
         if validation_layout is not None:
             callbacks.append(EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True))
+        warn_if_few("steps", int(sum(len(r) - 1 - v for r, v in zip(rows, n_val))), int(sum(n_val)), validation,
+                    cfg.lookback)
         history = self.model.fit(layout, epochs=epochs, validation_data=validation_layout, callbacks=callbacks,
                                  verbose=verbose)
         self.model.reset_states()
@@ -375,18 +395,15 @@ class Forecaster:
         return folder
 
     @classmethod
-    def load(cls, folder: str | Path) -> "Forecaster":
-        """A Forecaster saved by ``save`` (JSON and safetensors only; nothing is unpickled)."""
+    def load(cls, folder: str | Path, safe_mode: bool = True) -> "Forecaster":
+        """A Forecaster saved by ``save`` (JSON and safetensors only; nothing is unpickled; the model
+        loaded with ``safe_mode`` as in ``load_model``)."""
         folder = Path(folder)
         path = folder / "forecaster.json"
         if not path.is_file():
             raise _validation.value_error("Forecaster.load", "folder", "a folder written by `lstmkit train` "
                                           "(holding forecaster.json and model.lstmkit)", f"{str(folder)!r}")
-        try:
-            state = json.loads(path.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise _validation.value_error("Forecaster.load", "forecaster.json", "the JSON `lstmkit train` wrote",
-                                          f"a file that does not parse ({error})", "Train again.") from None
+        state = parse_json(path.read_bytes(), str(path), "forecaster.json")  # bounded size and depth
         if not isinstance(state, dict) or state.get("format") != FORMAT:
             raise _validation.value_error("Forecaster.load", "forecaster.json", f"format {FORMAT!r}",
                                           repr(state.get("format") if isinstance(state, dict) else state))
@@ -400,7 +417,7 @@ class Forecaster:
                          config.lookback, config.horizon, config.model, config.scaler, config.scale_per_id,
                          config.difference, config.log, config.method)
         forecaster.scaler = SeriesScaler.from_state(state["scaler"])
-        forecaster.model = load_model(folder / "model.lstmkit")
+        forecaster.model = load_model(folder / "model.lstmkit", safe_mode=safe_mode)
         forecaster.history, forecaster.metrics = state.get("history", {}), state.get("metrics", {})
         return forecaster
 

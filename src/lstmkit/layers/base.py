@@ -20,6 +20,7 @@ from .. import _validation
 from ..ops import constraints as constraints_mod
 from ..ops import initializers as initializers_mod
 from ..ops import regularizers as regularizers_mod
+from ..ops import safe_mode
 from ..ops.serialization import snake_case
 from . import symbolic
 
@@ -140,7 +141,9 @@ class Layer(nn.Module):
     def add_weight(self, name: str, shape: tuple[int, ...], initializer: Any = "zeros",
                    regularizer: Any = None, constraint: Any = None,
                    trainable: bool = True) -> nn.Parameter:
-        """Create, initialize and register a parameter; Keras's order is creation order."""
+        """Create, initialize and register a parameter; Keras's order is creation order. While a file
+        is loaded, the size is first charged against what the file holds (``ops/safe_mode.py``)."""
+        safe_mode.charge_weight(f"{type(self).__name__} '{self.name}'", name, tuple(shape))
         init = initializers_mod.get(initializer)
         value = torch.as_tensor(init(tuple(shape), dtype=self.torch_dtype), dtype=self.torch_dtype)
         param = nn.Parameter(value.clone(), requires_grad=trainable and self.trainable)

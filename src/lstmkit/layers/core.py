@@ -20,6 +20,7 @@ from ..ops import activations
 from ..ops import constraints as constraints_mod
 from ..ops import initializers as initializers_mod
 from ..ops import regularizers as regularizers_mod
+from ..ops import safe_mode as safety
 from ..ops.serialization import insert_after
 from .base import Layer
 
@@ -483,11 +484,18 @@ class Lambda(Layer):
             return [_merge_shapes(a, b) for a, b in zip(first, second)]
         return _merge_shapes(first, second)
 
+    def _saved_output_shape(self, input_shape: Any) -> Any:
+        """The inferred output shape without the batch axis (what ``output_shape`` takes)."""
+        shape = self._infer_output_shape(input_shape)
+        return [tuple(s[1:]) for s in shape] if isinstance(shape, list) else tuple(shape[1:])
+
     def get_config(self) -> dict:
         config = super().get_config()
         config["function"] = _function_config(self.function, owner_of(self), "function")
-        if self._output_shape is not None:
-            shape = self._output_shape
+        shape = self._output_shape
+        if shape is None and self.built and getattr(self, "_build_shape", None) is not None:
+            shape = self._saved_output_shape(self._build_shape)  # so loading never has to call the function
+        if shape is not None:
             config["output_shape"] = (_function_config(shape, owner_of(self), "output_shape")
                                       if callable(shape) else _json_shape(shape))
         if self.mask is not None:
@@ -497,17 +505,44 @@ class Lambda(Layer):
         return config
 
     @classmethod
-    def from_config(cls, config: dict) -> "Lambda":
-        config = {k: v for k, v in config.items()  # Keras 2's bookkeeping keys
-                  if k not in ("function_type", "module", "output_shape_type", "output_shape_module")}
-        config["function"] = _load_function(config["function"], "function")
+    def from_config(cls, config: dict, custom_objects: dict | None = None,
+                    safe_mode: bool | None = None) -> "Lambda":
+        """The layer a config describes, its functions resolved as safe mode allows (see
+        ``_load_function``); ``custom_objects`` / ``safe_mode`` default to the active loader's."""
+        scope = safety.current()
+        mode = safe_mode if safe_mode is not None else (scope.safe_mode if scope else True)
+        with safety.loading(scope.source if scope else "the config", mode, custom_objects):
+            return cls._from_config(config)
+
+    @classmethod
+    def _from_config(cls, config: dict) -> "Lambda":
+        config = dict(config)
+        layer = config.get("name") or "lambda"
+        config["function"] = _keras2_function(config, "function", "function_type", "module")
+        config["output_shape"] = _keras2_function(config, "output_shape", "output_shape_type",
+                                                  "output_shape_module")
+        for key in ("function_type", "module", "output_shape_type", "output_shape_module"):
+            config.pop(key, None)  # Keras 2's bookkeeping keys
+        config["function"] = _load_function(config["function"], "function", layer)
         if isinstance(config.get("output_shape"), dict):
-            config["output_shape"] = _load_function(config["output_shape"], "output_shape")
+            config["output_shape"] = _load_function(config["output_shape"], "output_shape", layer)
         mask = config.get("mask")
         if isinstance(mask, dict):
             config["mask"] = (_load_tensor(mask) if mask.get("class_name") == "__tensor__"
-                              else _load_function(mask, "mask"))
+                              else _load_function(mask, "mask", layer))
         return cls(**config)
+
+
+def _keras2_function(config: dict, key: str, type_key: str, module_key: str) -> Any:
+    """Keras 2 wrote a named function as ``"function": "name"`` + ``"function_type": "function"`` +
+    ``"module"``: the same as Keras 3's ``{"class_name": "function", ...}``; bytecode stays a list."""
+    value = config.get(key)
+    if config.get(type_key) == "function" and isinstance(value, str):
+        return {"module": config.get(module_key), "class_name": "function", "config": value,
+                "registered_name": None}
+    if config.get(type_key) == "lambda" and value is not None:
+        return {"class_name": "__lambda__", "config": value}
+    return value
 
 
 def _output_shape_argument(owner: str, output_shape: Any) -> Any:
@@ -562,28 +597,51 @@ def _function_config(fn: Callable, owner: str, what: str) -> dict:
             "registered_name": name}
 
 
-def _load_function(obj: Any, what: str) -> Callable:
+def _load_function(obj: Any, what: str, layer: str = "Lambda") -> Callable:
+    """The function a config names, as safe mode allows (``ops/safe_mode.py``): the caller's
+    ``custom_objects`` (or registered objects), else a Keras activation of lstmkit's own; with
+    ``safe_mode=False`` also a function of a module the program has already imported. Nothing is
+    imported, and bytecode is never loaded."""
     if callable(obj):
         return obj
-    if isinstance(obj, dict) and obj.get("class_name") == "__lambda__":
-        raise _validation.value_error("Lambda.from_config", f"`{what}`", "a named function",
+    owner = f"Lambda.from_config ({layer}, loading {safety.source()})"
+    if isinstance(obj, dict) and obj.get("class_name") == "__lambda__" or isinstance(obj, (list, tuple)):
+        raise _validation.value_error(owner, f"`{what}`", "a named function",
                                       "a lambda saved as Python bytecode",
-                                      "Loading bytecode can run arbitrary code; lstmkit never does. "
-                                      "Recreate the layer with Lambda(your_function).")
-    if isinstance(obj, dict) and obj.get("class_name") == "function":
-        name, module = obj.get("config"), sys.modules.get(obj.get("module") or "")
-        fn = getattr(module, name, None) if module is not None and isinstance(name, str) else None
-        if callable(fn):
+                                      "Loading bytecode can run arbitrary code; lstmkit never does, in any mode. "
+                                      "Recreate the layer with Lambda(your_function) and load the weights.")
+    if not (isinstance(obj, dict) and obj.get("class_name") == "function" and isinstance(obj.get("config"), str)):
+        raise _validation.value_error(owner, f"`{what}`", 'a named function {"class_name": "function", '
+                                      '"config": name, "module": ...}', repr(obj)[:200],
+                                      "The file's config is damaged.")
+    name, module_name = obj["config"], obj.get("module") or ""
+    for key in (obj.get("registered_name"), name, f"{module_name}.{name}" if module_name else None):
+        found = safety.custom_object(key) if isinstance(key, str) else None
+        if found is not None:
+            if not callable(found):
+                raise _validation.type_error(owner, f"custom_objects[{key!r}]", "a function",
+                                             f"{type(found).__name__}")
+            return found
+    if module_name in ("", "keras.activations", "keras.src.activations.activations", "lstmkit.ops.activations"):
+        try:
+            return activations.get(name)
+        except ValueError:
+            pass
+    qualified = f"{module_name}.{name}" if module_name else name
+    if not safety.safe_mode_on():
+        module = sys.modules.get(module_name)  # already imported by the program; never imported here
+        fn = getattr(module, name, None) if module is not None else None
+        if callable(fn) and not isinstance(fn, type):
             return fn
-        if isinstance(name, str):
-            try:
-                return activations.get(name)
-            except ValueError:
-                pass
-    raise _validation.value_error("Lambda.from_config", f"`{what}`", "a function defined in an imported "
-                                  "module or a Keras activation name", repr(obj),
-                                  "Import the module that defines it first, or recreate the layer with "
-                                  "Lambda(your_function).")
+        raise _validation.value_error(owner, f"`{what}`", "a function of a module this program has imported",
+                                      repr(qualified), f"Import {module_name or 'its module'} first, or pass "
+                                      f"custom_objects={{{name!r}: your_function}}.")
+    raise _validation.value_error(
+        owner, f"`{what}`", "a function safe mode allows (lstmkit's own activations, or one passed in "
+        "custom_objects)", f"the name {qualified!r}",
+        f"A file cannot make lstmkit call a function it names. If you trust this file and {qualified} is "
+        f"yours, pass custom_objects={{{name!r}: {name}}} (or load with safe_mode=False, which also "
+        "accepts functions of modules your program has imported).")
 
 
 def _tensor_config(value: Any) -> dict:

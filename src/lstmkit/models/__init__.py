@@ -2,6 +2,7 @@
 
 from ..layers import register
 from ..layers.input_layer import Input, InputLayer
+from ..ops.safe_mode import custom_object_scope, register_keras_serializable
 from .model import Model
 from .sequential import Sequential
 from .saving import load_model, save_model
@@ -13,4 +14,4 @@ register(Model, "Model")
 register(Sequential)
 
 __all__ = ["Model", "Sequential", "Input", "InputLayer", "model_from_json", "model_from_config",
-           "load_model", "save_model", "StreamState"]
+           "load_model", "save_model", "StreamState", "custom_object_scope", "register_keras_serializable"]

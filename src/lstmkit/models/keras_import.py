@@ -31,7 +31,6 @@ load leaves the model's weights untouched (everything is checked before anything
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
 import zipfile
@@ -44,6 +43,8 @@ import torch
 from torch import nn
 
 from .. import _validation
+from ..ops import safe_mode as safety
+from . import file_limits
 from ..layers import serialization as layer_serialization
 from ..layers.base import Layer
 from .serialization import model_from_config
@@ -141,9 +142,11 @@ def describe(obj: Any) -> str:
 
 
 # -- public API -------------------------------------------------------------------------------------
-def load_keras_archive(path: str | os.PathLike, custom_objects: dict | None = None) -> Any:
+def load_keras_archive(path: str | os.PathLike, custom_objects: dict | None = None,
+                       safe_mode: bool = True) -> Any:
     """A model from a Keras 3 ``.keras`` archive: rebuilt from ``config.json``, weights from
-    ``model.weights.h5`` matched by path. Keras 2.13-2.15 archives are read too."""
+    ``model.weights.h5`` matched by path. Keras 2.13-2.15 archives are read too. ``safe_mode`` as in
+    ``load_model``; the config's sizes are charged against the weights the file holds."""
     owner = f"load_keras_archive('{os.fspath(path)}')"
     with _open_zip(path, owner) as archive:
         config = _read_json_member(archive, CONFIG_NAME, owner)
@@ -151,13 +154,15 @@ def load_keras_archive(path: str | os.PathLike, custom_objects: dict | None = No
         weights = _read_member(archive, WEIGHTS_NAME, owner, required=False)
         if weights is None:
             _missing_weights(archive, owner)
-    model = _build(upgrade_keras2_config(config, keras2) if keras2 else config, custom_objects, owner)
     with _open_h5(io.BytesIO(weights), owner, f"{WEIGHTS_NAME} inside the archive") as store:
+        budget = file_limits.h5_weight_elements(store, os.fspath(path))
+        with safety.loading(os.fspath(path), safe_mode, custom_objects, weight_budget=budget):
+            model = _build(upgrade_keras2_config(config, keras2) if keras2 else config, custom_objects, owner)
         _assign(_plan_keras3(model, store, owner))
     return model
 
 
-def load_legacy_h5(path: str | os.PathLike, custom_objects: dict | None = None) -> Any:
+def load_legacy_h5(path: str | os.PathLike, custom_objects: dict | None = None, safe_mode: bool = True) -> Any:
     """A model from a legacy full-model ``.h5`` (Keras 3's or Keras 2's ``model.save("x.h5")``)."""
     owner = f"load_legacy_h5('{os.fspath(path)}')"
     with _open_h5(path, owner) as f:
@@ -170,10 +175,12 @@ def load_legacy_h5(path: str | os.PathLike, custom_objects: dict | None = None) 
         config = _parse_json(text, owner, "the `model_config` attribute")
         version = attr_str(f, "keras_version") or attr_str(f.get("model_weights", f), "keras_version")
         keras2 = _is_keras2(version, owner)
-        model = _build(upgrade_keras2_config(config, keras2), custom_objects, owner)
-        if "model_weights" not in f:
+        if not isinstance(f.get("model_weights"), h5py.Group):
             raise _validation.value_error(owner, "the file", "a `model_weights` group", "none",
                                           "The file is incomplete; save the model again.")
+        budget = file_limits.h5_weight_elements(f["model_weights"], os.fspath(path))
+        with safety.loading(os.fspath(path), safe_mode, custom_objects, weight_budget=budget):
+            model = _build(upgrade_keras2_config(config, keras2), custom_objects, owner)
         _assign(_plan_legacy(model, f["model_weights"], owner))
     return model
 
@@ -210,7 +217,8 @@ def training_config(path: str | os.PathLike) -> dict | None:
     owner = f"training_config('{os.fspath(path)}')"
     if _is_zip(path):
         with _open_zip(path, owner) as archive:
-            found = _read_json_member(archive, CONFIG_NAME, owner).get("compile_config")
+            config = _read_json_member(archive, CONFIG_NAME, owner)
+            found = config.get("compile_config") if isinstance(config, dict) else None
     else:
         with _open_h5(path, owner) as f:
             text = attr_str(f, "training_config")
@@ -421,24 +429,38 @@ def _pair_layers(layers: list, saved: list, owner: str) -> list:
     return list(zip(layers, saved))
 
 
-def _dataset(group: h5py.Group, name: str, owner: str, layer_name: str) -> np.ndarray:
+def _dataset(group: h5py.Group, name: str, owner: str, layer_name: str) -> h5py.Dataset:
     item = group.get(name)
     if not isinstance(item, h5py.Dataset):
         raise _validation.value_error(owner, f"layer {layer_name!r}", f"a dataset {name!r} (listed in "
                                       "weight_names)", "none", "The file is damaged; save it again.")
-    return np.asarray(item)
+    return item
 
 
 def _checked(value: Any, param: nn.Parameter, owner: str, what: str, where: str) -> np.ndarray:
-    array = np.asarray(value)
-    if array.dtype.kind not in "fiub":
-        raise _validation.value_error(owner, what, "a numeric array", f"dtype {array.dtype} at {where}",
+    """The array for ``param``; an HDF5 dataset is read only once its dtype, shape and stored size
+    are checked (a hostile file cannot make lstmkit read more than the weight it fills)."""
+    if isinstance(value, h5py.Group):
+        raise _validation.value_error(owner, what, "an array", f"a group at {where}",
+                                      "The file is damaged; save it again.")
+    dataset = isinstance(value, h5py.Dataset)
+    array = None if dataset else np.asarray(value)
+    dtype, shape = (value.dtype, tuple(value.shape)) if dataset else (array.dtype, tuple(array.shape))
+    if dtype.kind not in "fiub":
+        raise _validation.value_error(owner, what, "a numeric array", f"dtype {dtype} at {where}",
                                       "bfloat16 and other custom dtypes are not supported.")
-    if tuple(array.shape) != tuple(param.shape):
+    if shape != tuple(param.shape):
         raise _validation.value_error(owner, what, f"shape {tuple(param.shape)}",
-                                      f"shape {tuple(array.shape)} (file: {where})",
+                                      f"shape {shape} (file: {where})",
                                       "The file was saved from a layer of another size; rebuild the model "
                                       "with the sizes it was saved with.")
+    if dataset:
+        file_limits.checked_dataset(value, owner, where)
+        try:
+            return np.asarray(value[()])
+        except (OSError, ValueError, TypeError) as error:
+            raise _validation.value_error(owner, what, "readable data", f"damaged data at {where} ({error})",
+                                          "Copy the file again or save it again.") from None
     return array
 
 
@@ -480,6 +502,14 @@ def _open_zip(path: str | os.PathLike, owner: str) -> zipfile.ZipFile:
             owner, "the file", "a .keras zip archive (config.json, model.weights.h5, metadata.json)",
             f"a file that is not a zip archive or is truncated ({error}; first bytes {_head(path)!r})",
             "Pass the file model.save('x.keras') wrote, completely copied.") from None
+    except (OSError, EOFError) as error:
+        raise _validation.value_error(owner, "the file", "a readable zip archive", f"a damaged one ({error})",
+                                      "Copy the file again.") from None
+    try:
+        file_limits.check_archive(archive, owner)
+    except _validation.InputError:
+        archive.close()
+        raise
     return archive
 
 
@@ -488,19 +518,13 @@ def _read_member(archive: zipfile.ZipFile, name: str, owner: str, required: bool
         if not required:
             return None
         raise _validation.value_error(owner, "the archive", f"a {name} member",
-                                      f"members {archive.namelist()}",
+                                      f"members {archive.namelist()[:10]}",
                                       "It is not a Keras 3 .keras file; save the model again with Keras 3.")
-    try:
-        return archive.read(name)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:  # truncated / corrupt data
-        raise _validation.value_error(owner, f"the member {name}", "readable data",
-                                      f"a damaged entry ({error})", "The file is truncated or corrupt; "
-                                      "copy it again.") from None
+    return file_limits.read_member(archive, name, owner)
 
 
 def _read_json_member(archive: zipfile.ZipFile, name: str, owner: str) -> Any:
-    data = _read_member(archive, name, owner)
-    return _parse_json(data.decode("utf-8", errors="replace"), owner, name)
+    return _parse_json(_read_member(archive, name, owner), owner, name)
 
 
 def _archive_version(archive: zipfile.ZipFile, owner: str) -> str | None:
@@ -518,12 +542,8 @@ def _missing_weights(archive: zipfile.ZipFile, owner: str) -> None:
                                   "Save the model with Keras's default weights_format='h5'.")
 
 
-def _parse_json(text: str, owner: str, what: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise _validation.value_error(owner, what, "JSON", f"text that is not JSON ({error})",
-                                      "The file is damaged; save the model again.") from None
+def _parse_json(text: str | bytes, owner: str, what: str) -> Any:
+    return file_limits.parse_json(text, owner, what)
 
 
 class _H5:

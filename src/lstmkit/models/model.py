@@ -154,7 +154,7 @@ class Model(Trainer, Layer):
     def _symbolic_shapes(self, kind: str, tensors: list) -> Any:
         if not tensors:
             # ValueError: an AttributeError raised in a property is replaced by nn.Module.__getattr__'s own
-            raise ValueError(f"{type(self).__name__} '{self.name}' has no defined {kind} shape: a subclassed "
+            raise _validation.InputError(f"{type(self).__name__} '{self.name}' has no defined {kind} shape: a subclassed "
                                  "model, or a Sequential model without an input shape. Give the first layer "
                                  "input_shape=... (or start with Input(...)), or call the model on data and use "
                                  f"the {kind} tensors' shapes.")

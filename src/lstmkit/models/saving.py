@@ -27,6 +27,8 @@ from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
 from .. import _validation
+from ..ops import safe_mode as safety
+from . import file_limits
 from .atomic import atomic_path
 
 FORMAT = "lstmkit"
@@ -55,8 +57,13 @@ def sniff(path: str | Path) -> str:
     if head.startswith(HDF5_SIGNATURE):
         return "h5"
     if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
+        try:
+            with zipfile.ZipFile(path) as archive:
+                file_limits.check_archive(archive, str(path))
+                names = set(archive.namelist())
+        except (zipfile.BadZipFile, OSError, EOFError) as error:
+            raise _validation.value_error("load_model", f"'{path}'", "a readable zip archive",
+                                          f"a damaged one ({error})") from None
         if "lstmkit.json" in names:
             return "lstmkit"
         if "config.json" in names:
@@ -109,56 +116,105 @@ def load_model(path: str | Path, custom_objects: dict | None = None, compile: bo
     """A model from an lstmkit archive, a Keras ``.keras`` archive or a Keras legacy ``.h5`` file.
 
     Args:
-        custom_objects: ``{"Name": class_or_function}`` for user layers, losses and metrics in the file.
+        custom_objects: ``{"Name": class_or_function}`` for user layers, losses, metrics and ``Lambda``
+            functions the file names.
         compile: also restore the compile settings (and, for lstmkit archives, the optimizer state).
-        safe_mode: accepted for Keras compatibility; loading never executes code from the file.
+        safe_mode: True (default, as Keras 3): the file may name only lstmkit's own classes and functions
+            and those in ``custom_objects``; anything else is refused with an error saying how to allow
+            it. False also accepts functions of modules the program has already imported. Either way
+            nothing is unpickled, imported or run as bytecode, and the file's sizes are checked against
+            the weights it holds before anything is allocated (``models/file_limits.py``).
     """
     kind = sniff(path)
     if kind == "lstmkit":
-        return _load_own(Path(path), custom_objects, compile)
+        return _load_own(Path(path), custom_objects, compile, safe_mode)
     from . import keras_files
 
     if kind == "keras":
-        model = keras_files.load_keras_archive(path, custom_objects)
+        model = keras_files.load_keras_archive(path, custom_objects, safe_mode=safe_mode)
     elif kind == "h5":
-        model = keras_files.load_legacy_h5(path, custom_objects)
+        model = keras_files.load_legacy_h5(path, custom_objects, safe_mode=safe_mode)
     else:
         raise _validation.value_error("load_model", f"'{path}'", "a model file", "a weights-only safetensors file",
                                       "Build the model, then call model.load_weights(path).")
     if compile:
         config = keras_files.training_config(path)
         if config:
-            compile_from_config(model, config, custom_objects)
+            with safety.loading(str(path), safe_mode, custom_objects):
+                compile_from_config(model, config, custom_objects)
     return model
 
 
-def _load_own(path: Path, custom_objects: dict | None, compile: bool) -> Any:
+def _read_archive(path: Path) -> tuple[dict, dict, dict[str, torch.Tensor], dict | None]:
+    """The parts of an lstmkit archive, each read within ``file_limits``."""
+    source = str(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            file_limits.check_archive(archive, source)
+            names = set(archive.namelist())
+            missing = {"lstmkit.json", "config.json", "model.safetensors"} - names
+            if missing:
+                raise _validation.value_error("load_model", f"'{path}'", "a complete lstmkit archive",
+                                              f"one without {sorted(missing)}", "Save the model again.")
+            marker = file_limits.parse_json(file_limits.read_member(archive, "lstmkit.json", source), source,
+                                            "lstmkit.json")
+            config = file_limits.parse_json(file_limits.read_member(archive, "config.json", source), source,
+                                            "config.json")
+            weights = _safetensors(file_limits.read_member(archive, "model.safetensors", source), source,
+                                   "model.safetensors")
+            optimizer = None
+            if "optimizer.json" in names:
+                optimizer = {"meta": file_limits.parse_json(file_limits.read_member(archive, "optimizer.json",
+                                                                                      source),
+                                                            source, "optimizer.json"),
+                             "tensors": _safetensors(file_limits.read_member(archive, "optimizer.safetensors",
+                                                                             source)
+                                                     if "optimizer.safetensors" in names else b"",
+                                                     source, "optimizer.safetensors")}
+    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        raise _validation.value_error("load_model", f"'{path}'", "a complete lstmkit archive",
+                                      f"a damaged one ({error})") from None
+    for name, part in (("lstmkit.json", marker), ("config.json", config)):
+        if not isinstance(part, dict):
+            raise _validation.value_error("load_model", f"'{path}' ({name})", "a JSON object",
+                                          f"a JSON {type(part).__name__}", "The file is damaged; save it again.")
+    return marker, config, weights, optimizer
+
+
+def _safetensors(payload: bytes, source: str, name: str) -> dict[str, torch.Tensor]:
+    try:
+        return st_load(payload)
+    except (SafetensorError, ValueError, TypeError, OverflowError) as error:
+        raise _validation.value_error("load_model", f"'{source}' ({name})", "a safetensors payload",
+                                      f"a damaged or inconsistent one ({error})",
+                                      "The file is damaged; save it again.") from None
+
+
+def _load_own(path: Path, custom_objects: dict | None, compile: bool, safe_mode: bool = True) -> Any:
     from .serialization import model_from_config
 
-    with zipfile.ZipFile(path) as archive:
-        try:
-            marker = json.loads(archive.read("lstmkit.json"))
-            config = json.loads(archive.read("config.json"))
-            weights = st_load(archive.read("model.safetensors"))
-            optimizer = ({"meta": json.loads(archive.read("optimizer.json")),
-                          "tensors": st_load(archive.read("optimizer.safetensors"))}
-                         if "optimizer.json" in archive.namelist() else None)
-        except (KeyError, json.JSONDecodeError, zipfile.BadZipFile, OSError) as error:
-            raise _validation.value_error("load_model", f"'{path}'", "a complete lstmkit archive",
-                                          f"a damaged one ({error})") from None
-        except SafetensorError as error:
-            raise _validation.value_error("load_model", f"'{path}'", "a complete lstmkit archive",
-                                          f"a damaged weights payload ({error})") from None
+    marker, config, weights, optimizer = _read_archive(path)
+    if not isinstance(marker.get("format_version", 0), int):
+        raise _validation.value_error("load_model", f"'{path}'", "an integer format_version",
+                                      repr(marker.get("format_version"))[:40])
     if marker.get("format_version", 0) > FORMAT_VERSION:
         raise _validation.value_error("load_model", f"'{path}'", f"format version <= {FORMAT_VERSION}",
                                       f"version {marker.get('format_version')}", "Upgrade lstmkit.")
     compile_config = config.pop("compile_config", None)
-    model = model_from_config(config, custom_objects)
-    set_weights_from(model, weights, str(path))
-    if compile and compile_config:
-        if compile_from_config(model, compile_config, custom_objects) and optimizer is not None:
-            model._bind_optimizer()
-            model.optimizer.load_state_dict(unflatten_state(optimizer["meta"], optimizer["tensors"]))
+    budget = sum(int(t.numel()) for t in weights.values())
+    with safety.loading(str(path), safe_mode, custom_objects, weight_budget=budget):
+        model = model_from_config(config, custom_objects)
+        set_weights_from(model, weights, str(path))
+        if compile and isinstance(compile_config, dict) and compile_config:
+            if compile_from_config(model, compile_config, custom_objects) and optimizer is not None:
+                model._bind_optimizer()
+                try:
+                    model.optimizer.load_state_dict(unflatten_state(optimizer["meta"], optimizer["tensors"]))
+                except (KeyError, ValueError, TypeError, IndexError, RuntimeError) as error:
+                    raise _validation.value_error("load_model", f"'{path}' (optimizer.json)",
+                                                  "the optimizer state this model's optimizer saved",
+                                                  f"a state that does not fit it ({error})",
+                                                  "Load with compile=False to skip it.") from None
     return model
 
 
@@ -233,10 +289,9 @@ def load_weights(model: Any, path: str | Path) -> None:
     """Weights from a safetensors file, an lstmkit archive, or a Keras ``.weights.h5`` / ``.h5`` / ``.keras``."""
     kind = sniff(path)
     if kind == "safetensors":
-        tensors = st_load(Path(path).read_bytes())
+        tensors = _safetensors(Path(path).read_bytes(), str(path), "weights")
     elif kind == "lstmkit":
-        with zipfile.ZipFile(path) as archive:
-            tensors = st_load(archive.read("model.safetensors"))
+        tensors = _read_archive(Path(path))[2]
     else:
         from . import keras_files
 

@@ -7,10 +7,11 @@ Reads what Keras 3's ``model.to_json()`` writes (``Sequential`` and ``Functional
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from .. import _validation
+from ..ops import safe_mode as safety
+from .file_limits import parse_json
 from ..layers import serialization as layer_serialization
 from ..layers.input_layer import InputLayer
 from ..layers.symbolic import KerasTensor, map_structure
@@ -32,14 +33,18 @@ def serialize_model(model: Any) -> dict:
     return out
 
 
-def model_from_json(json_string: str, custom_objects: dict | None = None) -> Any:
-    """A model from the JSON of Keras's ``model.to_json()`` (structure only; load weights after)."""
-    try:
-        obj = json.loads(json_string)
-    except json.JSONDecodeError as error:
-        raise _validation.value_error("model_from_json", "json_string", "the JSON that model.to_json() "
-                                      "writes", f"text that is not JSON ({error})") from None
-    return model_from_config(obj, custom_objects)
+def model_from_json(json_string: str, custom_objects: dict | None = None, safe_mode: bool = True) -> Any:
+    """A model from the JSON of Keras's ``model.to_json()`` (structure only; load weights after).
+    ``safe_mode`` and ``custom_objects`` as in ``load_model``; the JSON's size and nesting are bounded."""
+    if not isinstance(json_string, (str, bytes)):
+        raise _validation.type_error("model_from_json", "json_string", "the JSON text model.to_json() writes",
+                                     type(json_string).__name__)
+    obj = parse_json(json_string, "model_from_json", "json_string")  # bounded size and nesting
+    if not isinstance(obj, dict):
+        raise _validation.value_error("model_from_json", "json_string", "a JSON object (a model config)",
+                                      f"a JSON {type(obj).__name__}")
+    with safety.loading("model_from_json", safe_mode, custom_objects):
+        return model_from_config(obj, custom_objects)
 
 
 def model_from_config(config: dict, custom_objects: dict | None = None) -> Any:

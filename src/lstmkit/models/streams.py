@@ -7,16 +7,19 @@ the final states back, leaving every other stream alone. Any batch size, any ord
 are the ones its Keras-style stateful mode uses, and its slot memory is not touched.
 
 Storage: per layer and state, one ``(capacity, units)`` tensor on the model's device; ids map to rows.
+With ``max_streams`` the store is bounded: a new stream beyond it evicts the least recently used one.
 """
 
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from typing import Any
 
 import numpy as np
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load as safetensors_load
 from safetensors.torch import save as safetensors_save
 
@@ -25,6 +28,7 @@ from ..layers.base import Layer
 from ..layers.carry import carrying_states, recurrent_layers, stream_unsupported_reason
 from . import data_adapter as data
 from .atomic import atomic_path
+from .file_limits import parse_json
 
 FORMAT = "lstmkit.streams/1"
 
@@ -35,6 +39,8 @@ class StreamState:
     Args:
         model: a model with forward recurrent layers whose other layers act step by step (else a
             ValueError says which layer prevents it).
+        max_streams: None (unbounded) or the most streams kept; a new stream beyond it evicts the least
+            recently used streams (not those of the current call), counted in ``evicted``.
 
     Example:
         >>> state = StreamState(model)
@@ -43,7 +49,11 @@ class StreamState:
         >>> state.reset("tank A")                                    # tank A starts over
     """
 
-    def __init__(self, model: torch.nn.Module):
+    def __init__(self, model: torch.nn.Module, max_streams: int | None = None):
+        self.max_streams = None if max_streams is None else _validation.positive_int("StreamState", "max_streams",
+                                                                                        max_streams)
+        self.evicted = 0
+        self._recent: OrderedDict[Hashable, None] = OrderedDict()  # least recently used first
         reason = stream_unsupported_reason(model)
         if reason is not None:
             raise _validation.value_error("StreamState", "model", "a model whose layers act step by step, apart "
@@ -92,12 +102,19 @@ class StreamState:
         n = data.num_samples(x_t, owner="StreamState.predict")
         data.check_finite(x_t, "x", "StreamState.predict")
         ids = self._check_ids(ids, n)
+        if self.max_streams is not None and len(ids) > self.max_streams:
+            raise _validation.value_error("StreamState.predict", "ids", f"at most max_streams={self.max_streams} "
+                                          "streams per call", f"{len(ids)} ids", "Split the call or raise max_streams.")
         device = _device(self.model)
         initial = self._initial(ids, device)
         with torch.no_grad(), carrying_states(self.model, initial, list(self._layers.values())) as carry:
             out = _inference_call(self.model, data.to_device(x_t, device))
+        self._evict_for(ids)
         rows = torch.as_tensor([self._row(i) for i in ids], dtype=torch.long)  # new ids join only now
         self._store(rows, carry.final)
+        for stream_id in ids:
+            self._recent[stream_id] = None
+            self._recent.move_to_end(stream_id)
         return data.map_leaves(lambda t: t.detach().cpu().numpy(), out)
 
     __call__ = predict
@@ -108,12 +125,36 @@ class StreamState:
         if ids is None:
             self._rows.clear()
             self._free.clear()
+            self._recent.clear()
             self._tensors = None
             return
         for stream_id in stream_ids(ids):
             row = self._rows.pop(stream_id, None)
+            self._recent.pop(stream_id, None)
             if row is not None:
                 self._free.append(row)
+
+    def drop(self, ids: Hashable | Sequence[Hashable]) -> None:
+        """Forget the given stream(s), which must be known (``reset(ids)`` ignores unknown ids)."""
+        unknown = [i for i in stream_ids(ids) if i not in self._rows]
+        if unknown:
+            raise _validation.value_error("StreamState.drop", "ids", f"known stream ids ({len(self)} held)",
+                                          f"unknown id(s) {', '.join(repr(i) for i in unknown[:5])}",
+                                          "See StreamState.ids for the streams held.")
+        self.reset(ids)
+
+    def _evict_for(self, ids: list[Hashable]) -> None:
+        """Make room for this call's new ids by forgetting the least recently used other streams."""
+        if self.max_streams is None:
+            return
+        new = sum(1 for i in ids if i not in self._rows)
+        excess = len(self._rows) + new - self.max_streams
+        if excess <= 0:
+            return
+        current = set(ids)
+        victims = [i for i in self._recent if i not in current][:excess]
+        self.reset(victims)
+        self.evicted += len(victims)
 
     # -- save / restore -----------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -138,9 +179,10 @@ class StreamState:
         for (name, layer), tensors in zip(self._layers.items(), layers):
             shapes = [tuple(t.shape) for t in tensors]
             wanted = [(len(ids), size) for size in layer.state_size]
-            if shapes != wanted:
-                raise _validation.value_error(owner, f"layer '{name}'", f"state tensors of shapes {wanted}",
-                                              f"{shapes}", "Restore states saved from the same architecture.")
+            if shapes != wanted or not all(torch.is_tensor(t) and t.is_floating_point() for t in tensors):
+                raise _validation.value_error(owner, f"layer '{name}'", f"floating state tensors of shapes {wanted}",
+                                              f"{shapes} ({[str(t.dtype) for t in tensors]})",
+                                              "Restore states saved from the same architecture.")
         self.reset()
         if not ids:
             return
@@ -160,23 +202,40 @@ class StreamState:
                 handle.write(blob)
 
     def load(self, path: str) -> None:
-        """Restore states written by ``save`` (no pickle: safetensors and JSON only)."""
+        """Restore states written by ``save`` (no pickle: safetensors and JSON only; the file's sizes must
+        match this model's recurrent layers, its ids plain values, its count within ``max_streams``)."""
+        owner = "StreamState.load"
         with open(path, "rb") as handle:
             blob = handle.read()
         try:
             tensors = safetensors_load(blob)
-            metadata = _safetensors_metadata(blob)
-        except Exception as error:  # noqa: BLE001 - any parse failure means "not a stream-state file"
-            raise _validation.value_error("StreamState.load", "path", "a file written by StreamState.save",
+            size = int.from_bytes(blob[:8], "little")
+            metadata = parse_json(blob[8:8 + size], str(path), "the safetensors header").get("__metadata__") or {}
+        except (ValueError, TypeError, AttributeError, OverflowError, SafetensorError) as error:
+            raise _validation.value_error(owner, "path", "a file written by StreamState.save",
                                           f"{path!r} ({type(error).__name__}: {error})") from None
-        if metadata.get("format") != FORMAT:
-            raise _validation.value_error("StreamState.load", "path", f"a {FORMAT} file",
-                                          f"{path!r} with format {metadata.get('format')!r}")
-        ids = [_decode_id(i) for i in json.loads(metadata["ids"])]
-        names = json.loads(metadata.get("names", "[]"))
-        layers = [[tensors[f"{i}/{k}"] for k in range(sum(key.startswith(f"{i}/") for key in tensors))]
-                  for i in range(len(names))]
+        if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
+            raise _validation.value_error(owner, "path", f"a {FORMAT} file",
+                                          f"{path!r} with format {metadata.get('format') if isinstance(metadata, dict) else None!r}")
+        ids_json = parse_json(metadata.get("ids", "[]"), str(path), "the stream ids")
+        names = parse_json(metadata.get("names", "[]"), str(path), "the layer names")
+        if not isinstance(ids_json, list) or not isinstance(names, list):
+            raise _validation.value_error(owner, "path", "ids and layer names as JSON lists",
+                                          f"{type(ids_json).__name__} / {type(names).__name__} in {path!r}")
+        if self.max_streams is not None and len(ids_json) > self.max_streams:
+            raise _validation.value_error(owner, "path", f"at most max_streams={self.max_streams} streams",
+                                          f"{len(ids_json)} in {path!r}", "Raise max_streams.")
+        ids = [_decode_id(i, str(path)) for i in ids_json]
+        if len(set(ids)) != len(ids):
+            raise _validation.value_error(owner, "path", "different stream ids", f"repeated ids in {path!r}")
+        try:
+            layers = [[tensors[f"{i}/{k}"] for k in range(sum(key.startswith(f"{i}/") for key in tensors))]
+                      for i in range(len(names))]
+        except KeyError as error:
+            raise _validation.value_error(owner, "path", "a state tensor for every layer and state",
+                                          f"none named {error} in {path!r}") from None
         self.load_state_dict({"ids": ids, "names": names, "layers": layers})
+        self._recent = OrderedDict((i, None) for i in ids)
 
     # -- internals ----------------------------------------------------------------------------------
     def _check_ids(self, ids: Any, n: int) -> list[Hashable]:
@@ -286,11 +345,20 @@ def _encode_id(stream_id: Hashable) -> list:
                                  f"{stream_id!r} of type {type(stream_id).__name__}")
 
 
-def _decode_id(encoded: list) -> Hashable:
-    kind, value = encoded
-    return tuple(_decode_id(i) for i in value) if kind == "tuple" else value
-
-
-def _safetensors_metadata(blob: bytes) -> dict:
-    size = int.from_bytes(blob[:8], "little")
-    return json.loads(blob[8:8 + size]).get("__metadata__", {})
+def _decode_id(encoded: Any, source: str = "the file", depth: int = 0) -> Hashable:
+    """An id ``_encode_id`` wrote: ``[type name, value]`` with a plain value, or a tuple of those."""
+    kinds = {"str": str, "int": int, "float": float, "bool": bool, "NoneType": type(None)}
+    if isinstance(encoded, list) and len(encoded) == 2 and encoded[0] in kinds \
+            and type(encoded[1]) is kinds[encoded[0]]:
+        return encoded[1]
+    if isinstance(encoded, list) and len(encoded) == 2 and encoded[0] == "int" and isinstance(encoded[1], int) \
+            and not isinstance(encoded[1], bool):
+        return encoded[1]
+    if isinstance(encoded, list) and len(encoded) == 2 and encoded[0] == "float" and isinstance(encoded[1], int):
+        return float(encoded[1])
+    if isinstance(encoded, list) and len(encoded) == 2 and encoded[0] == "tuple" and isinstance(encoded[1], list) \
+            and depth < 8:
+        return tuple(_decode_id(i, source, depth + 1) for i in encoded[1])
+    raise _validation.value_error("StreamState.load", "stream ids", "ids as StreamState.save writes them "
+                                  "([type, value] with str, int, float, bool, None or tuples of them)",
+                                  f"{repr(encoded)[:80]} in {source!r}")

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import _validation
+from . import safe_mode
 
 Activation = Callable[[torch.Tensor], torch.Tensor]
 
@@ -109,10 +110,19 @@ def get(identifier: str | Activation | None) -> Activation:
     """Return the activation function for a Keras name, a callable, or None (linear)."""
     if identifier is None:
         return linear
-    if isinstance(identifier, dict):  # Keras's serialized form of a function
-        identifier = identifier.get("config", identifier.get("class_name"))
+    if isinstance(identifier, dict):  # Keras's serialized form of a function (or of a class by name)
+        found = identifier.get("config") if identifier.get("class_name") == "function" else None
+        if not isinstance(found, str):
+            found = identifier.get("class_name") if isinstance(identifier.get("class_name"), str) else None
+        if found is None:
+            raise _validation.value_error("activations.get", "`activation`", 'a name or {"class_name": ..., '
+                                          '"config": ...}', repr(identifier)[:200])
+        identifier = found
     if isinstance(identifier, str):
         name = _ALIASES.get(identifier, identifier)
+        custom = safe_mode.custom_object(identifier) if name not in _REGISTRY else None
+        if callable(custom):  # a custom activation the caller allowed while loading a file
+            return custom
         if name not in _REGISTRY:
             raise _validation.value_error(
                 "activations.get", "`activation`", "one of " + ", ".join(sorted(_REGISTRY)),

@@ -351,11 +351,6 @@ def _decode_id(encoded: Any, source: str = "the file", depth: int = 0) -> Hashab
     if isinstance(encoded, list) and len(encoded) == 2 and encoded[0] in kinds \
             and type(encoded[1]) is kinds[encoded[0]]:
         return encoded[1]
-    if isinstance(encoded, list) and len(encoded) == 2 and encoded[0] == "int" and isinstance(encoded[1], int) \
-            and not isinstance(encoded[1], bool):
-        return encoded[1]
-    if isinstance(encoded, list) and len(encoded) == 2 and encoded[0] == "float" and isinstance(encoded[1], int):
-        return float(encoded[1])
     if isinstance(encoded, list) and len(encoded) == 2 and encoded[0] == "tuple" and isinstance(encoded[1], list) \
             and depth < 8:
         return tuple(_decode_id(i, source, depth + 1) for i in encoded[1])

@@ -18,6 +18,7 @@ from .. import _validation
 from ..layers.base import Layer, accepts
 from ..layers.input_layer import InputLayer
 from ..layers.symbolic import KerasTensor
+from . import input_checks
 from .model import Model, _to_tensor
 
 
@@ -42,6 +43,7 @@ class Sequential(Model):
         self._input_layer: InputLayer | None = None
         self._symbolic: KerasTensor | None = None
         self._output_shapes: list[Any] = []
+        self._input_from_data = False  # built from the first batch's shape: nothing declared to check against
         self.built = False
         for layer in layers or []:
             self.add(layer)
@@ -104,6 +106,12 @@ class Sequential(Model):
             self._input_layer = InputLayer(batch_shape=tuple(input_shape))
             self._trace()
 
+    def build_from_data(self, input_shape: tuple) -> None:
+        """Build for the shape of the first batch seen: later batches may differ where the layers allow."""
+        if self._input_layer is None:
+            self.build(input_shape)
+            self._input_from_data = True
+
     def compute_output_shape(self, input_shape: Any) -> Any:
         shape = input_shape
         for layer in self._layers:
@@ -124,7 +132,10 @@ class Sequential(Model):
         if self._input_layer is not None or x.is_floating_point():  # integer ids stay ids until an Input says
             x = _to_tensor(x, self._input_layer.input_dtype if self._input_layer is not None else "float32", None)
         if not self.built:
-            self.build((None, *x.shape[1:]))
+            self.build_from_data((None, *x.shape[1:]))
+        elif not self._input_from_data and self._input_layer is not None:
+            input_checks.check_declared(f"Sequential '{self.name}'", [self._input_layer.batch_shape],
+                                        [self._input_layer.name], [x])
         if mask is not None:
             x = x.view(x.shape)  # a new tensor object to carry the mask, the caller's stays untouched
             x._keras_mask = torch.as_tensor(mask).bool()

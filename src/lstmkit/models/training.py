@@ -753,7 +753,7 @@ def build_for(model: Any, x: Any) -> None:
     forward pass on the CPU that leaves stateful memories as they were (subclassed models)."""
     first = data.leaves(x)[0]
     if hasattr(model, "_trace") and not model.built:
-        model.build((None, *first.shape[1:]))
+        model.build_from_data((None, *first.shape[1:]))  # a shape seen, not declared: not enforced later
         return
     rnns = [m for m in model.modules() if isinstance(m, RNN) and m.stateful]
     saved = [m.states for m in rnns]

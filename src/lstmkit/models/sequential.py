@@ -127,7 +127,28 @@ class Sequential(Model):
         return [self._symbolic] if self._symbolic is not None else []
 
     # -- call -------------------------------------------------------------------------------------
+    def _single_input(self, inputs: Any) -> Any:
+        """The one input array: a dict keyed by the input's name or a 1-element list hold it (as Keras)."""
+        name = self._input_layer.name if self._input_layer is not None else None
+        if isinstance(inputs, dict):
+            if name is not None and name in inputs:
+                return inputs[name]
+            raise _validation.value_error(f"Sequential '{self.name}'", "inputs", "one array (or a dict keyed by "
+                                          f"the input's name {name!r})" if name else "one array",
+                                          f"a dict with keys {sorted(map(str, inputs))}",
+                                          "A Sequential model has one input; pass the array itself.")
+        if isinstance(inputs, (list, tuple)) and inputs and all(torch.is_tensor(v) or isinstance(v, np.ndarray)
+                                                                for v in inputs):
+            if len(inputs) == 1:
+                return inputs[0]
+            raise _validation.value_error(f"Sequential '{self.name}'", "inputs", "one array",
+                                          f"a list of {len(inputs)} arrays of shapes "
+                                          f"{[tuple(v.shape) for v in inputs]}",
+                                          "Use the functional API (Model(inputs=[...], ...)) for several inputs.")
+        return inputs
+
     def forward(self, inputs: Any, training: bool | None = None, mask: Any = None) -> Any:
+        inputs = self._single_input(inputs)
         x = inputs if torch.is_tensor(inputs) else torch.as_tensor(np.asarray(inputs))
         if self._input_layer is not None or x.is_floating_point():  # integer ids stay ids until an Input says
             x = _to_tensor(x, self._input_layer.input_dtype if self._input_layer is not None else "float32", None)

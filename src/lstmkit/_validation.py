@@ -20,6 +20,14 @@ def message(owner: str, what: str, expected: str, received: Any, fix: str | None
     return text
 
 
+class MissingColumnError(KeyError, ValueError):
+    """A column named by the user is not in the table: a ``ValueError`` (a bad value the user can fix) that
+    is also the ``KeyError`` pandas raises for a missing column; ``str()`` is the plain message."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
 def value_error(owner: str, what: str, expected: str, received: Any, fix: str | None = None) -> ValueError:
     return ValueError(message(owner, what, expected, received, fix))
 

@@ -491,3 +491,10 @@ def test_fit_and_predict_on_a_timeseries_dataset():
     assert predictions.shape == (36, 1)
     expected = model.predict(np.ascontiguousarray(windows(series, L)), verbose=0)
     np.testing.assert_allclose(predictions, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_lookback_on_an_empty_series_says_it_is_too_short():
+    # issue 13 fuzz: NumPy's bare "cannot reshape array of size 0 into shape (0,newaxis)" before
+    with pytest.raises(ValueError, match=r"lookback: `look_back` \+ `horizon` expects at most the series length "
+                                         r"\(0\)"):
+        lookback(np.zeros((0, 2)), 1)

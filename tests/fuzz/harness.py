@@ -116,7 +116,7 @@ def shape_mentions(*arrays: Any) -> list[str]:
         dtype = getattr(a, "dtype", None)
         if dtype is not None:
             out += [str(dtype).replace("torch.", "")]
-    return out + ["NaN", "inf", "finite", "float64", "int64"]
+    return out + ["NaN", "inf", "finite", "float64", "int64", "empty"]
 
 
 def finite(value: Any) -> bool:
@@ -146,7 +146,7 @@ def arrays(draw: Any, min_rank: int = 0, max_rank: int = 4, max_dim: int = 4, dt
         array = rng.normal(size=shape).astype(dtype)
         if special and array.size and draw(st.booleans()):
             array.flat[draw(st.integers(0, array.size - 1))] = draw(st.sampled_from([np.nan, np.inf, -np.inf]))
-    return array
+    return np.asarray(array)  # a 0-D array, not a NumPy scalar
 
 
 def as_kind(array: np.ndarray, kind: str) -> Any:

@@ -194,12 +194,12 @@ def sequences(frame: pd.DataFrame, id_col: Any, time_col: Any = None, feature_co
 # --- columns ---------------------------------------------------------------------------------------
 
 def check_columns(owner: str, arg: str, frame: pd.DataFrame, columns: list) -> None:
-    """Raise a KeyError naming the ``columns`` missing from ``frame`` and listing the available ones."""
+    """Raise a MissingColumnError (a ValueError and KeyError) naming the ``columns`` missing from ``frame`` and listing the available ones."""
     missing = [column for column in columns if column not in frame.columns]
     if missing:
         available = ", ".join(repr(c) for c in list(frame.columns)[:20])
         more = f" and {len(frame.columns) - 20} more" if len(frame.columns) > 20 else ""
-        raise KeyError(_validation.message(
+        raise _validation.MissingColumnError(_validation.message(
             owner, f"`{arg}`", "columns of the frame", f"missing column(s) {', '.join(repr(c) for c in missing)}",
             f"Available columns: {available}{more}."))
 

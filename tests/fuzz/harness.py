@@ -61,6 +61,8 @@ def assert_clear(error: BaseException, mentions: Iterable[Any] = ()) -> None:
 # print the distinct ones at exit, so that one run lists every defect found.
 COLLECT = os.environ.get("FUZZ_COLLECT") == "1"
 FOUND: dict[str, str] = {}
+COUNTS = {"result": 0, "error": 0}
+ERRORS: dict[str, int] = {}
 
 
 def _record(kind: str, text: str, case: str) -> None:
@@ -81,8 +83,16 @@ def expect(condition: bool, text: str, case: Any = "") -> None:
 def outcome(call: Callable[[], Any], mentions: Iterable[Any] = (), case: Any = "") -> Any:
     """``call()``'s result, or ``ERROR`` after checking that the error it raised is a clear one."""
     try:
-        return call()
+        result = call()
+        COUNTS["result"] += 1
+        return result
     except Exception as error:  # noqa: BLE001 - judged below
+        if os.path.dirname(traceback.extract_tb(error.__traceback__)[-1].filename) == os.path.dirname(__file__):
+            raise  # the test's own callback failing on purpose (e.g. a forecaster that raises)
+        COUNTS["error"] += 1
+        if os.environ.get("FUZZ_SHOW_ERRORS") == "1":
+            key = " ".join(str(error).split()[:9])
+            ERRORS[key] = ERRORS.get(key, 0) + 1
         if not COLLECT:
             if not isinstance(error, (ValueError, TypeError)):
                 raise
@@ -102,7 +112,9 @@ if COLLECT:
 
     @atexit.register
     def _report() -> None:
-        print(f"\n==== {len(FOUND)} distinct fuzz findings ====")
+        print(f"\n==== {len(FOUND)} distinct fuzz findings; outcomes {COUNTS} ====")
+        for key, count in sorted(ERRORS.items(), key=lambda kv: -kv[1])[:25]:
+            print(f"  {count:4d} x {key}")
         for key, text in FOUND.items():
             print(f"- {text}\n")
 

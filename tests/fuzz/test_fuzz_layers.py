@@ -105,3 +105,42 @@ def test_well_formed_sequences_with_tiny_batch_and_time(case, batch, steps, feat
     if isinstance(layer, layers.Embedding):
         array = np.abs(array).astype("int64") % 2
     check_call(layer, expected, array, "numpy")
+
+
+@FUZZ(120)
+@given(name=st.sampled_from(sorted(RECURRENT)), units=st.integers(1, 3), batch=st.integers(1, 3),
+       steps=st.integers(1, 3), features=st.integers(1, 2),
+       mask=st.sampled_from([None, "ok", "all_false", "wrong_shape", "float"]),
+       state=st.sampled_from([None, "ok", "wrong_batch", "wrong_units", "one_too_few", "nan"]),
+       return_state=st.booleans(), stateful=st.booleans(), go_backwards=st.booleans())
+def test_recurrent_call_arguments(name, units, batch, steps, features, mask, state, return_state, stateful,
+                                  go_backwards):
+    rng = np.random.default_rng(batch * 7 + steps)
+    kwargs = {"batch_input_shape": (batch, steps, features)} if stateful else {}
+    layer = RECURRENT[name](units, return_state=return_state, stateful=stateful, go_backwards=go_backwards,
+                            **kwargs)
+    x = rng.normal(size=(batch, steps, features)).astype("float32")
+    n_states = 2 if name == "LSTM" else 1
+    call = {}
+    if mask is not None:
+        call["mask"] = {"ok": rng.random((batch, steps)) > 0.3, "all_false": np.zeros((batch, steps), bool),
+                        "wrong_shape": np.ones((batch, steps + 1), bool),
+                        "float": rng.random((batch, steps)).astype("float32")}[mask]
+    if state is not None:
+        rows, width, count = batch + (state == "wrong_batch"), units + (state == "wrong_units"), \
+            n_states - (state == "one_too_few")
+        states = [torch.zeros(rows, width) for _ in range(count)]
+        if state == "nan" and states:
+            states[0][0, 0] = float("nan")
+        call["initial_state"] = states if count != 1 or name != "LSTM" else states
+    case = (name, units, batch, steps, features, mask, state, return_state, stateful, go_backwards)
+    out = outcome(lambda: layer(x, **call), shape_mentions(x) + [str(units), str(batch), str(n_states), "mask",
+                                                                  "state", "NaN", str(steps + 1), str(units + 1),
+                                                                  str(batch + 1), str(n_states - 1)], case)
+    if out is ERROR:
+        return
+    outputs = out if isinstance(out, (list, tuple)) else [out]
+    expect(len(outputs) == (1 + n_states if return_state else 1), f"{len(outputs)} outputs", case)
+    expect(tuple(outputs[0].shape) == (batch, units), f"output shape {tuple(outputs[0].shape)}", case)
+    if state != "nan":
+        expect(all(finite(o) for o in outputs), "NaN/inf output for finite input", case)

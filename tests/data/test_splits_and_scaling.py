@@ -374,3 +374,20 @@ def test_scaler_state_round_trips_through_json(kind):
     np.testing.assert_array_equal(back.transform(test[:2], groups=["b", "a"]), per.transform(test[:2], groups=["b", "a"]))
     with pytest.raises(ValueError, match="a state written by SeriesScaler.get_state"):
         SeriesScaler.from_state({"class": "os", "scalers": []})
+
+
+def test_issue13_fuzz_findings_are_clear_errors_or_results():
+    # mixed group labels: NumPy's bare "'<' not supported between instances of 'int' and 'str'" before
+    with pytest.raises(TypeError, match=r"group_split: `data` expects group labels of one type; received a mix "
+                                        r"of int, str"):
+        group_split(np.array(["a", 0, "a", 1], dtype=object), test_size=0.5)
+    # a scaler fitted on no features: NumPy's bare "cannot reshape array of size 0" before
+    with pytest.raises(ValueError, match=r"expects at least one row and one feature.*shape \(3, 0\)"):
+        SeriesScaler().fit(np.zeros((3, 0)))
+    # transforming 0 rows is an empty result (scikit-learn refused "0 sample(s)")
+    scaler = SeriesScaler().fit(np.arange(6.0).reshape(3, 2))
+    assert scaler.transform(np.zeros((0, 2))).shape == (0, 2)
+    assert scaler.inverse_transform(np.zeros((0, 4, 2))).shape == (0, 4, 2)
+    # a missing column is a ValueError (the user's to fix) that is still pandas' KeyError
+    with pytest.raises(ValueError, match=r"missing column\(s\) 'zz'"):
+        group_split(pd.DataFrame({"id": [1, 2]}), "zz")

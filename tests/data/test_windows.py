@@ -368,9 +368,28 @@ def test_start_and_end_index():
     assert pairs[0][0].tolist() == [10, 11, 12, 13, 14] and pairs[0][1] == 100
     assert pairs[-1][0].tolist() == [25, 26, 27, 28, 29] and pairs[-1][1] == 250
     assert ds.start_positions.tolist() == list(range(10, 26))
-    # targets shorter than data: Keras caps the windows at len(targets)
-    short = timeseries_dataset_from_array(np.arange(20), np.arange(12), 5, batch_size=None)
+
+
+def test_targets_shorter_than_the_windows_is_an_error():
+    # issue 13: Keras caps the windows at len(targets) without a word; 16 windows but 12 targets must not
+    # silently become 12 windows.
+    with pytest.raises(ValueError, match=r"each of the 16 windows.*at least 16 rows.*received 12 rows, enough for "
+                                         r"12 window\(s\).*end_index=16"):
+        timeseries_dataset_from_array(np.arange(20), np.arange(12), 5, batch_size=None)
+    data = np.arange(20.0)  # the common slip: targets data[k:] with the whole data
+    with pytest.raises(ValueError, match="18 windows.*received 17 rows"):
+        timeseries_dataset_from_array(data, data[3:], 3)
+    with pytest.raises(ValueError, match="received 0 rows, enough for 0 window"):
+        timeseries_dataset_from_array(data, data[:0], 3)
+    # the remedies the message names give every window its target
+    short = timeseries_dataset_from_array(np.arange(20), np.arange(12), 5, batch_size=None, end_index=16)
     assert len(short) == 12 and [int(y) for _, y in short] == list(range(12))
+    aligned = timeseries_dataset_from_array(data[:-3], data[3:], 3, batch_size=None)
+    assert len(aligned) == 15 and float(list(aligned)[-1][1]) == 17.0  # window [14, 15, 16] -> 17
+    # with a stride the last window's start is what counts; longer targets stay fine (as Keras)
+    assert len(timeseries_dataset_from_array(np.arange(20), np.arange(13), 5, sequence_stride=4,
+                                             batch_size=None)) == 4
+    assert len(timeseries_dataset_from_array(np.arange(20), np.arange(40), 5, batch_size=None)) == 16
 
 
 def test_shuffle_is_reproducible_and_reshuffled_each_iteration():
@@ -446,9 +465,9 @@ def test_argument_errors(kwargs, error, message):
 
 
 def test_data_and_targets_errors():
-    # rows [10, 30) hold 16 windows; Keras caps them at len(targets) = 12: starts 10..21 need targets[21]
-    with pytest.raises(ValueError, match=r"`targets` expects a target for every window \(at least 22 rows: "
-                       r"targets\[s\] for the window starting at row s\); received 12 rows"):
+    # rows [10, 30) hold 16 windows (starts 10..25, targets[s] for each): 12 target rows cover starts 10, 11
+    with pytest.raises(ValueError, match=r"`targets` expects a target for each of the 16 windows the data gives, "
+                       r"i.e. at least 26 rows .*received 12 rows, enough for 2 window\(s\).*end_index=16"):
         timeseries_dataset_from_array(np.arange(30), np.arange(12), 5, start_index=10)
     with pytest.raises(TypeError, match=r"`data` expects numeric values; received an array of dtype <U1"):
         timeseries_dataset_from_array(np.array(list("abcdefgh")), None, 3)
@@ -472,3 +491,10 @@ def test_fit_and_predict_on_a_timeseries_dataset():
     assert predictions.shape == (36, 1)
     expected = model.predict(np.ascontiguousarray(windows(series, L)), verbose=0)
     np.testing.assert_allclose(predictions, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_lookback_on_an_empty_series_says_it_is_too_short():
+    # issue 13 fuzz: NumPy's bare "cannot reshape array of size 0 into shape (0,newaxis)" before
+    with pytest.raises(ValueError, match=r"lookback: `look_back` \+ `horizon` expects at most the series length "
+                                         r"\(0\)"):
+        lookback(np.zeros((0, 2)), 1)

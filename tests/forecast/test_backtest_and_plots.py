@@ -164,3 +164,14 @@ def test_non_finite_forecasts_are_refused_naming_the_origin():
         warnings.simplefilter("error")  # and no misleading zero-truth warning on the way
         with pytest.raises(ValueError, match="NaN or inf in the forecast from origin 14"):
             backtest(lambda h: np.full(3, np.inf), np.arange(1.0, 21.0), 3, 2)
+
+
+@pytest.mark.parametrize("metric", [mae, rmse, mape, smape, forecast_errors])
+def test_metrics_refuse_nan_and_inf(metric):
+    # issue 13 fuzz: mae([1, nan], [1, 2]) was nan and mae with an inf was inf, without a word
+    with pytest.raises(ValueError, match=r"`y_true` expects finite values; received 1 NaN/inf value\(s\), the first "
+                                         r"at index \(1,\)"):
+        metric([1.0, np.nan], [1.0, 2.0])
+    with pytest.raises(ValueError, match=r"`y_pred` expects finite values; received 2 NaN/inf value\(s\), the first "
+                                         r"at index \(0, 1\)"):
+        metric([[1.0, 2.0], [3.0, 4.0]], [[1.0, np.inf], [np.nan, 4.0]])

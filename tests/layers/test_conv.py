@@ -166,3 +166,9 @@ def test_conv1d_errors():
         Conv1D(4, 0)
     with pytest.raises(ValueError, match=r"`data_format` expects one of 'channels_last', 'channels_first'"):
         Conv1D(4, 2, data_format="NWC")
+
+
+def test_zero_channels_is_an_error():
+    # issue 13 fuzz: an input with 0 channels gave (batch, steps, 0) instead of `filters` channels
+    with pytest.raises(ValueError, match=r"input expects at least one channel; received shape \(2, 3, 0\)"):
+        Conv1D(2, 2)(torch.zeros(2, 3, 0))

@@ -332,3 +332,13 @@ def test_a_built_lambda_saves_its_output_shape_so_loading_never_calls_it():
     layer = Lambda(scale)
     layer.maybe_build((None, 5, 6))
     assert layer.get_config()["output_shape"] == [5, 6]
+
+
+def test_masking_needs_a_batch_and_a_features_axis():
+    # issue 13 fuzz: a 0-D input gave an output of shape (1,), a 1-D one a whole-batch mask
+    from lstmkit.layers import Masking
+
+    for bad in (np.float32(3.0), np.zeros(4, "float32")):
+        with pytest.raises(ValueError, match=r"Masking '.*': input expects \(batch, timesteps, features\) or "
+                                             r"\(batch, features\); received a [01]-D array"):
+            Masking()(np.asarray(bad))

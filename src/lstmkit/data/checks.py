@@ -50,7 +50,7 @@ def check_finite(array: np.ndarray, owner: str, name: str, source: Any = None) -
         return array
     bad = ~np.isfinite(array)
     if array.ndim > 1:
-        bad = bad.reshape(array.shape[0], -1).any(axis=1)
+        bad = bad.any(axis=tuple(range(1, array.ndim)))  # (reshape(n, -1) fails for 0 rows)
     if bad.any():
         positions = np.flatnonzero(bad)
         labels = row_labels(source if source is not None else array, positions)

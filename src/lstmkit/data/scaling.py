@@ -89,6 +89,9 @@ class SeriesScaler:
             scaled = _resolve(owner, "columns", self.columns, None, shape[-1]) if self.columns else \
                 list(range(shape[-1]))
             values = array[..., scaled]
+        if not scaled or 0 in shape:  # NumPy's reshape(-1, 0) would fail with a bare error
+            raise _validation.value_error(owner, "`data`", "at least one row and one feature to fit on",
+                                          f"data of shape {tuple(shape)}", "Check how the data was sliced.")
         rows = self._rows(owner, mask, shape)
         check_finite(values if rows is None else np.where(rows.reshape(shape[:-1] + (1,)), values, 0),
                      owner, "data", source=data)
@@ -304,6 +307,8 @@ class SeriesScaler:
         return list(zip(data.columns, positions))
 
     def _apply(self, owner: str, method: str, block: np.ndarray, labels: np.ndarray | None) -> np.ndarray:
+        if block.shape[0] == 0:  # nothing to scale (scikit-learn refuses 0 samples)
+            return block.copy()
         if not self.per_group:
             return np.asarray(getattr(self.scaler_, method)(block), dtype=block.dtype)
         out = np.empty_like(block)

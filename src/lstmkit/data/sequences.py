@@ -194,7 +194,7 @@ def sequences(frame: pd.DataFrame, id_col: Any, time_col: Any = None, feature_co
 # --- columns ---------------------------------------------------------------------------------------
 
 def check_columns(owner: str, arg: str, frame: pd.DataFrame, columns: list) -> None:
-    """Raise a KeyError naming the ``columns`` missing from ``frame`` and listing the available ones."""
+    """Raise an InputKeyError (a ValueError and KeyError) naming the ``columns`` missing from ``frame`` and listing the available ones."""
     missing = [column for column in columns if column not in frame.columns]
     if missing:
         available = ", ".join(repr(c) for c in list(frame.columns)[:20])

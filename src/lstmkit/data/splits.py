@@ -189,6 +189,10 @@ def _group_labels(owner: str, data: Any, groups: Any, arg: str = "groups") -> np
         raise _validation.value_error(owner, f"`{arg}`", "a group label in every row",
                                       f"missing labels in row(s) {describe_rows(row_labels(source, missing))}",
                                       "Drop or fill those rows first.")
+    kinds = sorted({type(label).__name__ for label in labels}) if labels.dtype == object else []
+    if len(kinds) > 1:  # NumPy cannot sort (group) labels mixing e.g. str and int
+        raise _validation.type_error(owner, f"`{arg}`", "group labels of one type", f"a mix of {', '.join(kinds)}",
+                                     "Convert them first, e.g. groups.astype(str).")
     return labels
 
 

@@ -203,7 +203,7 @@ def timeseries_dataset_from_array(data: Any, targets: Any, sequence_length: int,
     """Batches of sliding windows over a time series, with Keras 3's ``timeseries_dataset_from_array`` semantics.
 
     Windows start at rows ``start_index + p`` for ``p`` in ``range(0, num_seqs, sequence_stride)``, where
-    ``num_seqs = end_index - start_index - (sequence_length - 1) * sampling_rate`` (capped at ``len(targets)``);
+    ``num_seqs = end_index - start_index - (sequence_length - 1) * sampling_rate``;
     the window starting at row ``s`` holds rows ``s, s + sampling_rate, ..., s + (sequence_length - 1) *
     sampling_rate`` and its target is ``targets[s]`` (so pass targets already shifted, see the example).
     Windows are gathered per batch with fancy indexing; the windows are never all held in memory.
@@ -219,7 +219,7 @@ def timeseries_dataset_from_array(data: Any, targets: Any, sequence_length: int,
     Args:
         data: Array (NumPy, pandas, torch) of shape ``(steps, *feature_dims)``; axis 0 is time.
         targets: Array with ``targets[i]`` the target of the window starting at row ``i``, or None (the
-            dataset then yields ``x`` only). It may be shorter than ``data`` (fewer windows).
+            dataset then yields ``x`` only). It must hold a row for every window's start (it may be longer).
         sequence_length: Steps per window.
         sequence_stride: Rows between the starts of two consecutive windows. Default 1.
         sampling_rate: Rows between two steps of a window. Default 1.
@@ -239,8 +239,9 @@ def timeseries_dataset_from_array(data: Any, targets: Any, sequence_length: int,
         ``model.fit(dataset, epochs=...)`` and ``model.predict(dataset)`` take it directly.
 
     Differences from Keras, on purpose: where no window fits (or ``end_index=0``), or the targets end before
-    the windows do, this raises a ValueError saying so, where Keras returns an empty dataset or fails later
-    while gathering; NaN / inf in the rows used is an error naming them.
+    the windows do, this raises a ValueError saying so, where Keras returns an empty dataset, silently drops
+    the windows without a target or fails later while gathering; NaN / inf in the rows used is an error
+    naming them.
 
     Example:
         >>> data = np.arange(20.0)
@@ -272,16 +273,22 @@ def timeseries_dataset_from_array(data: Any, targets: Any, sequence_length: int,
             owner, "`sequence_length`", "a window that fits in the rows in use",
             f"sequence_length={sequence_length} with sampling_rate={sampling_rate} (a span of {reach + 1} rows) "
             f"for {end - start} rows [{start}, {end})", "Use a shorter sequence_length or sampling_rate, or more rows.")
+    starts = np.arange(0, num_seqs, sequence_stride, dtype=np.int64) + start  # absolute rows
     target_array = None
     if targets is not None:
+        # Keras caps the windows at len(targets) without a word (num_seqs = min(num_seqs, len(targets))), so a
+        # targets array one row short quietly drops the newest window(s); here that is an error.
         target_array = _numeric(_series(targets, owner, "targets"), owner, "targets")
-        num_seqs = min(num_seqs, len(target_array))
-    starts = np.arange(0, num_seqs, sequence_stride, dtype=np.int64) + start  # absolute rows
-    if target_array is not None and (len(target_array) == 0 or starts[-1] >= len(target_array)):
-        raise _validation.value_error(
-            owner, "`targets`", f"a target for every window (at least {int(starts[-1]) + 1} rows: "
-            f"targets[s] for the window starting at row s)", f"{len(target_array)} rows",
-            "Pass targets as long as data, or a smaller start_index.")
+        needed = int(starts[-1]) + 1
+        if len(target_array) < needed:
+            covered = int(np.searchsorted(starts, len(target_array)))
+            raise _validation.value_error(
+                owner, "`targets`", f"a target for each of the {len(starts)} windows the data gives, i.e. at "
+                f"least {needed} rows (targets[s] is the target of the window starting at row s; the last "
+                f"window starts at row {needed - 1})", f"{len(target_array)} rows, enough for {covered} window(s)",
+                "Pass one target row per data row (e.g. data[:-k] with targets data[k:])"
+                + (f", or end_index={len(target_array) + reach} to keep only the windows that have a target."
+                   if covered else "."))
 
     _check_finite_rows(array, slice(start, int(starts[-1]) + reach + 1), owner, "data", data)
     if target_array is not None:

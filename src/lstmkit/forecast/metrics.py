@@ -29,6 +29,13 @@ def _pair(owner: str, y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]
                                       "(e.g. y_pred.reshape(y_true.shape)).")
     if true.size == 0:
         raise _validation.value_error(owner, "`y_true`", "at least one value", "an empty array")
+    for name, values in (("y_true", true), ("y_pred", pred)):  # as scikit-learn's metrics: NaN in, error out
+        bad = ~np.isfinite(values)
+        if bad.any():
+            first = tuple(int(i) for i in np.argwhere(bad)[0]) if values.ndim else ()
+            raise _validation.value_error(owner, f"`{name}`", "finite values",
+                                          f"{int(bad.sum())} NaN/inf value(s), the first at index {first}",
+                                          "Drop or fill the missing points in both arrays first.")
     return true, pred
 
 

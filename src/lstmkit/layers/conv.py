@@ -170,6 +170,9 @@ class Conv1D(Layer):
         if channels is None:
             raise _validation.value_error(owner_of(self), "input", "a known number of channels",
                                           f"shape {input_shape}")
+        if channels == 0:  # torch's conv would return 0 filters instead of `filters` bias-only channels
+            raise _validation.value_error(owner_of(self), "input", "at least one channel",
+                                          f"shape {input_shape} (0 channels)", "Check how the input was sliced.")
         if channels % self.groups:
             raise _validation.value_error(owner_of(self), "input", f"a number of channels divisible by "
                                           f"groups={self.groups}", f"{channels} channels")

@@ -297,6 +297,10 @@ class Masking(Layer):
 
     def forward(self, inputs: Any) -> torch.Tensor:
         x = to_tensor(inputs, self.torch_dtype)
+        if x.dim() < 2:  # the last axis is the features compared with mask_value; a batch axis comes first
+            raise _validation.value_error(owner_of(self), "input", "(batch, timesteps, features) or (batch, "
+                                          "features)", _validation.describe_array(x),
+                                          "Give the input a batch axis and a features axis.")
         self.maybe_build(tuple(x.shape))
         return x * self._keep(x, keepdim=True).to(x.dtype)
 

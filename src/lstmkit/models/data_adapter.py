@@ -58,29 +58,39 @@ def _looks_like_batches(obj: Any) -> bool:
                for o in obj) and len(obj) > 0 and isinstance(obj, list) and isinstance(obj[0], tuple)
 
 
-def as_tensor(value: Any) -> torch.Tensor:
+def _ragged(value: Any) -> str:
+    lengths = [len(v) if hasattr(v, "__len__") else "a scalar" for v in value][:6]
+    return f"a ragged nested list (row lengths {lengths}{' ...' if len(value) > 6 else ''})"
+
+
+def as_tensor(value: Any, owner: str = "fit") -> torch.Tensor:
     """One array as a tensor: float64 NumPy becomes float32 (Keras's floatx); integer ids stay integers."""
     if torch.is_tensor(value):
         return value
     if hasattr(value, "to_numpy"):
         value = value.to_numpy()
-    array = np.asarray(value)
+    try:
+        array = np.asarray(value)
+    except ValueError:  # NumPy refuses ragged nesting ("inhomogeneous shape")
+        raise _validation.value_error(owner, "the data", "a rectangular array (every sample of one shape)",
+                                      _ragged(value), "Pad the sequences to one length first (e.g. "
+                                      "lstmkit.data.sequences(..., padding='post') or stateful_batches).") from None
     if array.dtype == object:
-        raise _validation.type_error("fit", "the data", "numeric arrays", "an array of Python objects (dtype "
+        raise _validation.type_error(owner, "the data", "numeric arrays", "an array of Python objects (dtype "
                                      "object)", "Ragged lists must be padded first (see lstmkit.data).")
     if array.dtype == np.float64:
         array = array.astype(np.float32)
-    return torch.from_numpy(np.ascontiguousarray(array))
+    return torch.from_numpy(np.ascontiguousarray(array) if array.ndim else array.copy())  # a 0-D stays 0-D
 
 
-def tensors(obj: Any) -> Any:
+def tensors(obj: Any, owner: str = "fit") -> Any:
     """Every array in a (nested) structure as a tensor. A list of numbers becomes one tensor."""
     if isinstance(obj, (list, tuple)) and obj and all(isinstance(o, (int, float, np.number)) for o in obj):
-        return as_tensor(np.asarray(obj))
+        return as_tensor(obj, owner)
     if isinstance(obj, (list, tuple)) and obj and not any(torch.is_tensor(o) or isinstance(o, (np.ndarray, dict))
                                                           or hasattr(o, "to_numpy") for o in obj):
-        return as_tensor(np.asarray(obj))  # nested Python lists: one array
-    return map_leaves(as_tensor, obj)
+        return as_tensor(obj, owner)  # nested Python lists: one array
+    return map_leaves(lambda leaf: as_tensor(leaf, owner), obj)
 
 
 # -- checks ---------------------------------------------------------------------------------------------
@@ -98,7 +108,14 @@ def num_samples(x: Any, y: Any = None, sample_weight: Any = None, owner: str = "
         detail = ", ".join(f"{k} has {v}" for k, v in sizes.items())
         raise _validation.value_error(owner, "x and y", "the same number of samples (first dimension)", detail,
                                       "Make every array of x and y hold one row per sample.")
-    return next(iter(sizes.values()), 0)
+    if not sizes:
+        raise _validation.value_error(owner, "x", "at least one array", f"{type(x).__name__} holding none")
+    if 0 in sizes.values():  # Keras fails too ("Empty logs"); an epoch of no batch would train nothing
+        shapes = ", ".join(f"{what} of shape {tuple(leaf.shape)}" for what, obj in (("x", x), ("y", y))
+                           for leaf in leaves(obj))
+        raise _validation.value_error(owner, "x", "at least one sample", f"0 samples ({shapes})",
+                                      "Check how the data was filtered or windowed.")
+    return next(iter(sizes.values()))
 
 
 def check_finite(obj: Any, what: str, owner: str = "fit") -> None:

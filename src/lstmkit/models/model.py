@@ -19,7 +19,7 @@ from ..layers.base import Layer, accepts
 from ..layers.input_layer import InputLayer
 from ..layers.rnn import RNN
 from ..layers.symbolic import KerasTensor, flatten, map_structure
-from . import graph, summary
+from . import graph, input_checks, summary
 from .training import Trainer
 
 
@@ -131,7 +131,10 @@ class Model(Trainer, Layer):
             raise _validation.value_error(f"Model '{self.name}'", "inputs", f"{len(self.inputs)} inputs "
                                           f"{[t.shape for t in self.inputs]}", f"{len(inputs)}")
         device = next((p.device for p in self.parameters()), None)
-        return [_to_tensor(v, t.dtype, device) for v, t in zip(inputs, self.inputs)]
+        values = [_to_tensor(v, t.dtype, device) for v, t in zip(inputs, self.inputs)]
+        input_checks.check_declared(f"Model '{self.name}'", [tuple(t.shape) for t in self.inputs],
+                                    [t.name for t in self.inputs], values)
+        return values
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         if not self._functional:

@@ -18,6 +18,7 @@ from .. import _validation
 from ..layers.base import Layer, accepts
 from ..layers.input_layer import InputLayer
 from ..layers.symbolic import KerasTensor
+from . import input_checks
 from .model import Model, _to_tensor
 
 
@@ -42,6 +43,7 @@ class Sequential(Model):
         self._input_layer: InputLayer | None = None
         self._symbolic: KerasTensor | None = None
         self._output_shapes: list[Any] = []
+        self._input_from_data = False  # built from the first batch's shape: nothing declared to check against
         self.built = False
         for layer in layers or []:
             self.add(layer)
@@ -104,6 +106,12 @@ class Sequential(Model):
             self._input_layer = InputLayer(batch_shape=tuple(input_shape))
             self._trace()
 
+    def build_from_data(self, input_shape: tuple) -> None:
+        """Build for the shape of the first batch seen: later batches may differ where the layers allow."""
+        if self._input_layer is None:
+            self.build(input_shape)
+            self._input_from_data = True
+
     def compute_output_shape(self, input_shape: Any) -> Any:
         shape = input_shape
         for layer in self._layers:
@@ -119,12 +127,36 @@ class Sequential(Model):
         return [self._symbolic] if self._symbolic is not None else []
 
     # -- call -------------------------------------------------------------------------------------
+    def _single_input(self, inputs: Any) -> Any:
+        """The one input array: a dict keyed by the input's name or a 1-element list hold it (as Keras)."""
+        name = self._input_layer.name if self._input_layer is not None else None
+        if isinstance(inputs, dict):
+            if name is not None and name in inputs:
+                return inputs[name]
+            raise _validation.value_error(f"Sequential '{self.name}'", "inputs", "one array (or a dict keyed by "
+                                          f"the input's name {name!r})" if name else "one array",
+                                          f"a dict with keys {sorted(map(str, inputs))}",
+                                          "A Sequential model has one input; pass the array itself.")
+        if isinstance(inputs, (list, tuple)) and inputs and all(torch.is_tensor(v) or isinstance(v, np.ndarray)
+                                                                for v in inputs):
+            if len(inputs) == 1:
+                return inputs[0]
+            raise _validation.value_error(f"Sequential '{self.name}'", "inputs", "one array",
+                                          f"a list of {len(inputs)} arrays of shapes "
+                                          f"{[tuple(v.shape) for v in inputs]}",
+                                          "Use the functional API (Model(inputs=[...], ...)) for several inputs.")
+        return inputs
+
     def forward(self, inputs: Any, training: bool | None = None, mask: Any = None) -> Any:
+        inputs = self._single_input(inputs)
         x = inputs if torch.is_tensor(inputs) else torch.as_tensor(np.asarray(inputs))
         if self._input_layer is not None or x.is_floating_point():  # integer ids stay ids until an Input says
             x = _to_tensor(x, self._input_layer.input_dtype if self._input_layer is not None else "float32", None)
         if not self.built:
-            self.build((None, *x.shape[1:]))
+            self.build_from_data((None, *x.shape[1:]))
+        elif not self._input_from_data and self._input_layer is not None:
+            input_checks.check_declared(f"Sequential '{self.name}'", [self._input_layer.batch_shape],
+                                        [self._input_layer.name], [x])
         if mask is not None:
             x = x.view(x.shape)  # a new tensor object to carry the mask, the caller's stays untouched
             x._keras_mask = torch.as_tensor(mask).bool()

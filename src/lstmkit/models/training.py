@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
+import numbers
 import warnings
 from typing import Any, Iterable
 
@@ -317,7 +318,7 @@ class Trainer:
             total = len(x) if hasattr(x, "__len__") else None
             return ({"batches": self._iterable_batches(x, steps)}, steps or total, None,
                     batch_size or getattr(x, "batch_size", None) or 0)
-        x_t, y_t, sw_t = data.tensors(x), data.tensors(y), data.tensors(sample_weight)
+        x_t, y_t, sw_t = data.tensors(x, owner), data.tensors(y, owner), data.tensors(sample_weight, owner)
         n = data.num_samples(x_t, y_t, sw_t, owner)
         data.check_finite(x_t, "x", owner)
         data.check_finite(y_t, "y", owner)
@@ -453,7 +454,7 @@ class Trainer:
             prepared, total, _, _ = self._prepare_stateful(x, None, None, batch_size, "predict", 0.0)
             batches = (bx for bx, _, _ in prepared["batches"]())
         elif data.is_array_like(x):
-            x_t = data.tensors(x)
+            x_t = data.tensors(x, "predict")
             n = data.num_samples(x_t, owner="predict")
             data.check_finite(x_t, "x", "predict")
             batch_size = self._batch_size(batch_size, n, "predict")
@@ -687,6 +688,11 @@ def class_sample_weights(y: Any, class_weight: dict, sample_weight: Any) -> torc
     if isinstance(y, (list, dict)):
         raise _validation.value_error("fit", "class_weight", "a model with one output", "several outputs",
                                       "Use sample_weight instead.")
+    if not isinstance(class_weight, dict) or not class_weight or not all(
+            isinstance(k, numbers.Integral) and not isinstance(k, bool) and k >= 0
+            and isinstance(v, numbers.Real) and not isinstance(v, bool) for k, v in class_weight.items()):
+        raise _validation.type_error("fit", "class_weight", "a dict {class index (int >= 0): weight (float)}",
+                                     repr(class_weight)[:200], "E.g. class_weight={0: 1.0, 1: 5.0}.")
     labels = y.argmax(dim=-1) if y.dim() > 1 and y.shape[-1] > 1 else y.reshape(y.shape[0], -1)[:, 0].round()
     table = torch.zeros(int(max(max(class_weight), int(labels.max())) + 1))
     table.fill_(1.0)
@@ -753,7 +759,7 @@ def build_for(model: Any, x: Any) -> None:
     forward pass on the CPU that leaves stateful memories as they were (subclassed models)."""
     first = data.leaves(x)[0]
     if hasattr(model, "_trace") and not model.built:
-        model.build((None, *first.shape[1:]))
+        model.build_from_data((None, *first.shape[1:]))  # a shape seen, not declared: not enforced later
         return
     rnns = [m for m in model.modules() if isinstance(m, RNN) and m.stateful]
     saved = [m.states for m in rnns]

@@ -83,6 +83,7 @@ class Layer(nn.Module, metaclass=_Constructed):
     supports_masking = False  # pass an incoming mask through unchanged (compute_mask's default)
     lazy_input_rank: int | None = None  # set by layers whose weights can be declared before the input is known
     owns_weights = True  # False for containers (RNN, wrappers): their inner layers declare the weights
+    is_container = False  # True for models: each of their layers applies its own dtype policy
 
     def __init__(self, name: str | None = None, trainable: bool = True, dtype: Any = None,
                  input_shape: Iterable[int | None] | None = None,
@@ -145,9 +146,14 @@ class Layer(nn.Module, metaclass=_Constructed):
             mask = implicit_mask(inputs)
             if mask is not None and accepts(self, "mask"):
                 kwargs["mask"] = mask
-        policy = self.dtype_policy
-        if policy.is_mixed and not torch.is_autocast_enabled(_device_type(inputs)):
+        policy, device = self.dtype_policy, _device_type(inputs)
+        if self.is_container:  # a model's policy does not apply to its layers (Keras)
+            outputs = super().__call__(*args, **kwargs)
+        elif policy.is_mixed:
             outputs = self._autocast_call(policy, inputs, args, kwargs)
+        elif torch.is_autocast_enabled(device):  # a float policy inside a mixed one computes in its own dtype
+            with torch.autocast(device, enabled=False):
+                outputs = super().__call__(*args, **kwargs)
         else:
             outputs = super().__call__(*args, **kwargs)
         attach_mask(outputs, self.compute_mask(inputs, mask))
@@ -179,7 +185,7 @@ class Layer(nn.Module, metaclass=_Constructed):
     @property
     def dtype_policy(self) -> policy_mod.DTypePolicy:
         """The layer's ``DTypePolicy`` (its name is ``dtype_name``)."""
-        return policy_mod.DTypePolicy(self.dtype_name)
+        return policy_mod.named(self.dtype_name)
 
     @property
     def compute_dtype(self) -> str:

@@ -5,6 +5,7 @@ compute in bfloat16; ``LossScaleOptimizer`` wraps an optimizer with Keras's dyna
 float16 training needs (bfloat16 does not).
 """
 
+from .loss_scale_optimizer import LossScaleOptimizer
 from .policy import DTypePolicy, Policy, global_policy, set_global_policy
 
-__all__ = ["DTypePolicy", "Policy", "global_policy", "set_global_policy"]
+__all__ = ["DTypePolicy", "LossScaleOptimizer", "Policy", "global_policy", "set_global_policy"]

@@ -99,6 +99,17 @@ def policy_name(value: Any) -> str:
     return value
 
 
+_BY_NAME: dict[str, DTypePolicy] = {}
+
+
+def named(name: str) -> DTypePolicy:
+    """The shared policy object of a valid name (layers look theirs up on every call)."""
+    policy = _BY_NAME.get(name)
+    if policy is None:
+        policy = _BY_NAME[name] = DTypePolicy(name)
+    return policy
+
+
 def set_global_policy(policy: Any) -> None:
     """Set the policy of every layer created from now on with ``dtype=None`` (Keras's function of that name).
 

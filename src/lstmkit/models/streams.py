@@ -21,6 +21,7 @@ from safetensors.torch import load as safetensors_load
 from safetensors.torch import save as safetensors_save
 
 from .. import _validation
+from ..mixed_precision.policy import to_numpy
 from ..layers.base import Layer
 from ..layers.carry import carrying_states, recurrent_layers, stream_unsupported_reason
 from . import data_adapter as data
@@ -98,7 +99,7 @@ class StreamState:
             out = _inference_call(self.model, data.to_device(x_t, device))
         rows = torch.as_tensor([self._row(i) for i in ids], dtype=torch.long)  # new ids join only now
         self._store(rows, carry.final)
-        return data.map_leaves(lambda t: t.detach().cpu().numpy(), out)
+        return data.map_leaves(to_numpy, out)
 
     __call__ = predict
 

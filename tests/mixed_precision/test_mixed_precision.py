@@ -110,6 +110,7 @@ def test_loss_scale_optimizer_follows_keras_dynamic_rule():
 
 def test_loss_scale_optimizer_round_trips_keras_config_and_rejects_bad_arguments():
     opt = LossScaleOptimizer(optimizers.Adam(learning_rate=0.01), initial_scale=1024, dynamic_growth_steps=10)
+    assert optimizers.LossScaleOptimizer is LossScaleOptimizer  # keras.optimizers exports it too
     restored = optimizers.deserialize(optimizers.serialize(opt))
     assert isinstance(restored, LossScaleOptimizer) and restored.initial_scale == 1024.0
     assert restored.dynamic_growth_steps == 10 and restored.learning_rate == pytest.approx(0.01)

@@ -451,5 +451,5 @@ def get(identifier: Any) -> Optimizer | None:
                                  f"{identifier!r} of type {type(identifier).__name__}", fix)
 
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Nadam", "RMSprop", "Adagrad", "Adamax", "Adadelta",
+__all__ = ["Optimizer", "LossScaleOptimizer", "SGD", "Adam", "AdamW", "Nadam", "RMSprop", "Adagrad", "Adamax", "Adadelta",
            "ALL_OPTIMIZERS", "get", "serialize", "deserialize"]

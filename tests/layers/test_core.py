@@ -76,9 +76,9 @@ def test_dense_counts_and_shares_weights_across_time():
 
 def test_dense_without_bias_and_declared_shape():
     layer = Dense(2, use_bias=False, batch_input_shape=(None, 6))
-    assert not layer.built  # a declaration for the model input; the layer builds on its input
-    layer(X2)
+    assert layer.built  # issue 16: a declared input size materialises the weights at construction
     assert [w.shape for w in layer.get_weights()] == [(6, 2)]
+    layer(X2)
     np.testing.assert_allclose(layer(X2).detach().numpy(), X2 @ layer.get_weights()[0], atol=1e-6)
 
 

@@ -79,10 +79,16 @@ def test_lazy_build_and_input_shape_build():
     assert not lstm.built and lstm.weights == []
     lstm(X)
     assert lstm.built
-    declared = LSTM(4, input_shape=(7, 2))  # as Keras: declares a model input, builds nothing alone
-    assert not declared.built and declared._batch_input_shape == (None, 7, 2)
-    declared(X)  # builds from the input it receives, as Keras ignores input_shape here
+    declared = LSTM(4, input_shape=(7, X.shape[2]))  # issue 16: a declared input size builds at construction
+    assert declared.built and declared._batch_input_shape == (None, 7, X.shape[2])
     assert declared.count_params() == 4 * 4 * (X.shape[2] + 4 + 1)
+    declared(X)
+    other = LSTM(4, input_shape=(7, X.shape[2] + 1))
+    kernel = other.cell.kernel
+    other(X)  # as Keras, a declaration the first real input contradicts is ignored: rebuilt in place
+    assert other.cell.kernel is kernel and tuple(kernel.shape) == (X.shape[2], 16)
+    with pytest.raises(ValueError, match="features per step"):
+        other(np.zeros((3, 7, X.shape[2] + 1), "float32"))  # once really built, the size is fixed
 
 
 def test_return_sequences_and_state_shapes():

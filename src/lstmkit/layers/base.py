@@ -15,8 +15,10 @@ from typing import Any, Iterable
 import numpy as np
 import torch
 from torch import nn
+from torch.nn.parameter import UninitializedParameter
 
 from .. import _validation
+from ..mixed_precision import policy as policy_mod
 from ..ops import constraints as constraints_mod
 from ..ops import initializers as initializers_mod
 from ..ops import regularizers as regularizers_mod
@@ -25,8 +27,7 @@ from ..ops.serialization import snake_case
 from . import symbolic
 
 _NAME_COUNTS: collections.Counter = collections.Counter()
-_DTYPES = {"float32": torch.float32, "float64": torch.float64, "float16": torch.float16,
-           "bfloat16": torch.bfloat16}
+_DTYPES = policy_mod.FLOAT_DTYPES
 
 
 def unique_name(prefix: str) -> str:
@@ -42,35 +43,48 @@ def reset_names() -> None:
 
 
 def dtype_policy(dtype: Any) -> str:
-    """Accept ``None``, a name, a torch dtype or Keras's ``DTypePolicy`` dict; return the name."""
-    if dtype is None:
-        return "float32"
-    if isinstance(dtype, dict):
-        dtype = (dtype.get("config") or {}).get("name", "float32")
-    if isinstance(dtype, torch.dtype):
-        dtype = str(dtype).replace("torch.", "")
-    if dtype not in _DTYPES:
-        raise _validation.value_error("Layer", "`dtype`", "one of " + ", ".join(_DTYPES), repr(dtype))
-    return dtype
+    """Accept ``None`` (the global policy), a name, a torch dtype, a ``DTypePolicy`` or Keras's policy dict;
+    return the policy name (``"float32"``, ``"mixed_bfloat16"``...)."""
+    return policy_mod.policy_name(dtype)
 
 
-class Layer(nn.Module):
+class _Constructed(type):
+    """Runs ``Layer._finish_construction`` once the outermost ``__init__`` (a subclass's included) returns."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        layer = super().__call__(*args, **kwargs)
+        layer._finish_construction()
+        return layer
+
+
+class Layer(nn.Module, metaclass=_Constructed):
     """Base of every lstmkit layer.
 
     Calling a layer: on tensors or NumPy it runs ``forward``; on symbolic tensors (``Input(...)``) it
-    records a graph node instead (``layers.symbolic``). Masks travel as Keras's do: a layer's
+    records a graph node instead (``layers.symbolic``).
+
+    Weights exist from construction, as ``torch.nn.LazyLinear``'s do: a layer whose input size is known
+    (``input_shape`` / ``input_dim`` / ``batch_input_shape``) is built at once; otherwise a layer that sets
+    ``lazy_input_rank`` registers each weight as a ``torch.nn.parameter.UninitializedParameter`` that its
+    first call (or ``load_state_dict``) materialises in place with Keras's initializer, so an optimizer made
+    before the first call holds and trains them. ``.double()`` / ``.to(dtype)`` change the layer's dtype
+    policy to that dtype, before or after the first call. Masks travel as Keras's do: a layer's
     ``compute_mask(inputs, mask)`` result is attached to its outputs as ``_keras_mask``, and a layer
     whose ``forward`` takes ``mask`` receives its input's mask when none is passed explicitly.
 
     Args:
         name: unique name; Keras's automatic name (``lstm_2``) when None.
         trainable: whether the weights receive gradients.
-        dtype: weight dtype name (``"float32"``) or Keras's ``DTypePolicy`` dict.
+        dtype: a dtype policy: a name (``"float32"``, ``"bfloat16"``, ``"mixed_bfloat16"``...), a torch dtype,
+            a ``lstmkit.mixed_precision.DTypePolicy`` or Keras's dict; None takes the global policy.
         input_shape / batch_input_shape / batch_size / input_dim: Keras's ways of declaring the input,
             which let the layer build at construction instead of on its first call.
     """
 
     supports_masking = False  # pass an incoming mask through unchanged (compute_mask's default)
+    lazy_input_rank: int | None = None  # set by layers whose weights can be declared before the input is known
+    owns_weights = True  # False for containers (RNN, wrappers): their inner layers declare the weights
+    is_container = False  # True for models: each of their layers applies its own dtype policy
 
     def __init__(self, name: str | None = None, trainable: bool = True, dtype: Any = None,
                  input_shape: Iterable[int | None] | None = None,
@@ -95,6 +109,31 @@ class Layer(nn.Module):
         self._inbound_nodes: list[symbolic.Node] = []
         self._batch_input_shape = declared_input_shape(input_shape, batch_input_shape, batch_size,
                                                        input_dim)
+        self._declaring = False  # add_weight registers UninitializedParameters while True
+        self._provisional = False  # built from a declared input_shape, not yet from a real input
+        self._rebuilding = False  # add_weight re-initializes existing weights in place while True
+        self._lazy_shapes: dict[str, tuple] = {}  # declared weight -> its shape, None where the input decides
+        self.register_load_state_dict_pre_hook(_build_from_state)
+
+    def _finish_construction(self) -> None:
+        """Build now when the input size is declared, else declare the weights uninitialized."""
+        rank = self.lazy_input_rank
+        if rank is None or self.built:
+            return
+        shape = self._batch_input_shape
+        if shape is not None and len(shape) >= rank and shape[-1] is not None:
+            self.maybe_build(shape)
+            for layer in self.modules():  # until a real input settles the declaration (maybe_build)
+                if isinstance(layer, Layer):
+                    layer._provisional = True
+            return
+        if not self.owns_weights:
+            return
+        self._declaring = True
+        try:
+            self.build((None,) * rank)  # add_weight only registers UninitializedParameters here
+        finally:
+            self._declaring = False
 
     # -- calling ----------------------------------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -108,9 +147,31 @@ class Layer(nn.Module):
             mask = implicit_mask(inputs)
             if mask is not None and accepts(self, "mask"):
                 kwargs["mask"] = mask
-        outputs = super().__call__(*args, **kwargs)
+        policy, device = self.dtype_policy, _device_type(inputs)
+        if self.is_container:  # a model's policy does not apply to its layers (Keras)
+            outputs = super().__call__(*args, **kwargs)
+        elif policy.is_mixed:
+            outputs = self._autocast_call(policy, inputs, args, kwargs)
+        elif torch.is_autocast_enabled(device):  # a float policy inside a mixed one computes in its own dtype
+            with torch.autocast(device, enabled=False):
+                outputs = super().__call__(*args, **kwargs)
+        else:
+            outputs = super().__call__(*args, **kwargs)
         attach_mask(outputs, self.compute_mask(inputs, mask))
         return outputs
+
+    def _autocast_call(self, policy: policy_mod.DTypePolicy, inputs: Any, args: tuple, kwargs: dict) -> Any:
+        """A mixed policy's call: floating inputs and outputs in the compute dtype, float32 weights read in
+        it by ``torch.autocast`` (Keras casts inputs and reads its variables in the compute dtype)."""
+        compute = policy.torch_compute_dtype
+        cast = lambda t: t.to(compute) if torch.is_tensor(t) and t.is_floating_point() else t  # noqa: E731
+        if args:
+            args = (_map_tensors(cast, args[0]), *args[1:])
+        elif "inputs" in kwargs:
+            kwargs["inputs"] = _map_tensors(cast, kwargs["inputs"])
+        with torch.autocast(_device_type(inputs), dtype=compute):
+            outputs = super().__call__(*args, **kwargs)
+        return _map_tensors(cast, outputs)
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
         """The mask of the outputs given the inputs' mask: kept when ``supports_masking``, else None."""
@@ -123,8 +184,35 @@ class Layer(nn.Module):
 
     # -- building ---------------------------------------------------------------------------------
     @property
+    def dtype_policy(self) -> policy_mod.DTypePolicy:
+        """The layer's ``DTypePolicy`` (its name is ``dtype_name``)."""
+        return policy_mod.named(self.dtype_name)
+
+    @property
+    def compute_dtype(self) -> str:
+        return self.dtype_policy.compute_dtype
+
+    @property
+    def variable_dtype(self) -> str:
+        return self.dtype_policy.variable_dtype
+
+    @property
     def torch_dtype(self) -> torch.dtype:
-        return _DTYPES[self.dtype_name]
+        """The compute dtype: floating inputs are cast to it."""
+        return self.dtype_policy.torch_compute_dtype
+
+    @property
+    def torch_variable_dtype(self) -> torch.dtype:
+        """The dtype the weights are created in (float32 under a mixed policy)."""
+        return self.dtype_policy.torch_variable_dtype
+
+    def _apply(self, fn: Any, recurse: bool = True) -> Any:
+        """``.double()``, ``.half()``, ``.to(dtype)``: the policy follows the weights' new dtype."""
+        result = super()._apply(fn, recurse)
+        probe = fn(torch.empty(0, dtype=self.torch_variable_dtype))
+        if torch.is_tensor(probe) and probe.dtype != self.torch_variable_dtype and probe.dtype in _DTYPES.values():
+            self.dtype_name = str(probe.dtype).replace("torch.", "")
+        return result
 
     def build(self, input_shape: tuple) -> None:
         """Create the weights for inputs of ``input_shape`` (batch included, may be None)."""
@@ -132,22 +220,54 @@ class Layer(nn.Module):
 
     def maybe_build(self, input_shape: Any) -> None:
         """Build once, for a shape tuple or (layers with several inputs) a list of shape tuples."""
+        shape = [tuple(s) for s in input_shape] if _several(input_shape) else tuple(input_shape)
         if not self.built:
-            shape = [tuple(s) for s in input_shape] if _several(input_shape) else tuple(input_shape)
-            self.build(shape)
-            self.built = True
-            self._build_shape = shape
+            _build_eagerly(self, shape)
+        elif self._provisional:
+            self._provisional = False
+            declared = self._build_shape
+            if not _several(shape) and shape and shape[-1] is not None and shape[-1] != declared[-1]:
+                # As Keras, a declared input_shape that the real input contradicts (a later layer's) is
+                # ignored: the weights are re-created in place for the real size (same Parameter objects).
+                self._rebuilding = True
+                try:
+                    _build_eagerly(self, shape)
+                finally:
+                    self._rebuilding = False
 
     def add_weight(self, name: str, shape: tuple[int, ...], initializer: Any = "zeros",
                    regularizer: Any = None, constraint: Any = None,
                    trainable: bool = True) -> nn.Parameter:
-        """Create, initialize and register a parameter; Keras's order is creation order. While a file
-        is loaded, the size is first charged against what the file holds (``ops/safe_mode.py``)."""
+        """Create, initialize and register a parameter; Keras's order is creation order.
+
+        While the layer declares its weights (``_finish_construction``) this registers an
+        ``UninitializedParameter`` and draws nothing; the real build then materialises that same object in
+        place, so optimizers holding it see the values. While a file is loaded, each real allocation is first
+        charged against what the file holds (``ops/safe_mode.py``).
+        """
+        requires_grad = trainable and self.trainable
+        if self._declaring:
+            param = UninitializedParameter(requires_grad=requires_grad, dtype=self.torch_variable_dtype)
+            self.register_parameter(name, param)
+            self._lazy_shapes[name] = tuple(shape)
+            return param
         safe_mode.charge_weight(f"{type(self).__name__} '{self.name}'", name, tuple(shape))
         init = initializers_mod.get(initializer)
-        value = torch.as_tensor(init(tuple(shape), dtype=self.torch_dtype), dtype=self.torch_dtype)
-        param = nn.Parameter(value.clone(), requires_grad=trainable and self.trainable)
-        self.register_parameter(name, param)
+        dtype = self.torch_variable_dtype
+        value = torch.as_tensor(init(tuple(shape), dtype=dtype), dtype=dtype)
+        declared = self._parameters.get(name)
+        if isinstance(declared, UninitializedParameter) or (self._rebuilding and declared is not None):
+            if isinstance(declared, UninitializedParameter):
+                declared.materialize(tuple(shape), device=declared.device, dtype=dtype)
+            with torch.no_grad():
+                declared.data = value.to(declared.device)  # in place: optimizers holding it see the values
+            declared.requires_grad_(requires_grad)
+            param = declared
+            if name in self._weight_order:  # a rebuild keeps the creation order
+                return param
+        else:
+            param = nn.Parameter(value.clone(), requires_grad=requires_grad)
+            self.register_parameter(name, param)
         self._weight_order.append(name)
         if not trainable:
             self._non_trainable.add(name)
@@ -156,6 +276,34 @@ class Layer(nn.Module):
         if constraint is not None:
             self._constraints[name] = constraints_mod.get(constraint)
         return param
+
+    def _save_to_state_dict(self, destination: dict, prefix: str, keep_vars: bool) -> None:
+        """As ``LazyModuleMixin``: an unbuilt layer's uninitialized weights are saved as they are."""
+        lazy = {n: p for n, p in self._parameters.items() if isinstance(p, UninitializedParameter)}
+        if not lazy:
+            return super()._save_to_state_dict(destination, prefix, keep_vars)
+        saved = self._parameters
+        self._parameters = {n: p for n, p in saved.items() if n not in lazy}
+        try:
+            super()._save_to_state_dict(destination, prefix, keep_vars)
+        finally:
+            self._parameters = saved
+        for name, param in lazy.items():
+            destination[prefix + name] = param
+
+    def input_shape_from_weights(self, shapes: dict[str, tuple]) -> tuple | None:
+        """The input shape a ``load_state_dict`` into an unbuilt layer implies, from the loaded weight shapes.
+
+        Each declared weight records ``None`` where the input's feature size enters its shape; the loaded
+        tensor gives that size. Layers whose weights scale it (Conv1D's groups) override this.
+        """
+        for name, declared in self._lazy_shapes.items():
+            if name in shapes and None in declared and len(shapes[name]) == len(declared):
+                features = shapes[name][declared.index(None)]
+                return (None,) * (self.lazy_input_rank - 1) + (int(features),)
+        if not any(None in declared for declared in self._lazy_shapes.values()):
+            return (None,) * self.lazy_input_rank  # no weight depends on the input (Embedding)
+        return None
 
     # -- weights ----------------------------------------------------------------------------------
     def sublayers(self) -> list["Layer"]:
@@ -170,7 +318,7 @@ class Layer(nn.Module):
 
     def get_weights(self) -> list[np.ndarray]:
         """The weights as NumPy arrays, exactly as Keras's ``get_weights()`` orders and shapes them."""
-        return [w.detach().cpu().numpy().copy() for w in self.weights]
+        return [policy_mod.to_numpy(w).copy() for w in self.weights]
 
     def set_weights(self, weights: list[Any]) -> None:
         """Load NumPy arrays (or tensors) in Keras's order; shapes must match exactly."""
@@ -221,6 +369,40 @@ class Layer(nn.Module):
 
     def extra_repr(self) -> str:
         return f"name={self.name!r}"
+
+
+@torch.compiler.disable
+def _build_eagerly(layer: "Layer", shape: Any) -> None:
+    """Build outside any ``torch.compile`` trace: the initializers draw random numbers and the
+    uninitialized weights are materialised in place, which a graph cannot hold (a graph break)."""
+    layer.build(shape)
+    layer.built = True
+    layer._build_shape = shape
+
+
+def _build_from_state(layer: "Layer", state_dict: dict, prefix: str, *args: Any) -> None:
+    """``load_state_dict`` pre-hook: build an unbuilt layer for the weights about to be loaded into it."""
+    if layer.built or not layer._lazy_shapes:
+        return
+    shapes = {name: tuple(state_dict[prefix + name].shape) for name in layer._lazy_shapes
+              if prefix + name in state_dict and not isinstance(state_dict[prefix + name], UninitializedParameter)}
+    shape = layer.input_shape_from_weights(shapes) if shapes else None
+    if shape is not None:
+        layer.maybe_build(shape)
+
+
+def _device_type(inputs: Any) -> str:
+    """The device type autocast runs on: the first tensor input's (CPU for NumPy inputs)."""
+    found = inputs[0] if isinstance(inputs, (list, tuple)) and inputs else inputs
+    return found.device.type if torch.is_tensor(found) else "cpu"
+
+
+def _map_tensors(fn: Any, obj: Any) -> Any:
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_map_tensors(fn, o) for o in obj)
+    if isinstance(obj, dict):
+        return {k: _map_tensors(fn, v) for k, v in obj.items()}
+    return fn(obj)
 
 
 def _several(shape: Any) -> bool:

@@ -25,6 +25,7 @@ class RecurrentCell(Layer):
 
     kind = ""  # "lstm" | "gru" | "simple_rnn"
     gates = 1
+    lazy_input_rank = 2  # weights declared at construction, materialised at the first call
 
     def __init__(self, units: int, activation: Any = "tanh", recurrent_activation: Any = "sigmoid",
                  use_bias: bool = True, kernel_initializer: Any = "glorot_uniform",

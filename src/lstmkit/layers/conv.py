@@ -163,28 +163,40 @@ class Conv1D(Layer):
             return (input_shape[0], out, self.filters)
         return (input_shape[0], self.filters, out)
 
+    lazy_input_rank = 3
+
     def build(self, input_shape: tuple) -> None:
         input_shape = tuple(input_shape)
         self._check_rank(input_shape, f"shape {input_shape}")
         channels = input_shape[self._axes()[1]]
-        if channels is None:
+        if self._declaring:  # weights declared uninitialized until the channel count is known
+            channels = None
+        elif channels is None:
             raise _validation.value_error(owner_of(self), "input", "a known number of channels",
                                           f"shape {input_shape}")
-        if channels == 0:  # torch's conv would return 0 filters instead of `filters` bias-only channels
+        elif channels == 0:  # torch's conv would return 0 filters instead of `filters` bias-only channels
             raise _validation.value_error(owner_of(self), "input", "at least one channel",
                                           f"shape {input_shape} (0 channels)", "Check how the input was sliced.")
-        if channels % self.groups:
+        elif channels % self.groups:
             raise _validation.value_error(owner_of(self), "input", f"a number of channels divisible by "
                                           f"groups={self.groups}", f"{channels} channels")
         self.compute_output_shape(input_shape)
-        self.add_weight("kernel", (self.kernel_size, channels // self.groups, self.filters),
+        per_group = None if channels is None else channels // self.groups
+        self.add_weight("kernel", (self.kernel_size, per_group, self.filters),
                         self.kernel_initializer, self.kernel_regularizer, self.kernel_constraint)
         if self.use_bias:
             self.add_weight("bias", (self.filters,), self.bias_initializer, self.bias_regularizer,
                             self.bias_constraint)
         else:
             self.bias = None
-        self._input_channels = int(channels)
+        self._input_channels = None if channels is None else int(channels)
+
+    def input_shape_from_weights(self, shapes: dict[str, tuple]) -> tuple | None:
+        """The input shape a loaded kernel ``(kernel_size, channels // groups, filters)`` implies."""
+        if len(shapes.get("kernel", ())) != 3:
+            return None
+        channels = int(shapes["kernel"][1]) * self.groups
+        return (None, None, channels) if self.data_format == "channels_last" else (None, channels, None)
 
     # -- call -------------------------------------------------------------------------------------
     def forward(self, inputs: Any) -> torch.Tensor:

@@ -116,12 +116,14 @@ class Dense(Layer):
         self.bias_constraint = constraints_mod.get(bias_constraint)
         self._input_features: int | None = None
 
+    lazy_input_rank = 2
+
     def build(self, input_shape: tuple) -> None:
-        if len(input_shape) < 2 or input_shape[-1] is None:
+        if not self._declaring and (len(input_shape) < 2 or input_shape[-1] is None):
             raise _validation.value_error(owner_of(self), "input", "shape (batch, ..., features) with a "
                                           "known number of features", f"shape {tuple(input_shape)}",
                                           "Give the input at least two axes, e.g. x.reshape(-1, 1).")
-        features = int(input_shape[-1])
+        features = None if self._declaring else int(input_shape[-1])  # None: declared uninitialized
         self.add_weight("kernel", (features, self.units), self.kernel_initializer,
                         self.kernel_regularizer, self.kernel_constraint)
         if self.use_bias:
@@ -351,6 +353,8 @@ class Embedding(Layer):
         if weights is not None:
             self.maybe_build((None, None))
             self.set_weights(weights if isinstance(weights, list) and len(weights) == 1 else [weights])
+
+    lazy_input_rank = 2
 
     def build(self, input_shape: tuple | None = None) -> None:
         self.add_weight("embeddings", (self.input_dim, self.output_dim), self.embeddings_initializer,

@@ -91,6 +91,9 @@ class RNN(Layer):
     def units(self) -> int:
         return self.state_size[0]
 
+    lazy_input_rank = 3  # built at construction from input_shape / input_dim (the cell declares its weights)
+    owns_weights = False
+
     def build(self, input_shape: tuple) -> None:
         if isinstance(self.cell, Layer):
             self.cell.maybe_build((input_shape[0], input_shape[-1]))
@@ -113,7 +116,8 @@ class RNN(Layer):
     def check_input_shape(self, shape: Any, producers: list) -> None:
         """Symbolic calls: the classic stacking mistake (a 2-D output fed to a recurrent layer) named."""
         if isinstance(shape, tuple) and len(shape) == 3:
-            if self._input_features is not None and shape[2] is not None and shape[2] != self._input_features:
+            if (self._input_features is not None and not self._provisional and shape[2] is not None
+                    and shape[2] != self._input_features):
                 raise _validation.value_error(
                     self._owner, "input", f"{self._input_features} features per step (it was built for that)",
                     f"shape {shape}", "A layer's weights fix its input size: create a new layer for this input.")

@@ -51,6 +51,9 @@ class TimeDistributed(Layer):
                 "with return_sequences=True before it), or use the layer directly on 2-D data.")
         return (input_shape[0], *input_shape[2:])
 
+    lazy_input_rank = 3  # built at construction from input_shape (the wrapped layer declares its weights)
+    owns_weights = False
+
     def build(self, input_shape: tuple) -> None:
         self.layer.maybe_build(self._inner_shape(input_shape))
 
@@ -143,6 +146,9 @@ class Bidirectional(Layer):
     # -- shapes and masks -------------------------------------------------------------------------
     def check_input_shape(self, shape: Any, producers: list) -> None:
         self.forward_layer.check_input_shape(shape, producers)
+
+    lazy_input_rank = 3  # built at construction from input_shape (both directions declare their weights)
+    owns_weights = False
 
     def build(self, input_shape: tuple) -> None:
         self.forward_layer.maybe_build(input_shape)

@@ -20,6 +20,7 @@ import h5py
 import numpy as np
 from torch import nn
 
+from ..mixed_precision.policy import to_numpy
 from .atomic import atomic_path
 from .keras_import import (BACKEND, CONFIG_NAME, KERAS_VERSION, METADATA_NAME, WEIGHTS_NAME, _check_built,
                            keras3_layout)
@@ -165,4 +166,4 @@ def _write_names(group: h5py.Group, name: str, values: list[bytes]) -> None:
 
 
 def _numpy(weight: nn.Parameter) -> np.ndarray:
-    return weight.detach().cpu().numpy()
+    return to_numpy(weight)

@@ -38,6 +38,7 @@ class Model(Trainer, Layer):
     """
 
     keras_module, keras_class_name, keras_registered_name = "keras.src.models.functional", "Functional", "Functional"
+    is_container = True  # its layers apply their own dtype policies
 
     def __init__(self, inputs: Any = None, outputs: Any = None, name: str | None = None,
                  trainable: bool = True, **kwargs: Any):

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from .. import _validation
+from ..mixed_precision.loss_scale_optimizer import LossScaleOptimizer
 from .optimizer_base import MODULE, Optimizer, _beta, _epsilon, _np_dtype, _real, _sqrt
 
 
@@ -408,6 +409,9 @@ def _lookup(owner: str, name: Any) -> type[Optimizer]:
 
 def serialize(optimizer: Optimizer) -> dict:
     """Keras's serialized form: ``{"module": "keras.optimizers", "class_name", "config", "registered_name"}``."""
+    if isinstance(optimizer, LossScaleOptimizer):
+        return {"module": MODULE, "class_name": "LossScaleOptimizer", "config": optimizer.get_config(),
+                "registered_name": None}
     if not isinstance(optimizer, Optimizer):
         raise _validation.type_error("optimizers.serialize", "`optimizer`", "an lstmkit optimizer",
                                      f"{optimizer!r} of type {type(optimizer).__name__}")
@@ -422,6 +426,9 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> Optimizer:
         raise _validation.type_error("optimizers.deserialize", "`config`",
                                      'a dict like {"class_name": "Adam", "config": {...}}', repr(config))
     name = config["class_name"]
+    if name == "LossScaleOptimizer":  # Keras's mixed-precision wrapper: the inner optimizer nested
+        inner = dict(config.get("config") or {})
+        return LossScaleOptimizer(deserialize(inner.pop("inner_optimizer"), custom_objects), **inner)
     if custom_objects and name in custom_objects:
         cls = custom_objects[name]
     else:
@@ -431,7 +438,7 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> Optimizer:
 
 def get(identifier: Any) -> Optimizer | None:
     """An optimizer from a name (``"adam"``, ``"RMSprop"``, ...), a serialized dict, or an instance (as is)."""
-    if identifier is None or isinstance(identifier, Optimizer):
+    if identifier is None or isinstance(identifier, (Optimizer, LossScaleOptimizer)):
         return identifier
     if isinstance(identifier, str):
         return _lookup("optimizers.get", identifier)()
@@ -444,5 +451,5 @@ def get(identifier: Any) -> Optimizer | None:
                                  f"{identifier!r} of type {type(identifier).__name__}", fix)
 
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Nadam", "RMSprop", "Adagrad", "Adamax", "Adadelta",
+__all__ = ["Optimizer", "LossScaleOptimizer", "SGD", "Adam", "AdamW", "Nadam", "RMSprop", "Adagrad", "Adamax", "Adadelta",
            "ALL_OPTIMIZERS", "get", "serialize", "deserialize"]

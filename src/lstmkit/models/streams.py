@@ -24,6 +24,7 @@ from safetensors.torch import load as safetensors_load
 from safetensors.torch import save as safetensors_save
 
 from .. import _validation
+from ..mixed_precision.policy import to_numpy
 from ..layers.base import Layer
 from ..layers.carry import carrying_states, recurrent_layers, stream_unsupported_reason
 from . import data_adapter as data
@@ -115,7 +116,7 @@ class StreamState:
         for stream_id in ids:
             self._recent[stream_id] = None
             self._recent.move_to_end(stream_id)
-        return data.map_leaves(lambda t: t.detach().cpu().numpy(), out)
+        return data.map_leaves(to_numpy, out)
 
     __call__ = predict
 

@@ -19,6 +19,8 @@ from typing import Any, Iterable
 import torch
 
 from .. import _validation
+from ..mixed_precision.loss_scale_optimizer import LossScaleOptimizer
+from ..mixed_precision.policy import to_numpy
 from ..ops import constraints as constraints_mod
 from ..layers.base import Layer
 from ..data.batching import StatefulBatches
@@ -66,6 +68,9 @@ class Trainer:
             raise _validation.value_error(f"{type(self).__name__}.compile", "loss", "a loss for training "
                                           "(e.g. loss='mse')", "None")
         self.optimizer = optimizers_mod.get(optimizer)
+        if auto_scale_loss and self.dtype_policy.name == "mixed_float16" and self.optimizer is not None and \
+                not isinstance(self.optimizer, LossScaleOptimizer):  # as Keras: float16 needs a loss scale
+            self.optimizer = LossScaleOptimizer(self.optimizer)
         self._optimizer_params = None  # bound to the trainable weights at the first step
         self._step_plan = None  # (parameter, constraint) pairs, found again at each fit / train_on_batch
         self.loss = loss
@@ -651,7 +656,7 @@ def concat_batches(outputs: list[Any]) -> Any:
         return {k: concat_batches([o[k] for o in outputs]) for k in first}
     if isinstance(first, (list, tuple)):
         return [concat_batches([o[i] for o in outputs]) for i in range(len(first))]
-    return torch.cat(outputs, dim=0).numpy()
+    return to_numpy(torch.cat(outputs, dim=0))  # bfloat16 comes back as float32, as in Keras
 
 
 def _flatten_logs(logs: dict) -> Any:

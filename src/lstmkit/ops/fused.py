@@ -1,7 +1,8 @@
 """The fused path: PyTorch's native LSTM/GRU/RNN kernels (oneDNN on CPU, cuDNN on GPU) on Keras weights.
 
 ``unsupported_reason`` is the one dispatch point: it says why the fused path cannot run a configuration
-(``None`` when it can). ``run`` computes exactly what ``ops.recurrence.run`` computes for every
+(``None`` when it can): an activation or option the kernel lacks, a dtype it lacks on the device (float16
+and bfloat16 on CPU), or a ``torch.compile`` trace in progress. ``run`` computes exactly what ``ops.recurrence.run`` computes for every
 configuration ``unsupported_reason`` accepts; the tests prove it for outputs and gradients.
 
 Weight mapping (views of the Keras-layout parameters on CPU; one contiguous copy on CUDA, see flat_weights):
@@ -9,6 +10,8 @@ Weight mapping (views of the Keras-layout parameters on CPU; one contiguous copy
     GRU    Keras z, r, h (reset_after=True) -> torch r, z, n: gate blocks reordered
     Simple w_ih = kernel.T, w_hh = recurrent_kernel.T
 torch adds ``b_ih + b_hh``; Keras has one bias (LSTM, SimpleRNN), so ``b_hh`` is zero.
+Weights in another dtype than the input (float32 weights of a mixed policy) are read in the input's dtype,
+as Keras reads variables in the compute dtype.
 """
 
 from __future__ import annotations
@@ -51,6 +54,9 @@ def unsupported_reason(math: CellMath, dtype: torch.dtype, device: torch.device,
         return "recurrent_dropout in training: the mask multiplies the state inside every step"
     if dtype not in (torch.float32, torch.float64) and device.type == "cpu":
         return f"dtype {dtype} on CPU: the native kernel needs float32 or float64"
+    if torch.compiler.is_compiling():
+        return ("compiling: torch.compile cannot trace the native kernel (aten.mkldnn_rnn_layer has no "
+                "fake-tensor kernel), so the traced graph holds the reference loop")
     if mask is not None and right_padded_lengths(mask) is None:
         return "the mask is not right-padded (1…1 0…0 with at least one step per row)"
     return None
@@ -71,6 +77,11 @@ def torch_weights(math: CellMath, kernel: torch.Tensor, recurrent_kernel: torch.
         b_hh = torch.cat([b_hh.chunk(3)[i] for i in (1, 0, 2)])
         return [w_ih, w_hh, b_ih, b_hh]
     return [w_ih, w_hh, bias, torch.zeros_like(bias)]
+
+
+def _in_dtype(params: list[torch.Tensor], dtype: torch.dtype) -> list[torch.Tensor]:
+    """The weights in the compute dtype (a no-op unless a mixed policy keeps them in float32)."""
+    return [p if p.dtype == dtype else p.to(dtype) for p in params]
 
 
 def flat_weights(params: list[torch.Tensor]) -> list[torch.Tensor]:
@@ -113,7 +124,7 @@ def run(math: CellMath, x: torch.Tensor, states: Sequence[torch.Tensor], kernel:
 
     Returns ``(outputs (batch, T, units), final_states)`` with Keras's output order and masking.
     """
-    params = torch_weights(math, kernel, recurrent_kernel, bias)
+    params = _in_dtype(torch_weights(math, kernel, recurrent_kernel, bias), x.dtype)
     if x.is_cuda:
         params = flat_weights(params)
     hx = [s.unsqueeze(0) for s in states]  # (1, batch, units): one layer, one direction
@@ -158,7 +169,7 @@ def run_bidirectional(math: CellMath, x: torch.Tensor, states_fw: Sequence[torch
     ``y_rev`` is the backward output already in forward time order (what Bidirectional's flip gives),
     with zeros at masked steps (Keras forces ``zero_output_for_mask`` when returning sequences).
     """
-    params = torch_weights(math, *weights_fw) + torch_weights(math, *weights_bw)
+    params = _in_dtype(torch_weights(math, *weights_fw) + torch_weights(math, *weights_bw), x.dtype)
     if x.is_cuda:
         params = flat_weights(params)
     hx = [torch.stack([f, b]) for f, b in zip(states_fw, states_bw)]  # (2, batch, units)

@@ -166,6 +166,16 @@ def test_batchnorm_in_fit_updates_moving_statistics():
     assert model.count_params() - sum(p.numel() for p in model.parameters() if p.requires_grad) == 8
 
 
+def test_tf_keras2_batchnorm_config_loads():
+    """tf.keras 2 wrote ``axis`` as a one-element list and ``fused`` / ``virtual_batch_size`` keys."""
+    config = {"name": "bn", "axis": [2], "momentum": 0.99, "epsilon": 0.001, "center": True, "scale": True,
+              "fused": None, "virtual_batch_size": None, "adjustment": None, "trainable": True}
+    layer = layers.deserialize({"class_name": "BatchNormalization", "config": config})
+    assert layer.axis == 2
+    with pytest.raises(ValueError, match="virtual_batch_size"):
+        BatchNormalization(virtual_batch_size=4)
+
+
 def test_normalization_errors():
     with pytest.raises(ValueError, match="renorm"):
         BatchNormalization(renorm=True)

@@ -86,8 +86,15 @@ class BatchNormalization(Layer):
                  beta_regularizer: Any = None, gamma_regularizer: Any = None, beta_constraint: Any = None,
                  gamma_constraint: Any = None, renorm: bool = False, renorm_clipping: Any = None,
                  renorm_momentum: float = 0.99, synchronized: bool = False, **kwargs: Any):
-        super().__init__(**kwargs)
         owner = type(self).__name__
+        kwargs.pop("fused", None)  # tf.keras 2 configs: a kernel choice with the same numbers
+        for name in ("virtual_batch_size", "adjustment"):  # tf.keras 2 options, default None
+            if kwargs.pop(name, None) is not None:
+                raise _validation.value_error(owner, f"`{name}`", "None (a tf.keras 2 option lstmkit does not "
+                                              "implement)", "a value", f"Drop `{name}`.")
+        if isinstance(axis, (list, tuple)) and len(axis) == 1:
+            axis = axis[0]  # tf.keras 2 saved the axis as a one-element list
+        super().__init__(**kwargs)
         for name, value in (("renorm", renorm), ("synchronized", synchronized)):
             if _validation.boolean(owner, name, value):
                 raise _validation.value_error(owner, f"`{name}`", "False (not implemented in lstmkit)",

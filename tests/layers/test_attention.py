@@ -48,6 +48,13 @@ def test_attention_dot_scale_masks_and_causal():
     np.testing.assert_array_equal(numpy(out._keras_mask), qm)  # the output carries the query mask
 
 
+def test_tf_keras2_causal_argument_is_use_causal_mask():
+    old = layers.deserialize({"class_name": "Attention", "config": {"name": "a", "use_scale": False,
+                                                                    "causal": True, "dropout": 0.0}})
+    np.testing.assert_allclose(numpy(old([Q, V])), numpy(Attention()([Q, V], use_causal_mask=True)), rtol=1e-6)
+    assert config_round_trip(old)["causal"] is True and "causal" not in Attention().get_config()
+
+
 def test_attention_concat_and_key_defaults_to_value():
     layer = Attention(use_scale=True, score_mode="concat")
     layer([Q, V])

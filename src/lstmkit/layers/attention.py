@@ -75,14 +75,17 @@ class Attention(Layer):
     Call: ``layer([query, value(, key)], mask=None, training=None, return_attention_scores=False,
     use_causal_mask=False)``; ``mask`` is ``[query_mask, value_mask]`` (taken from the inputs' masks when
     not given). Output ``(B, Tq, dim_value)``, and the scores ``(B, Tq, Tv)`` when asked.
+    ``causal=True`` (tf.keras 2's constructor argument, read from old files) means ``use_causal_mask=True``.
     """
 
     supports_masking = True
 
     def __init__(self, use_scale: bool = False, score_mode: str = "dot", dropout: float = 0.0,
                  seed: int | None = None, **kwargs: Any):
+        causal = kwargs.pop("causal", False)  # tf.keras 2's constructor form of use_causal_mask
         super().__init__(**kwargs)
         owner = type(self).__name__
+        self.causal = _validation.boolean(owner, "causal", causal)
         self.use_scale = _validation.boolean(owner, "use_scale", use_scale)
         self.score_mode = _validation.choice(owner, "score_mode", score_mode, SCORE_MODES)
         self.dropout = _validation.fraction(owner, "dropout", dropout)
@@ -174,7 +177,7 @@ class Attention(Layer):
         v_mask = None if mask is None or mask[1] is None else torch.as_tensor(mask[1], device=device).bool()
         scores = self._scores(q, k)
         keep = None if v_mask is None else v_mask.unsqueeze(-2)  # (B, 1, Tv)
-        if use_causal_mask:
+        if use_causal_mask or self.causal:
             causal = _causal(scores.shape[-2], scores.shape[-1], device)
             keep = causal if keep is None else keep & causal
         if keep is not None:
@@ -191,6 +194,8 @@ class Attention(Layer):
         config = super().get_config()
         config.update({"use_scale": self.use_scale, "score_mode": self.score_mode, "dropout": self.dropout,
                        "seed": self.seed})
+        if self.causal:  # only a tf.keras 2 file sets it; Keras 3 configs never hold the key
+            config["causal"] = True
         return config
 
 

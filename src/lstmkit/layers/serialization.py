@@ -24,7 +24,11 @@ def serialize(layer: Layer) -> dict:
            "class_name": getattr(layer, "keras_class_name", type(layer).__name__),
            "config": layer.get_config(), "registered_name": getattr(layer, "keras_registered_name", None)}
     shape = getattr(layer, "_build_shape", None)
-    if layer.built and shape is not None and getattr(layer, "writes_build_config", True):
+    custom = getattr(layer, "keras_build_config", None)  # layers Keras builds from named shapes
+    if custom is not None:
+        if layer.built:
+            out["build_config"] = custom()
+    elif layer.built and shape is not None and getattr(layer, "writes_build_config", True):
         out["build_config"] = {"input_shape": [list(s) for s in shape] if isinstance(shape, list) else list(shape)}
     return out
 
@@ -59,5 +63,8 @@ def build_shape(build_config: dict) -> tuple | None:
         shape = build_config["input_shape"]
         return [tuple(s) for s in shape] if shape and isinstance(shape[0], list) else tuple(shape)
     shapes = build_config.get("shapes_dict") or {}
+    if shapes.get("query_shape") is not None and shapes.get("value_shape") is not None:  # attention
+        names = ("query_shape", "value_shape", "key_shape")
+        return [tuple(shapes[n]) for n in names if shapes.get(n) is not None]
     first = shapes.get("sequences_shape", next(iter(shapes.values()), None))
     return tuple(first) if first is not None else None

@@ -71,16 +71,24 @@ def is_shape(obj: Any) -> bool:
     return isinstance(obj, tuple) and all(d is None or isinstance(d, int) for d in obj)
 
 
+def _shape_of(obj: Any) -> Any:
+    return obj.shape if isinstance(obj, KerasTensor) else obj
+
+
 def call_layer(layer: Any, args: tuple, kwargs: dict) -> Any:
     """Record ``layer(*args, **kwargs)`` on symbolic inputs; return symbolic outputs of the right shapes."""
     inputs = args[0] if args else kwargs.get("inputs")
     shapes = map_structure(lambda t: t.shape if isinstance(t, KerasTensor) else t, inputs)
-    producers = [t.history[0] for t in flatten(inputs) if t.history]
-    check = getattr(layer, "check_input_shape", None)
-    if check is not None:
-        check(shapes, producers)
-    layer.maybe_build(shapes)
-    output_shapes = layer.compute_output_shape(shapes)
+    custom = getattr(layer, "symbolic_output_shapes", None)  # layers whose shapes depend on call arguments
+    if custom is not None:
+        output_shapes = custom(map_structure(_shape_of, args), map_structure(_shape_of, kwargs))
+    else:
+        producers = [t.history[0] for t in flatten(inputs) if t.history]
+        check = getattr(layer, "check_input_shape", None)
+        if check is not None:
+            check(shapes, producers)
+        layer.maybe_build(shapes)
+        output_shapes = layer.compute_output_shape(shapes)
     node_index = len(layer._inbound_nodes)
     dtype = getattr(layer, "output_dtype", None) or getattr(layer, "dtype_name", "float32")
     if is_shape(output_shapes):

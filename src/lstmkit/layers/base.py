@@ -53,7 +53,7 @@ def dtype_policy(dtype: Any) -> str:
     return dtype
 
 
-class Layer(nn.Module):
+class Layer(symbolic.NodeAttributes, nn.Module):
     """Base of every lstmkit layer.
 
     Calling a layer: on tensors or NumPy it runs ``forward``; on symbolic tensors (``Input(...)``) it

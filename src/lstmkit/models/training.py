@@ -268,6 +268,7 @@ class Trainer:
         self.stop_training = False
         self._step_plan = None
         cb.call("on_train_begin", {})
+        initial_epoch = self.__dict__.pop("_resume_epoch", initial_epoch)  # set by BackupAndRestore
         epoch_logs: dict = {}
         with mode(self, training=True):
             for epoch in range(initial_epoch, epochs):

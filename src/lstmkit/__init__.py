@@ -13,3 +13,10 @@ __all__ = ["activations", "backend", "callbacks", "constraints", "data", "foreca
            "models", "optimizers", "preprocessing", "regularizers", "utils", "LSTM", "GRU",
            "SimpleRNN", "RNN", "LSTMCell", "GRUCell", "SimpleRNNCell", "Bidirectional", "TimeDistributed",
            "Input", "Model", "Sequential", "model_from_json", "load_model", "__version__"]
+
+
+def __getattr__(name: str):
+    """TensorFlow names (``lstmkit.tf``, ``lstmkit.GradientTape``...) fail saying what to use instead."""
+    from ._tensorflow import tensorflow_name_error
+
+    raise tensorflow_name_error("lstmkit", name)

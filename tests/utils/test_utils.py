@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import json
 import os
 import tarfile
@@ -242,3 +243,20 @@ def test_generator_methods_warn_and_delegate():
         model.evaluate(x, y, bogus=1, verbose=0)
     with pytest.raises(TypeError, match="workers"):
         model.predict(x, workers=0.5, verbose=0)
+
+
+# -- TensorFlow names -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("reach, name, hint", [
+    (lambda: keras.backend.tf, "tf", "torch"),
+    (lambda: keras.tf, "tf", "torch"),
+    (lambda: keras.backend.reduce_mean, "reduce_mean", "lstmkit.backend.mean"),
+    (lambda: keras.GradientTape, "GradientTape", "backward"),
+    (lambda: keras.backend.get_session, "get_session", "no session"),
+])
+def test_tensorflow_names_say_what_they_are_and_what_to_use(reach, name, hint):
+    with pytest.raises(AttributeError, match=rf"'{name}' is (TensorFlow, not Keras|tf\.keras 2's TensorFlow "
+                       rf"backend).*Instead: .*{re.escape(hint)}"):
+        reach()
+    with pytest.raises(AttributeError, match="has no attribute 'no_such_thing'"):
+        keras.backend.no_such_thing
+    assert not hasattr(keras, "no_such_thing") and hasattr(keras.backend, "mean")

@@ -260,3 +260,12 @@ def test_tensorflow_names_say_what_they_are_and_what_to_use(reach, name, hint):
     with pytest.raises(AttributeError, match="has no attribute 'no_such_thing'"):
         keras.backend.no_such_thing
     assert not hasattr(keras, "no_such_thing") and hasattr(keras.backend, "mean")
+
+
+def test_keras2_import_paths():
+    from lstmkit.utils.data_utils import Sequence, get_file
+    from lstmkit.utils.np_utils import to_categorical
+
+    assert to_categorical is keras.utils.to_categorical and get_file is keras.utils.get_file
+    assert Sequence is keras.utils.PyDataset
+    assert keras.preprocessing.sequence.TimeseriesGenerator.__mro__[1] is keras.utils.PyDataset

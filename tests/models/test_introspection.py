@@ -114,3 +114,24 @@ def test_a_layer_called_twice_reports_each_call():
     assert dense.get_output_at(1).shape == (None, 4, 2) and dense.input is a
     with pytest.raises(ValueError, match="different shapes"):
         dense.input_shape
+
+
+def test_keras1_and_keras2_spellings_warn_and_work():
+    with pytest.warns(DeprecationWarning, match="output_dim= is Keras 1's name; use units="):
+        lstm = keras.layers.LSTM(output_dim=3, inner_init="orthogonal", dropout_U=0.1)
+    assert lstm.units == 3
+    with pytest.warns(DeprecationWarning, match="init= is Keras 1's name; use kernel_initializer="):
+        dense = keras.layers.Dense(output_dim=2, init="zeros", bias=False)
+    assert dense.units == 2 and dense.use_bias is False
+    assert keras.layers.Embedding(10, output_dim=4).output_dim == 4  # Embedding's own name is untouched
+    inputs = keras.Input(shape=(5, 2))
+    model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(lstm(inputs)))
+    x = np.random.default_rng(0).normal(size=(4, 5, 2)).astype("float32")
+    with pytest.warns(DeprecationWarning, match="predict_classes"):
+        classes = model.predict_classes(x)
+    np.testing.assert_array_equal(classes, model.predict(x, verbose=0).argmax(-1))
+    binary = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(keras.layers.LSTM(2)(inputs)))
+    with pytest.warns(DeprecationWarning):
+        assert binary.predict_classes(x).shape == (4, 1)
+    with pytest.warns(DeprecationWarning, match="predict_proba"):
+        assert binary.predict_proba(x).shape == (4, 1)

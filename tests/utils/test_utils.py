@@ -168,7 +168,7 @@ def test_plot_model_writes_dot_and_explains_missing_graphviz(tmp_path, monkeypat
     model = keras.Model(inputs, out)
     keras.utils.plot_model(model, to_file=str(tmp_path / "m.dot"), show_shapes=True)
     text = (tmp_path / "m.dot").read_text()
-    assert "lstm (LSTM)" in text and "(None, 5, 2)" in text and text.count("->") == 2
+    assert f"{model.layers[1].name} (LSTM)" in text and "(None, 5, 2)" in text and text.count("->") == 2
     monkeypatch.setattr("shutil.which", lambda name: None)
     with pytest.raises(ImportError, match=r"Graphviz.*\.dot"):
         keras.utils.plot_model(model, to_file=str(tmp_path / "m.png"))

@@ -21,7 +21,7 @@ from ..ops import constraints as constraints_mod
 from ..ops import initializers as initializers_mod
 from ..ops import regularizers as regularizers_mod
 from ..ops.serialization import snake_case
-from . import symbolic
+from . import legacy_arguments, symbolic
 
 _NAME_COUNTS: collections.Counter = collections.Counter()
 _DTYPES = {"float32": torch.float32, "float64": torch.float64, "float16": torch.float16,
@@ -70,6 +70,11 @@ class Layer(symbolic.NodeAttributes, nn.Module):
     """
 
     supports_masking = False  # pass an incoming mask through unchanged (compute_mask's default)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "__init__" in cls.__dict__:  # Keras 1's renamed arguments (output_dim=, init=...) with a warning
+            cls.__init__ = legacy_arguments.accept_keras1_names(cls, cls.__dict__["__init__"])
 
     def __init__(self, name: str | None = None, trainable: bool = True, dtype: Any = None,
                  input_shape: Iterable[int | None] | None = None,

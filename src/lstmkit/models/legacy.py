@@ -44,7 +44,29 @@ def _deprecated(old: str, new: str) -> None:
 
 
 class LegacyMethods:
-    """``fit_generator`` & co. on ``Model`` (and ``Sequential``)."""
+    """``fit_generator`` & co. and Keras 2's ``predict_classes`` / ``predict_proba`` on ``Model`` and
+    ``Sequential``."""
+
+    def predict_classes(self, x: Any, batch_size: int = 32, verbose: Any = 0) -> Any:
+        """Keras 2 (removed in TF 2.6): the argmax class for a softmax output, ``probability > 0.5`` (int32,
+        shape ``(n, 1)``) for a single sigmoid unit."""
+        warnings.warn("Model.predict_classes is deprecated (removed in tf.keras 2.6); use "
+                      "np.argmax(model.predict(x), axis=-1), or (model.predict(x) > 0.5).astype('int32') for a "
+                      "sigmoid output.", DeprecationWarning, stacklevel=2)
+        import numpy as np
+
+        probabilities = self.predict(x, batch_size=batch_size, verbose=verbose)
+        if isinstance(probabilities, (list, dict)):
+            raise _validation.value_error("predict_classes", "the model", "one output", "several outputs")
+        if probabilities.shape[-1] > 1:
+            return probabilities.argmax(axis=-1)
+        return (probabilities > 0.5).astype("int32")
+
+    def predict_proba(self, x: Any, batch_size: int = 32, verbose: Any = 0) -> Any:
+        """Keras 2: ``predict`` under its old name for probability outputs."""
+        warnings.warn("Model.predict_proba is deprecated (removed in tf.keras 2.6); use model.predict(x).",
+                      DeprecationWarning, stacklevel=2)
+        return self.predict(x, batch_size=batch_size, verbose=verbose)
 
     def fit_generator(self, generator: Any, steps_per_epoch: int | None = None, epochs: int = 1,
                       verbose: Any = 1, callbacks: list | None = None, validation_data: Any = None,

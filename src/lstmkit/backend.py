@@ -263,3 +263,11 @@ def get_value(x: Any) -> np.ndarray:
 
 
 eval = get_value  # noqa: A001 - Keras's name
+
+
+def __getattr__(name: str) -> Any:
+    """TensorFlow names reached through the backend (``K.tf``, ``K.get_session()``, ``K.reduce_mean``...) fail
+    with an error that says they are TensorFlow's, not Keras's, and what to use instead."""
+    from ._tensorflow import tensorflow_name_error
+
+    raise tensorflow_name_error("lstmkit.backend", name)

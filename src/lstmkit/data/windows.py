@@ -7,6 +7,7 @@ out. Axis 0 is always time. Imports nothing from lstmkit's layers or models.
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 from types import SimpleNamespace
@@ -151,6 +152,12 @@ class TimeseriesDataset:
             return (self._gather(start) for start in order)
         return (self._gather(order[i:i + self.batch_size]) for i in range(0, len(order), self.batch_size))
 
+    def take(self, count: int) -> "TakenBatches":
+        """tf.data's ``dataset.take(count)``: the first ``count`` items of an iteration (``for x, y in ds.take(1)``)."""
+        if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < -1:
+            raise ValueError(f"take: count expects an integer >= 0 (or -1 for all); received {count!r}.")
+        return TakenBatches(self, len(self) if count == -1 else int(count))
+
     def _gather(self, starts: Any) -> Any:
         """The windows (and targets) starting at ``starts`` (one position or a 1-D array of them)."""
         x = _tensor(self._data[np.add.outer(starts, self._steps)])
@@ -162,6 +169,19 @@ class TimeseriesDataset:
         return (f"TimeseriesDataset(num_samples={self.num_samples}, batch_size={self.batch_size}, "
                 f"sequence_length={self.sequence_length}, sampling_rate={self.sampling_rate}, "
                 f"shuffle={self.shuffle})")
+
+
+class TakenBatches:
+    """The first ``count`` items of a ``TimeseriesDataset`` iteration (what ``take`` returns); re-iterable."""
+
+    def __init__(self, dataset: TimeseriesDataset, count: int) -> None:
+        self.dataset, self.count = dataset, count
+
+    def __len__(self) -> int:
+        return min(self.count, len(self.dataset))
+
+    def __iter__(self) -> Iterator[Any]:
+        return itertools.islice(iter(self.dataset), self.count)
 
 
 def _index_range(n: int, start_index: Any, end_index: Any, owner: str) -> tuple[int, int]:

@@ -331,7 +331,7 @@ class MultiHeadAttention(Layer):
                 raise _validation.value_error(owner, "`output_shape`", "an int or a tuple of positive ints",
                                               repr(output_shape))
             output_shape = tuple(int(d) for d in output_shape)
-        self.output_shape = output_shape or None
+        self._output_shape = output_shape or None
         if isinstance(attention_axes, numbers.Integral) and not isinstance(attention_axes, bool):
             attention_axes = (int(attention_axes),)
         elif attention_axes is not None and not isinstance(attention_axes, (list, tuple)):
@@ -379,7 +379,7 @@ class MultiHeadAttention(Layer):
             raise _validation.value_error(owner_of(self), "inputs", "known feature sizes",
                                           f"query {query}, value {value}, key {key}")
         heads, bias = self.num_heads, self.use_bias
-        out = self.output_shape or (query[-1],)
+        out = self._output_shape or (query[-1],)
         self.query_dense = HeadProjection("in", (query[-1], heads, self.key_dim),
                                           (heads, self.key_dim) if bias else None, self, name="query")
         self.key_dense = HeadProjection("in", (key_features, heads, self.key_dim),
@@ -404,7 +404,7 @@ class MultiHeadAttention(Layer):
     def compute_output_shape(self, input_shape: Any) -> tuple:
         query, value, key = self._split(input_shape)
         self._check(query, value, key)
-        return (*query[:-1], *(self.output_shape or (query[-1],)))
+        return (*query[:-1], *(self._output_shape or (query[-1],)))
 
     def symbolic_output_shapes(self, args: tuple, kwargs: dict) -> Any:
         """Build from the query / value / key shapes of a symbolic call; the scores' shape too when asked."""
@@ -494,7 +494,7 @@ class MultiHeadAttention(Layer):
         config.update({
             "num_heads": self.num_heads, "key_dim": self.key_dim, "value_dim": self.value_dim,
             "dropout": self.dropout, "use_bias": self.use_bias, "use_gate": self.use_gate,
-            "output_shape": None if self.output_shape is None else list(self.output_shape),
+            "output_shape": None if self._output_shape is None else list(self._output_shape),
             "attention_axes": None if self.attention_axes is None else list(self.attention_axes),
             "sliding_window": self.sliding_window,
             "kernel_initializer": initializers_mod.serialize(self.kernel_initializer),

@@ -24,7 +24,7 @@ from ..ops import initializers as initializers_mod
 from ..ops import regularizers as regularizers_mod
 from ..ops import safe_mode
 from ..ops.serialization import snake_case
-from . import symbolic
+from . import legacy_arguments, symbolic
 
 _NAME_COUNTS: collections.Counter = collections.Counter()
 _DTYPES = policy_mod.FLOAT_DTYPES
@@ -57,7 +57,7 @@ class _Constructed(type):
         return layer
 
 
-class Layer(nn.Module, metaclass=_Constructed):
+class Layer(symbolic.NodeAttributes, nn.Module, metaclass=_Constructed):
     """Base of every lstmkit layer.
 
     Calling a layer: on tensors or NumPy it runs ``forward``; on symbolic tensors (``Input(...)``) it
@@ -85,6 +85,11 @@ class Layer(nn.Module, metaclass=_Constructed):
     lazy_input_rank: int | None = None  # set by layers whose weights can be declared before the input is known
     owns_weights = True  # False for containers (RNN, wrappers): their inner layers declare the weights
     is_container = False  # True for models: each of their layers applies its own dtype policy
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "__init__" in cls.__dict__:  # Keras 1's renamed arguments (output_dim=, init=...) with a warning
+            cls.__init__ = legacy_arguments.accept_keras1_names(cls, cls.__dict__["__init__"])
 
     def __init__(self, name: str | None = None, trainable: bool = True, dtype: Any = None,
                  input_shape: Iterable[int | None] | None = None,

@@ -46,8 +46,8 @@ class InputLayer(Layer):
         self.input_dtype = _dtype_name(dtype)
         self.optional = bool(optional)
         self.built = True
-        self.output = KerasTensor(self.batch_shape, self.input_dtype, history=(self, 0, 0), name=self.name)
-        self._inbound_nodes.append(Node(self, (), {}, [self.output]))
+        tensor = KerasTensor(self.batch_shape, self.input_dtype, history=(self, 0, 0), name=self.name)
+        self._inbound_nodes.append(Node(self, (), {}, [tensor]))  # its ``output`` (Layer.output)
 
     def forward(self, inputs: Any) -> Any:
         return inputs

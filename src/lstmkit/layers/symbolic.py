@@ -99,3 +99,69 @@ def call_layer(layer: Any, args: tuple, kwargs: dict) -> Any:
         outputs = list(flat)
     layer._inbound_nodes.append(Node(layer, args, kwargs, flat))
     return outputs
+
+
+class NodeAttributes:
+    """Keras's graph introspection on a layer: ``input`` / ``output`` (the tensors of its first call on
+    symbolic inputs, one tensor or a list) and Keras 2's ``input_shape`` / ``output_shape``.
+
+    Errors are ``ValueError``s, not Keras's AttributeError: torch's ``Module.__getattr__`` would replace an
+    AttributeError raised here by a bare "has no attribute" without the reason.
+    """
+
+    def _node_attribute(self, attr: str, what: str) -> Any:
+        nodes = self.__dict__.get("_inbound_nodes") or []
+        if not nodes:
+            raise ValueError(f"Layer '{self.name}' has never been called on symbolic inputs (Input(...)) and "
+                             f"thus has no defined {what}. Call it in a functional model first, e.g. "
+                             f"y = layer(Input(shape=...)).")
+        values = getattr(nodes[0], attr) or nodes[0].outputs  # an InputLayer's input is its output (Keras 2)
+        return values[0] if len(values) == 1 else list(values)
+
+    @property
+    def input(self) -> Any:
+        """The symbolic input(s) of the layer's first call (keyword tensors such as ``initial_state`` too)."""
+        return self._node_attribute("inputs", "input")
+
+    @property
+    def output(self) -> Any:
+        """The symbolic output(s) of the layer's first call: e.g. ``[out, h, c]`` for ``return_state=True``."""
+        return self._node_attribute("outputs", "output")
+
+    def get_input_at(self, node_index: int) -> Any:
+        """The input(s) of the layer's ``node_index``-th call (Keras 2)."""
+        return self._at(node_index, "inputs")
+
+    def get_output_at(self, node_index: int) -> Any:
+        """The output(s) of the layer's ``node_index``-th call (Keras 2)."""
+        return self._at(node_index, "outputs")
+
+    def _at(self, node_index: int, attr: str) -> Any:
+        nodes = self.__dict__.get("_inbound_nodes") or []
+        if not 0 <= node_index < len(nodes):
+            raise ValueError(f"Layer '{self.name}': asked for node {node_index}, but it has been called "
+                             f"{len(nodes)} time(s) on symbolic inputs.")
+        values = getattr(nodes[node_index], attr) or nodes[node_index].outputs
+        return values[0] if len(values) == 1 else list(values)
+
+    def _node_shapes(self, attr: str, what: str) -> Any:
+        nodes = self.__dict__.get("_inbound_nodes") or []
+        if not nodes:
+            self._node_attribute(attr, what)  # raises the never-called error
+        shapes = {tuple(tuple(t.shape) for t in (getattr(node, attr) or node.outputs)) for node in nodes}
+        if len(shapes) > 1:
+            raise ValueError(f"Layer '{self.name}' has been called on inputs of different shapes, so its "
+                             f"{what} is ill-defined; use get_{'input' if attr == 'inputs' else 'output'}_at"
+                             "(node_index).shape.")
+        found = shapes.pop()
+        return found[0] if len(found) == 1 else list(found)
+
+    @property
+    def input_shape(self) -> Any:
+        """Keras 2's ``layer.input_shape``: ``(None, timesteps, features)`` (a list for several inputs)."""
+        return self._node_shapes("inputs", "input shape")
+
+    @property
+    def output_shape(self) -> Any:
+        """Keras 2's ``layer.output_shape``: e.g. ``(None, 32)`` (a list for several outputs)."""
+        return self._node_shapes("outputs", "output shape")

@@ -3,7 +3,7 @@
 ``Callback`` has every Keras hook; ``History`` records epoch logs (``fit`` returns it);
 ``EarlyStopping``, ``ModelCheckpoint`` (atomic writes, ``{epoch}`` / ``{val_loss}`` in file names),
 ``LearningRateScheduler``, ``ReduceLROnPlateau``, ``CSVLogger``, ``TerminateOnNaN``, ``LambdaCallback``
-and ``ProgbarLogger`` (the per-epoch bar of ``verbose=1`` and the one line of ``verbose=2``, on tqdm).
+and ``ProgbarLogger`` (Keras's bar of ``verbose=1`` and one line per epoch of ``verbose=2``).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from .. import _validation
+from .progbar import Progbar
 
 
 class Callback:
@@ -404,70 +405,97 @@ class LambdaCallback(Callback):
 
 
 class ProgbarLogger(Callback):
-    """Keras's progress display: a bar per epoch (``verbose=1``) or one line per epoch (``verbose=2``)."""
+    """Keras's progress display (``verbose=1`` a bar per epoch, ``verbose=2`` one line per epoch), as Keras 3's
+    ``ProgbarLogger``: ``Epoch i/N`` when there are several epochs, validation inside ``fit`` silent, metrics
+    shown as the model reports them (running means). The bar itself is ``lstmkit.utils.Progbar``.
 
-    def __init__(self, verbose: int = 1, file: Any = None):
+    Args: verbose (1), file (lstmkit: the stream, default ``sys.stdout``); Keras 2's ``count_mode`` ("steps")
+    and ``stateful_metrics`` are accepted (every metric is already shown as reported).
+    """
+
+    def __init__(self, verbose: int = 1, file: Any = None, count_mode: str = "steps",
+                 stateful_metrics: Any = None):
         super().__init__()
+        _validation.choice("ProgbarLogger", "count_mode", count_mode, ("steps",))
         self.verbose = verbose
         self.file = file
-        self._bar = None
-        self._start = 0.0
+        self.progbar: Progbar | None = None
+        self.target: int | None = None
+        self.seen = 0
+        self.epochs = 1
+        self._called_in_fit = False
 
-    def _out(self) -> Any:
-        return self.file or sys.stdout
+    def set_params(self, params: dict) -> None:
+        super().set_params(params)
+        verbose = params.get("verbose", self.verbose)
+        self.verbose = 1 if verbose == "auto" else verbose
+        self.epochs = params.get("epochs") or 1
+        self.target = params.get("steps")
+
+    def _reset(self) -> None:
+        self.seen = 0
+        self.progbar = None
+
+    def _bar(self) -> "Progbar":
+        if self.progbar is None:
+            self.progbar = Progbar(self.target, verbose=self.verbose, unit_name="step", stateless_metrics=set(),
+                                   file=self.file)
+        return self.progbar
+
+    def _update(self, batch: int, logs: dict | None) -> None:
+        self.seen = batch + 1
+        if self.verbose == 1:
+            self._bar().update(self.seen, _keras_order(logs), finalize=False)
+
+    def _finalize(self, logs: dict | None) -> None:
+        bar = self._bar()
+        if self.target is None:
+            self.target = bar.target = self.seen
+        bar.update(self.target, _keras_order(logs), finalize=True)
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self._called_in_fit = True
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        print(f"Epoch {epoch + 1}/{self.params.get('epochs')}", file=self._out())
-        self._start = time.perf_counter()
-        if self.verbose == 1:
-            self._bar = _bar(self.params.get("steps"), self._out())
+        self._reset()
+        self._bar()
+        if self.verbose and self.epochs > 1:
+            print(f"Epoch {epoch + 1}/{self.epochs}", file=self.file or sys.stdout, flush=True)
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        if self._bar is not None:
-            self._bar.update(1)
-            if logs:
-                self._bar.set_postfix_str(format_logs(logs), refresh=False)
+        self._update(batch, logs)
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        elapsed = time.perf_counter() - self._start
-        steps = self.params.get("steps") or 1
-        timing = f"{elapsed:.0f}s {1000 * elapsed / steps:.0f}ms/step"
-        if self._bar is not None:
-            self._bar.set_postfix_str(f"{timing} - {format_logs(logs or {})}", refresh=True)
-            self._bar.close()
-            self._bar = None
-        elif self.verbose == 2:
-            print(f"{steps}/{steps} - {timing} - {format_logs(logs or {})}", file=self._out())
+        self._finalize(logs)
 
-    # evaluate / predict bars
     def on_test_begin(self, logs: dict | None = None) -> None:
-        if self.verbose == 1 and not self.params.get("in_fit"):
-            self._bar = _bar(self.params.get("steps"), self._out())
+        if not self._called_in_fit:
+            self._reset()
+            self._bar()
 
     def on_test_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        if self._bar is not None and not self.params.get("in_fit"):
-            self._bar.update(1)
+        if not self._called_in_fit:
+            self._update(batch, logs)
 
     def on_test_end(self, logs: dict | None = None) -> None:
-        if self._bar is not None and not self.params.get("in_fit"):
-            self._bar.set_postfix_str(format_logs(logs or {}), refresh=True)
-            self._bar.close()
-            self._bar = None
+        if not self._called_in_fit:
+            self._finalize(logs)
 
-    on_predict_begin = on_test_begin
-    on_predict_batch_end = on_test_batch_end
+    def on_predict_begin(self, logs: dict | None = None) -> None:
+        self._reset()
+        self._bar()
+
+    def on_predict_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        self._update(batch, None)  # Keras does not show predictions
 
     def on_predict_end(self, logs: dict | None = None) -> None:
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
+        self._finalize(None)
 
 
-def _bar(total: int | None, file: Any) -> Any:
-    from tqdm import tqdm
-
-    return tqdm(total=total, file=file, ascii=".=", dynamic_ncols=False, leave=True, mininterval=0.1,
-                bar_format="{n_fmt}/{total_fmt} [{bar:30}] - {elapsed} {postfix}")
+def _keras_order(logs: dict | None) -> list[tuple[str, float]]:
+    """Logs as Keras 3 hands them to callbacks: names sorted, the ``val_`` ones after the training ones."""
+    return [(k, float(v)) for k, v in sorted((logs or {}).items(), key=lambda kv: (kv[0].startswith("val_"),
+                                                                                   kv[0]))]
 
 
 def format_logs(logs: dict) -> str:

@@ -159,6 +159,15 @@ def array_batches(x: Any, y: Any, sample_weight: Any, batch_size: int, shuffle: 
         yield take(x, index), take(y, index), take(sample_weight, index)
 
 
+def batch_count(source: Any) -> int | None:
+    """The number of batches an iterable source holds, None if unknown (a generator, a PyDataset without len)."""
+    from .py_dataset import PyDataset
+
+    if isinstance(source, PyDataset):
+        return source.num_batches
+    return len(source) if hasattr(source, "__len__") else None
+
+
 def iterable_batches(data: Iterable) -> Iterator[Batch]:
     """Batches from an iterable of ``(x, y)`` / ``(x, y, sample_weight)`` tuples (or bare ``x`` for predict)."""
     for batch in data:

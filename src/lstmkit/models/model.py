@@ -20,10 +20,11 @@ from ..layers.input_layer import InputLayer
 from ..layers.rnn import RNN
 from ..layers.symbolic import KerasTensor, flatten, map_structure
 from . import graph, input_checks, summary
+from .legacy import LegacyMethods
 from .training import Trainer
 
 
-class Model(Trainer, Layer):
+class Model(LegacyMethods, Trainer, Layer):
     """A model: ``Model(inputs=Input(...), outputs=layer(...)(...))`` or a subclass defining ``call``.
 
     Args:
@@ -144,6 +145,25 @@ class Model(Trainer, Layer):
         batch = shapes[0][0] if shapes and shapes[0] else None
         out = [(batch, *t.shape[1:]) for t in self.outputs]
         return out[0] if len(out) == 1 and not isinstance(self._output_structure, (list, tuple)) else out
+
+    @property
+    def input(self) -> Any:
+        """Keras's ``model.input``: the inputs as given to ``Model(inputs, ...)`` (a list stays a list), the
+        Input of a Sequential model. Build new models from it: ``Model(model.input[0], model.layers[2].output)``."""
+        return self._symbolic_structure("input")
+
+    @property
+    def output(self) -> Any:
+        """Keras's ``model.output``: the outputs as given to ``Model(..., outputs)``."""
+        return self._symbolic_structure("output")
+
+    def _symbolic_structure(self, kind: str) -> Any:
+        if getattr(self, "_functional", False):
+            return self._input_structure if kind == "input" else self._output_structure
+        tensors = getattr(self, kind + "s", None) or []
+        if not tensors:
+            self._symbolic_shapes(kind, tensors)  # raises: no symbolic inputs / outputs
+        return tensors[0] if len(tensors) == 1 else list(tensors)
 
     @property
     def input_shape(self) -> Any:

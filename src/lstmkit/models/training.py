@@ -27,6 +27,7 @@ from ..data.batching import StatefulBatches
 from ..layers.rnn import RNN
 from . import callbacks as callbacks_mod
 from . import data_adapter as data
+from . import legacy as legacy_mod
 from . import losses as losses_mod
 from . import metrics as metrics_mod
 from .streams import StreamState, stream_ids
@@ -273,6 +274,7 @@ class Trainer:
         self.stop_training = False
         self._step_plan = None
         cb.call("on_train_begin", {})
+        initial_epoch = self.__dict__.pop("_resume_epoch", initial_epoch)  # set by BackupAndRestore
         epoch_logs: dict = {}
         with mode(self, training=True):
             for epoch in range(initial_epoch, epochs):
@@ -320,7 +322,7 @@ class Trainer:
             if validation_split:
                 raise _validation.value_error(owner, "validation_split", "array inputs",
                                               f"an iterable ({type(x).__name__})", "Pass validation_data instead.")
-            total = len(x) if hasattr(x, "__len__") else None
+            total = data.batch_count(x)
             return ({"batches": self._iterable_batches(x, steps)}, steps or total, None,
                     batch_size or getattr(x, "batch_size", None) or 0)
         x_t, y_t, sw_t = data.tensors(x, owner), data.tensors(y, owner), data.tensors(sample_weight, owner)
@@ -421,6 +423,7 @@ class Trainer:
                  sample_weight: Any = None, steps: int | None = None, callbacks: list | None = None,
                  return_dict: bool = False, **kwargs: Any) -> Any:
         """The loss and metrics on ``(x, y)``: a float (loss only), a list ``[loss, *metrics]`` or a dict."""
+        legacy_mod.loader_arguments("evaluate", kwargs)
         self._assert_compiled("evaluate")
         prepared, total, _, batch_size = self._prepare(x, y, sample_weight, batch_size, False, None, steps,
                                                        "evaluate")
@@ -443,12 +446,13 @@ class Trainer:
         return logs
 
     def predict(self, x: Any, batch_size: int | None = None, verbose: Any = "auto", steps: int | None = None,
-                callbacks: list | None = None, streams: Any = None) -> Any:
+                callbacks: list | None = None, streams: Any = None, **kwargs: Any) -> Any:
         """Outputs for ``x`` as NumPy (a list / dict of arrays for several outputs), computed in batches.
 
         ``streams`` (lstmkit): one id per row of ``x``; row i continues stream ``streams[i]`` from the state
         its last chunk left in ``model.stream_state`` (zeros for a new id) — any batch size, any order.
         """
+        legacy_mod.loader_arguments("predict", kwargs)
         if streams is not None:
             if steps is not None or callbacks:
                 raise _validation.value_error("predict", "steps / callbacks", "None with streams=... (one call "
@@ -468,7 +472,7 @@ class Trainer:
             total = min(count, steps) if steps else count
         else:
             batches = (bx for bx, _, _ in data.iterable_batches(x))
-            total = steps or (len(x) if hasattr(x, "__len__") else None)
+            total = steps or data.batch_count(x)
         cbs = list(callbacks or []) + ([callbacks_mod.ProgbarLogger(verbose)] if verbose else [])
         cb = callbacks_mod.CallbackList(cbs, self, {"verbose": verbose, "steps": total})
         outputs = []
@@ -676,8 +680,7 @@ def _legacy_epochs(epochs: int, legacy: dict) -> int:
     if "nb_epoch" in legacy:
         warnings.warn("fit: nb_epoch is Keras 1's name; use epochs=.", DeprecationWarning, stacklevel=3)
         epochs = legacy.pop("nb_epoch")
-    if legacy:
-        raise _validation.type_error("fit", "its arguments", "Keras fit arguments", f"unknown {sorted(legacy)}")
+    legacy_mod.loader_arguments("fit", legacy)
     return _validation.positive_int("fit", "epochs", epochs)
 
 

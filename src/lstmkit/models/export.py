@@ -30,6 +30,7 @@ import torch
 
 from .. import _validation
 from ..layers.core import Embedding
+from ..layers.merging import _Merge
 from ..layers.rnn import RNN
 from ..layers.wrappers import Bidirectional
 from . import export_rnn
@@ -134,7 +135,9 @@ class ExportModule(torch.nn.Module):
         if missing:
             raise ValueError(f"states=True: the recurrent layers {missing} were not called by the model, "
                              "so their states cannot be outputs. Export with states=False.")
-        return tuple(outputs) + tuple(s for layer in self.layers for s in self.finals[id(layer)])
+        finals = tuple(s for layer in self.layers for s in self.finals[id(layer)])
+        self.feed, self.finals = {}, {}  # no tensors left on the module (torch.export checks)
+        return tuple(outputs) + finals
 
 
 @contextlib.contextmanager
@@ -185,6 +188,8 @@ def _export_mode(model: Any, wrapper: ExportModule, format: str) -> Iterator[Non
                 module.dispatch = lambda *a, **k: ("two_calls", "export: one node per direction")
             if isinstance(module, Embedding):  # its range check reads the data; the runtimes' gathers check
                 module._indices = lambda inputs: inputs.long()
+            if isinstance(module, _Merge) and format == "onnx":  # per-call size checks (done at build) would
+                module.build = lambda input_shape: None  # compare the TorchScript tracer's size tensors
         yield
     finally:
         for layer, memory in saved:
@@ -194,6 +199,7 @@ def _export_mode(model: Any, wrapper: ExportModule, format: str) -> Iterator[Non
         for module in model.modules():
             module.__dict__.pop("dispatch", None) if isinstance(module, Bidirectional) else None
             module.__dict__.pop("_indices", None) if isinstance(module, Embedding) else None
+            module.__dict__.pop("build", None) if isinstance(module, _Merge) else None
         model.train(training)
 
 

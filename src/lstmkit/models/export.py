@@ -72,13 +72,15 @@ def export_model(model: Any, filepath: Any, format: str = "onnx", verbose: bool 
                 raise ValueError(f"{type(layer).__name__} '{layer.name}' cannot be exported to ONNX: {reason}.")
     wrapper = ExportModule(model, len(examples), layers if states else [], format)
     state_examples = wrapper.zero_states(examples[0].shape[0])
-    dynamic = [_dynamic_axes(model, examples, i) for i in range(len(examples))]
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp.{'pt2' if format == 'torch' else 'onnx'}",
-                                    dir=path.parent)  # torch.export.save wants a .pt2 name
+    suffix = ".tmp.pt2" if format == "torch" else ".tmp.onnx"  # torch.export.save wants a .pt2 name
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     os.close(handle)
     args = tuple(examples) + tuple(state_examples)
+    device = next((p.device for p in model.parameters()), torch.device("cpu"))
     try:
+        model.cpu()  # traced and checked on CPU; the parameters move back (in place) below
+        dynamic = [_dynamic_axes(model, examples, i) for i in range(len(examples))]
         timed = _outputs_with_time(wrapper, args, dynamic)
         with _export_mode(model, wrapper, format):
             if format == "onnx":
@@ -89,6 +91,7 @@ def export_model(model: Any, filepath: Any, format: str = "onnx", verbose: bool 
             verify_export(model, temp, format, examples, dynamic, wrapper)
         os.replace(temp, path)
     finally:
+        model.to(device)
         if os.path.exists(temp):
             os.remove(temp)
     if verbose is None or verbose:
@@ -326,8 +329,11 @@ def _write_torch(wrapper: ExportModule, args: tuple, dynamic: list[dict], path: 
 def run_exported(path: str, format: str, arrays: list[np.ndarray]) -> list[np.ndarray]:
     """Outputs of an exported file on NumPy inputs (onnxruntime for ONNX, the program for torch)."""
     if format == "onnx":
-        import onnxruntime
-
+        try:
+            import onnxruntime
+        except ImportError as error:
+            raise ImportError("checking the ONNX file needs onnxruntime: pip install 'lstmkit[export]' "
+                              "(or export with verify=False)") from error
         session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
         names = [i.name for i in session.get_inputs()]
         return session.run(None, dict(zip(names, arrays)))

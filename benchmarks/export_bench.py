@@ -2,6 +2,7 @@
 
     python benchmarks/export_bench.py            # from the repository root
     python benchmarks/export_bench.py --quick
+    python benchmarks/export_bench.py --parity   # max relative error per model kind of tests/models/test_export.py
 
 W1's model (Sequential([Input((13, 1)), LSTM(128), Dense(1)]), 5100 windows of 13 steps) exported with
 ``model.export(..., format="onnx")`` and ``format="torch"``, then timed on CPU:
@@ -51,10 +52,33 @@ def raw_twin(model: Sequential) -> nn.Module:
     return Raw().eval()
 
 
+def parity() -> None:
+    """Max relative error against predict (batches 1, 7, 64; lengths 3, 9; traced 5) per model kind."""
+    import sys
+
+    import onnxruntime  # noqa: F401
+
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+    from tests.models.test_export import KINDS, make, onnx_runner, worst_error
+
+    folder = tempfile.mkdtemp()
+    print(f"{'model kind':<36} {'ONNX (onnxruntime)':>20}")
+    for kind in KINDS:
+        model = make(kind)
+        path = os.path.join(folder, kind + ".onnx")
+        model.export(path, verbose=False)
+        error = worst_error(kind, model, onnx_runner(path), np.random.default_rng(0))
+        print(f"{kind:<36} {error:>20.2e}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--parity", action="store_true", help="only the parity table, no timings")
     args = parser.parse_args()
+    if args.parity:
+        parity()
+        return
     import onnxruntime
 
     repeats = 2 if args.quick else 3

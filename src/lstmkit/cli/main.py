@@ -5,6 +5,7 @@
     lstmkit evaluate MODEL_DIR DATA.csv [--steps H] [--season S]
     lstmkit summary MODEL                      # an lstmkit model (folder or file) or a Keras file
     lstmkit convert SOURCE DESTINATION         # Keras file <-> lstmkit (by the destination's suffix)
+    lstmkit export MODEL OUT.onnx [--format torch] [--states]   # for onnxruntime / torch.export
     lstmkit demo [--out DIR]                   # the bundled airline series: train, forecast, plot
     lstmkit ventilator simulate|run ...        # seed 000's pipeline on the simulated ventilator data
 
@@ -25,7 +26,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
-from . import ventilator
+from . import export, ventilator
 
 from .._validation import InputError
 
@@ -133,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("source", help=".keras / .h5 / .lstmkit file (or a folder from `lstmkit train`)")
     convert.add_argument("destination", help="a folder or .lstmkit file (from Keras), or .keras / .h5 (to Keras)")
     convert.set_defaults(handler=_convert)
+    export.add_parser(commands)
 
     demo = commands.add_parser("demo", help="train on the bundled airline series and forecast two years")
     demo.add_argument("--out", default="lstmkit_demo", help="output folder (default lstmkit_demo)")

@@ -226,6 +226,14 @@ class Model(LegacyMethods, Trainer, Layer):
             raise FileExistsError(f"{filepath} exists and overwrite=False.")
         saving.save_model(self, filepath, include_optimizer=include_optimizer)
 
+    def export(self, filepath: Any, format: str = "onnx", verbose: bool | None = None,
+               input_signature: Any = None, **kwargs: Any) -> None:
+        """Export for inference (Keras 3's ``Model.export``): ``format="onnx"`` (onnxruntime) or ``"torch"``
+        (``torch.export``); ``states=True`` exposes the recurrent states. See ``models.export``."""
+        from .export import export_model
+
+        export_model(self, filepath, format=format, verbose=verbose, input_signature=input_signature, **kwargs)
+
     def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
         """Weights only: safetensors (any suffix but .h5), or Keras's ``.weights.h5`` layout."""
         from pathlib import Path

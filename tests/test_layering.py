@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "lstmkit"
-RANK = {"ops": 0, "data": 0, "layers": 1, "models": 2, "forecast": 3, "apps": 4, "cli": 5}
+RANK = {"ops": 0, "data": 0, "distribution": 0, "layers": 1, "models": 2, "forecast": 3, "apps": 4, "cli": 5}
 
 
 def imported_subpackages(path: Path) -> set[str]:

@@ -103,6 +103,30 @@ def run(scenario: str, out: Path) -> dict:
             history = model.fit(layout, epochs=2, shuffle=False, verbose=0)
             result["states"] = np.concatenate([s.numpy() for s in model.layers[0].states], axis=1)
             result["predict"] = model.predict(layout, verbose=0)
+        elif scenario == "masked":  # padded sequences: the loss is a mean over the unmasked steps
+            x, _ = data(N_TRAIN, 1)
+            lengths = np.random.default_rng(5).integers(1, STEPS + 1, size=N_TRAIN)
+            x[np.arange(STEPS)[None, :] >= lengths[:, None]] = 0.0
+            y = np.cumsum(x[:, :, 1:], axis=1).astype(np.float32)
+            torch.manual_seed(0)
+            model = lstmkit.Sequential([L.Input(shape=(STEPS, 2)), L.Masking(0.0),
+                                        L.LSTM(4, return_sequences=True), L.Dense(1)])
+            model.compile(optimizer=lstmkit.optimizers.Adam(0.01), loss="mse", metrics=["mae"], device="cpu")
+            history = model.fit(x, y, batch_size=8, epochs=2, validation_split=0.3, verbose=0)
+            result["evaluate"] = np.asarray(model.evaluate(x, y, batch_size=5, verbose=0))
+        elif scenario == "loader":  # Keras 3's explicit names, and a DataLoader whose batches are split
+            if "RANK" in os.environ:
+                lstmkit.distribution.initialize()
+                lstmkit.distribution.set_distribution(lstmkit.distribution.DataParallel(
+                    devices=lstmkit.distribution.list_devices("cpu")))
+            x, y = data(N_TRAIN, 1)
+            loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.from_numpy(x),
+                                                                                torch.from_numpy(y)), batch_size=8)
+            model = model_for()
+            seen = Seen()
+            history = model.fit(loader, epochs=2, callbacks=[seen], verbose=0)
+            result["seen"] = np.asarray(seen.seen, dtype=np.int64).reshape(-1, 2)
+            result["evaluate"] = np.asarray(model.evaluate(loader, verbose=0))
         else:
             raise SystemExit(f"unknown scenario {scenario!r}")
     result["weights"] = np.concatenate([w.ravel() for w in model.get_weights()])

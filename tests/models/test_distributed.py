@@ -20,7 +20,7 @@ from lstmkit.models.distributed import shard_bounds
 
 HERE = Path(__file__).resolve().parent
 SCRIPT = HERE / "dist_scenarios.py"
-SCENARIOS = ["fit", "early_stop", "stateful"]
+SCENARIOS = ["fit", "early_stop", "stateful", "masked", "loader"]
 TIMEOUT_S = 240
 
 
@@ -130,6 +130,24 @@ def test_stateful_layout_keeps_each_slot_on_one_rank(runs):
         # the slot memory gathered back: (4 slots, h and c) equal to one process's
         np.testing.assert_allclose(r["states"], one["states"], rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(r["predict"], one["predict"], rtol=1e-5, atol=1e-6)
+
+
+def test_masked_losses_average_over_the_global_batch_unmasked_steps(runs):
+    one, ranks = runs[0]["masked"]
+    for r in ranks:
+        np.testing.assert_allclose(r["weights"], one["weights"], rtol=1e-5, atol=1e-6)
+        assert_history_close(r["history"], one["history"])
+        np.testing.assert_allclose(r["evaluate"], one["evaluate"], rtol=1e-5)
+
+
+def test_explicit_data_parallel_splits_every_batch_of_a_dataloader(runs):
+    one, ranks = runs[0]["loader"]
+    for r in ranks:
+        np.testing.assert_allclose(r["weights"], one["weights"], rtol=1e-5, atol=1e-6)
+        assert_history_close(r["history"], one["history"])
+        np.testing.assert_allclose(r["evaluate"], one["evaluate"], rtol=1e-5)
+    ids = [set(r["seen"][r["seen"][:, 0] == 0, 1].tolist()) for r in ranks]
+    assert not ids[0] & ids[1] and ids[0] | ids[1] == set(range(1000, 1033))
 
 
 def test_two_nodes_on_localhost_rendezvous_and_train_the_same(tmp_path):

@@ -77,6 +77,8 @@ class Replicas:
         self.world, self.rank = dist.get_world_size(), dist.get_rank()
         self.weight = 1.0  # b_r * W / B of the current training step
         self.stand_in = False  # the current batch is a stand-in (this rank's shard is empty)
+        self.global_batch = 0  # samples in the current global batch
+        self.masked = False  # the current step's output carries a mask
         self.ddp: torch.nn.parallel.DistributedDataParallel | None = None
         self._stateful: list | None = None  # [(layer, declared shape, full batch)] while slots are sharded
         self._quiet = contextlib.ExitStack()
@@ -165,9 +167,31 @@ class Replicas:
                 self.model, device_ids=[device.index] if device.type == "cuda" else None)
         return self.ddp(x, training=True)
 
-    def scale(self, loss: torch.Tensor) -> torch.Tensor:
-        """The local loss weighted so that DDP's mean gradient is the global batch's."""
+    def scale(self, loss: torch.Tensor, y_pred: Any) -> torch.Tensor:
+        """The local loss weighted so that DDP's mean gradient is the global batch's.
+
+        Unmasked, Keras's loss is a mean over samples: the weight is ``b_r * W / B``, set with the batch.
+        With a masked output the loss is a mean over the unmasked steps, so the weight comes from the
+        ranks' mask counts instead (one all-reduce per step).
+        """
+        masks = [getattr(p, "_keras_mask", None) for p in data.leaves(y_pred)]
+        self.masked = any(m is not None for m in masks)
+        if self.masked:
+            if len(masks) > 1:
+                raise _validation.value_error(self.owner, "the model's outputs", "at most one output when an "
+                                              "output carries a mask (the global masked mean is computed for one)",
+                                              f"{len(masks)} outputs with a mask on one of them",
+                                              "Train on one process, or drop the mask (sample weights instead).")
+            local = 0.0 if self.stand_in else float(masks[0].detach().float().sum())
+            total = self.all_sum([local])[0]
+            self.weight = local * self.world / total if total else 0.0
         return loss * self.weight
+
+    def logged(self, loss: torch.Tensor, batch: int) -> torch.Tensor:
+        """The value to log with weight ``batch`` so that the ranks' weighted mean is the global batch's loss."""
+        if not self.masked:
+            return loss
+        return loss * (self.weight * self.global_batch / (self.world * batch))
 
     # -- batches -------------------------------------------------------------------------------------
     def shard(self, prepared: dict) -> dict:
@@ -185,6 +209,7 @@ class Replicas:
 
     def _take(self, batch: tuple, lo: int, hi: int) -> tuple:
         size = data.num_samples(*batch)
+        self.global_batch = size
         if hi > lo:
             self.weight, self.stand_in = (hi - lo) * self.world / size, False
             index = slice(lo, hi)
@@ -211,6 +236,7 @@ class Replicas:
             index = order[start:stop] if order is not None else torch.arange(start, stop)
             part = index[lo:hi] if hi > lo else index[:1]
             self.weight, self.stand_in = ((hi - lo) * self.world / (stop - start), False) if hi > lo else (0.0, True)
+            self.global_batch = stop - start
             yield data.take(x, part), data.take(y, part), data.take(sw, part)
 
     def _split_batches(self, batches: Iterator[tuple]) -> Iterator[tuple]:
@@ -235,6 +261,7 @@ class Replicas:
                 raise _validation.value_error(self.owner, "the data", "at least one batch on every process",
                                               "a process whose shard of the data is empty",
                                               "Use fewer processes or more data (or smaller shards).")
+            self.global_batch = int(total)
             if batch is None:
                 self.weight, self.stand_in = 0.0, True
                 yield tuple(data.take(part, slice(0, 1)) for part in template)
@@ -283,6 +310,7 @@ class Replicas:
         self._shard_stateful(source.batch_size)
         lo, hi = shard_bounds(source.batch_size, self.world, self.rank)
         self.weight, self.stand_in = 1.0, False  # equal shards (batch size divisible by the world)
+        self.global_batch = source.batch_size
         for k, (bx, by, bsw) in enumerate(source):
             resets = source.resets[k][lo:hi]
             if resets.all():

@@ -188,23 +188,28 @@ class Trainer:
             self._step_plan = self._bind_optimizer()
         self.optimizer.zero_grad(set_to_none=True)
         scale = getattr(self.optimizer, "scale_loss", None)
-        weighted = loss if replicas is None else replicas.scale(loss)
+        weighted = loss if replicas is None else replicas.scale(loss, y_pred)
         (scale(weighted) if scale is not None else weighted).backward()
         self.optimizer.step()
         constraints_mod.project(self._step_plan)
         if replicas is not None and replicas.stand_in:
             return  # this rank had no sample in the global batch: it only took part in the step
-        self._loss_tracker.update_state(loss.detach(), sample_weight=batch)
+        logged = loss.detach() if replicas is None else replicas.logged(loss.detach(), batch)
+        self._loss_tracker.update_state(logged, sample_weight=batch)
         self._update_metrics(y, y_pred, sample_weight)
 
     def test_step(self, x: Any, y: Any, sample_weight: Any = None) -> None:
-        if getattr(distributed.current(self), "stand_in", False):
-            return
         x, y, sample_weight = self._to_model_device(x, y, sample_weight)
         with torch.no_grad():
             y_pred = self(x, training=False)
             batch = batch_count(x)
             loss = self.compute_loss(y, y_pred, sample_weight, count_batch=batch)
+        replicas = distributed.current(self)
+        if replicas is not None:  # several processes: this rank's part of the global batch's loss
+            replicas.scale(loss, y_pred)
+            if replicas.stand_in:
+                return
+            loss = replicas.logged(loss, batch)
         self._loss_tracker.update_state(loss, sample_weight=batch)
         self._update_metrics(y, y_pred, sample_weight)
 

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from . import ventilator
+from . import launch, ventilator
 
 USER_ERRORS = (ValueError, TypeError, KeyError, OSError, ImportError)  # OSError: missing files, full disks...
 
@@ -75,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", default="lstmkit_model", help="output folder (default lstmkit_model)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(handler=_train)
+    launch.add_nproc_argument(train, ["train"])
 
     forecast = commands.add_parser("forecast", help="forecast every series of a table")
     forecast.add_argument("model_dir")

@@ -203,7 +203,10 @@ class Replicas:
             self._shard_stateful(batch_size)
             return {**prepared, "batches": lambda: self._array_batches(x, y, sw, batch_size, shuffle, steps)}
         source = prepared["batches"]
-        if self.strategy.auto_shard_dataset and not getattr(prepared.get("source"), "rank_aware", False):
+        source_data = prepared.get("source")  # a DataLoader's dataset may read its own shard (data.streaming)
+        rank_aware = getattr(source_data, "rank_aware", False) or getattr(getattr(source_data, "dataset", None),
+                                                                          "rank_aware", False)
+        if self.strategy.auto_shard_dataset and not rank_aware:
             return {**prepared, "batches": lambda: self._split_batches(source())}
         return {**prepared, "batches": lambda: self._own_batches(source())}
 

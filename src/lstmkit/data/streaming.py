@@ -73,12 +73,17 @@ def pieces(files: Sequence[Path], chunk_rows: int) -> list[tuple[int, int]]:
 def _read_pieces(path: Path, start: int, columns: list[str], chunk_rows: int) -> Iterator[dict[str, np.ndarray]]:
     """The columns of piece ``start``, then of each following piece of the file, one piece at a time."""
     if _is_parquet(path):
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
         handle = pq.ParquetFile(path)
+        pool = pa.default_memory_pool()
         for g in range(start, handle.num_row_groups):
             table = handle.read_row_group(g, columns=columns)
-            yield {c: table.column(c).to_numpy() for c in columns}
+            part = {c: np.array(table.column(c).to_numpy()) for c in columns}  # own copies: Arrow's buffers go
+            del table
+            pool.release_unused()  # Arrow's allocator would keep the freed pages resident
+            yield part
     else:
         import pandas as pd
 
@@ -211,20 +216,25 @@ class WindowStream(_TableStream):
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         span = self.lookback + self.horizon
         batch = self.local_batch()
-        xs: list[np.ndarray] = []
-        ys: list[np.ndarray] = []
-        pending = 0
+        carry: tuple[np.ndarray, np.ndarray] | None = None  # a partial batch waiting for the next windows
         for f, p in self.my_pieces():
             for x, y in self._piece_windows(f, p, span):
-                xs.append(x)
-                ys.append(y)
-                pending += len(x)
-                while pending >= batch:
-                    x_all, y_all = np.concatenate(xs), np.concatenate(ys)
-                    yield self._batch(x_all[:batch], y_all[:batch])
-                    xs, ys, pending = [x_all[batch:]], [y_all[batch:]], len(x_all) - batch
-        if pending:
-            yield self._batch(np.concatenate(xs), np.concatenate(ys))
+                pos = 0
+                if carry is not None:
+                    pos = batch - len(carry[0])
+                    x_first, y_first = np.concatenate([carry[0], x[:pos]]), np.concatenate([carry[1], y[:pos]])
+                    carry = None
+                    if len(x_first) < batch:
+                        carry = (x_first, y_first)
+                        continue
+                    yield self._batch(x_first, y_first)
+                while len(x) - pos >= batch:
+                    yield self._batch(x[pos:pos + batch], y[pos:pos + batch])
+                    pos += batch
+                if pos < len(x):
+                    carry = (np.array(x[pos:]), np.array(y[pos:]))
+        if carry is not None:
+            yield self._batch(*carry)
 
     def _batch(self, x: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         y = y[:, 0] if self.horizon == 1 else y
@@ -261,8 +271,8 @@ class WindowStream(_TableStream):
             return
         t = len(self.target)
         windows = np.lib.stride_tricks.sliding_window_view(rows, span, axis=0)  # (n, inputs, span): a view
-        for s in range(0, len(starts), 65_536):  # copy at most 64k windows at a time
-            chosen = windows[starts[s:s + 65_536]].transpose(0, 2, 1)
+        for s in range(0, len(starts), 16_384):  # copy at most 16k windows at a time
+            chosen = windows[starts[s:s + 16_384]].transpose(0, 2, 1)
             yield chosen[:, :self.lookback], chosen[:, self.lookback:, :t]
 
 

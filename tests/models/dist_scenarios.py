@@ -127,6 +127,20 @@ def run(scenario: str, out: Path) -> dict:
             history = model.fit(loader, epochs=2, callbacks=[seen], verbose=0)
             result["seen"] = np.asarray(seen.seen, dtype=np.int64).reshape(-1, 2)
             result["evaluate"] = np.asarray(model.evaluate(loader, verbose=0))
+        elif scenario == "stream":  # a Parquet stream: each rank reads its own row groups (rank-aware shards)
+            import pandas as pd
+
+            from lstmkit.data.streaming import WindowStream
+            path = out / f"stream_rank{rank}.parquet"  # the same table for every rank (no shared-file race)
+            ids = np.repeat(np.arange(5), 20)
+            frame = pd.DataFrame({"id": ids, "y": np.arange(100, dtype=np.float32) + 1000.0,
+                                  "f": np.sin(np.arange(100)).astype(np.float32)})
+            frame.to_parquet(path, row_group_size=15)  # 7 row groups: 4 for rank 0, 3 for rank 1
+            stream = WindowStream(path, "y", ["f"], id_col="id", lookback=STEPS, batch_size=8)
+            model = model_for()
+            seen = Seen()
+            history = model.fit(stream, epochs=2, callbacks=[seen], verbose=0)
+            result["seen"] = np.asarray(seen.seen, dtype=np.int64).reshape(-1, 2)
         else:
             raise SystemExit(f"unknown scenario {scenario!r}")
     result["weights"] = np.concatenate([w.ravel() for w in model.get_weights()])

@@ -20,7 +20,7 @@ from lstmkit.models.distributed import shard_bounds
 
 HERE = Path(__file__).resolve().parent
 SCRIPT = HERE / "dist_scenarios.py"
-SCENARIOS = ["fit", "early_stop", "stateful", "masked", "loader"]
+SCENARIOS = ["fit", "early_stop", "stateful", "masked", "loader", "stream"]
 TIMEOUT_S = 240
 
 
@@ -148,6 +148,17 @@ def test_explicit_data_parallel_splits_every_batch_of_a_dataloader(runs):
         np.testing.assert_allclose(r["evaluate"], one["evaluate"], rtol=1e-5)
     ids = [set(r["seen"][r["seen"][:, 0] == 0, 1].tolist()) for r in ranks]
     assert not ids[0] & ids[1] and ids[0] | ids[1] == set(range(1000, 1033))
+
+
+def test_a_parquet_stream_is_read_once_across_ranks_with_uneven_shards(runs):
+    one, ranks = runs[0]["stream"]
+    np.testing.assert_array_equal(ranks[0]["weights"], ranks[1]["weights"])
+    assert ranks[0]["history"] == ranks[1]["history"]
+    for epoch in range(2):  # 5 ids x (20 - 5) windows, each read by exactly one rank
+        ids = [r["seen"][r["seen"][:, 0] == epoch, 1].tolist() for r in ranks]
+        assert not set(ids[0]) & set(ids[1]) and len(ids[0]) + len(ids[1]) == 75
+        assert sorted(ids[0] + ids[1]) == sorted(one["seen"][one["seen"][:, 0] == epoch, 1].tolist())
+    assert len(ranks[0]["history"]["loss"]) == 2
 
 
 def test_two_nodes_on_localhost_rendezvous_and_train_the_same(tmp_path):

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "lstmkit"
-RANK = {"ops": 0, "data": 0, "mixed_precision": 0, "layers": 1, "models": 2, "forecast": 3, "utils": 3,
-        "preprocessing": 3, "apps": 4, "cli": 5}
+RANK = {"ops": 0, "data": 0, "distribution": 0, "mixed_precision": 0, "layers": 1, "models": 2, "forecast": 3,
+        "utils": 3, "preprocessing": 3, "apps": 4, "cli": 5}
 
 
 def imported_subpackages(path: Path) -> set[str]:

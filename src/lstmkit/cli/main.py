@@ -26,7 +26,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
-from . import export, ventilator
+from . import export, launch, ventilator
 
 from .._validation import InputError
 
@@ -107,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", default="lstmkit_model", help="output folder (default lstmkit_model)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(handler=_train)
+    launch.add_nproc_argument(train, ["train"])
 
     forecast = commands.add_parser("forecast", help="forecast every series of a table")
     forecast.add_argument("model_dir")

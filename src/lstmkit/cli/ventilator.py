@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from . import launch
+
 
 def add_parser(commands: Any) -> None:
     """Register ``ventilator`` and its two sub-commands on the top-level sub-parsers."""
@@ -43,6 +45,7 @@ def add_parser(commands: Any) -> None:
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--quiet", action="store_true", help="no line per fold")
     run.set_defaults(handler=_run)
+    launch.add_nproc_argument(run, ["ventilator", "run"])
 
 
 def _simulate(args: argparse.Namespace) -> int:

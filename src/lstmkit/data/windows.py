@@ -155,7 +155,7 @@ class TimeseriesDataset:
     def take(self, count: int) -> "TakenBatches":
         """tf.data's ``dataset.take(count)``: the first ``count`` items of an iteration (``for x, y in ds.take(1)``)."""
         if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < -1:
-            raise ValueError(f"take: count expects an integer >= 0 (or -1 for all); received {count!r}.")
+            raise _validation.InputError(f"take: count expects an integer >= 0 (or -1 for all); received {count!r}.")
         return TakenBatches(self, len(self) if count == -1 else int(count))
 
     def _gather(self, starts: Any) -> Any:

@@ -13,6 +13,8 @@ import inspect
 import warnings
 from typing import Any, Callable
 
+from .. import _validation
+
 #: Keras 1 name -> Keras 2 / 3 name.
 RENAMED = {
     "output_dim": "units",
@@ -51,7 +53,7 @@ def accept_keras1_names(cls: type, init: Callable) -> Callable:
         for old in [name for name in kwargs if name in table]:
             new = table[old]
             if new in kwargs:
-                raise TypeError(f"{cls.__name__}: pass {new}= only ({old}= is Keras 1's name for it).")
+                raise _validation.InputTypeError(f"{cls.__name__}: pass {new}= only ({old}= is Keras 1's name for it).")
             warnings.warn(f"{cls.__name__}: {old}= is Keras 1's name; use {new}=.", DeprecationWarning,
                           stacklevel=2)
             kwargs[new] = kwargs.pop(old)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from .. import _validation
+
 
 class KerasTensor:
     """A placeholder for a tensor of ``shape`` (batch first, ``None`` = unknown) in a layer graph."""
@@ -30,7 +32,7 @@ class KerasTensor:
         return f"<KerasTensor shape={self.shape}, dtype={self.dtype}{source}>"
 
     def __iter__(self):
-        raise TypeError(f"A symbolic tensor of shape {self.shape} cannot be iterated: it holds no values. "
+        raise _validation.InputTypeError(f"A symbolic tensor of shape {self.shape} cannot be iterated: it holds no values. "
                         "Index a layer's list of outputs instead (e.g. out, h, c = LSTM(..., "
                         "return_state=True)(inputs)).")
 
@@ -112,7 +114,7 @@ class NodeAttributes:
     def _node_attribute(self, attr: str, what: str) -> Any:
         nodes = self.__dict__.get("_inbound_nodes") or []
         if not nodes:
-            raise ValueError(f"Layer '{self.name}' has never been called on symbolic inputs (Input(...)) and "
+            raise _validation.InputError(f"Layer '{self.name}' has never been called on symbolic inputs (Input(...)) and "
                              f"thus has no defined {what}. Call it in a functional model first, e.g. "
                              f"y = layer(Input(shape=...)).")
         values = getattr(nodes[0], attr) or nodes[0].outputs  # an InputLayer's input is its output (Keras 2)
@@ -139,7 +141,7 @@ class NodeAttributes:
     def _at(self, node_index: int, attr: str) -> Any:
         nodes = self.__dict__.get("_inbound_nodes") or []
         if not 0 <= node_index < len(nodes):
-            raise ValueError(f"Layer '{self.name}': asked for node {node_index}, but it has been called "
+            raise _validation.InputError(f"Layer '{self.name}': asked for node {node_index}, but it has been called "
                              f"{len(nodes)} time(s) on symbolic inputs.")
         values = getattr(nodes[node_index], attr) or nodes[node_index].outputs
         return values[0] if len(values) == 1 else list(values)
@@ -150,7 +152,7 @@ class NodeAttributes:
             self._node_attribute(attr, what)  # raises the never-called error
         shapes = {tuple(tuple(t.shape) for t in (getattr(node, attr) or node.outputs)) for node in nodes}
         if len(shapes) > 1:
-            raise ValueError(f"Layer '{self.name}' has been called on inputs of different shapes, so its "
+            raise _validation.InputError(f"Layer '{self.name}' has been called on inputs of different shapes, so its "
                              f"{what} is ill-defined; use get_{'input' if attr == 'inputs' else 'output'}_at"
                              "(node_index).shape.")
         found = shapes.pop()

@@ -69,7 +69,7 @@ def export_model(model: Any, filepath: Any, format: str = "onnx", verbose: bool 
         for layer in layers:
             reason = export_rnn.onnx_unsupported_reason(layer)
             if reason is not None:
-                raise ValueError(f"{type(layer).__name__} '{layer.name}' cannot be exported to ONNX: {reason}.")
+                raise _validation.InputError(f"{type(layer).__name__} '{layer.name}' cannot be exported to ONNX: {reason}.")
     wrapper = ExportModule(model, len(examples), layers if states else [], format)
     state_examples = wrapper.zero_states(examples[0].shape[0])
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -136,7 +136,7 @@ class ExportModule(torch.nn.Module):
         self.n_outputs = len(outputs)
         missing = [layer.name for layer in self.layers if id(layer) not in self.finals]
         if missing:
-            raise ValueError(f"states=True: the recurrent layers {missing} were not called by the model, "
+            raise _validation.InputError(f"states=True: the recurrent layers {missing} were not called by the model, "
                              "so their states cannot be outputs. Export with states=False.")
         finals = tuple(s for layer in self.layers for s in self.finals[id(layer)])
         self.feed, self.finals = {}, {}  # no tensors left on the module (torch.export checks)
@@ -164,7 +164,7 @@ def _export_mode(model: Any, wrapper: ExportModule, format: str) -> Iterator[Non
         def initial_states(x, initial_state):
             if id(layer) in streamed and initial_state is None:
                 if id(layer) not in wrapper.feed:
-                    raise ValueError(f"states=True: {type(layer).__name__} '{layer.name}' is called more than "
+                    raise _validation.InputError(f"states=True: {type(layer).__name__} '{layer.name}' is called more than "
                                      "once by the model; one state input cannot feed several calls.")
                 return [s.to(x.dtype) for s in wrapper.feed.pop(id(layer))]
             if layer.stateful and initial_state is None:  # each exported call starts a fresh sequence
@@ -361,6 +361,6 @@ def verify_export(model: Any, path: str, format: str, examples: list[torch.Tenso
         if e.shape != g.shape or not float(np.abs(e - g).max()) <= rtol * scale:
             detail = (f"shape {g.shape} instead of {e.shape}" if e.shape != g.shape else
                       f"max relative error {float(np.abs(e - g).max()) / scale:.2e}")
-            raise ValueError(f"export check failed: output {index} of the exported {format} file differs from the "
+            raise _validation.InputError(f"export check failed: output {index} of the exported {format} file differs from the "
                              f"model's at batch 3 ({detail}). A layer computes something the tracer recorded "
                              "for the traced shapes only (e.g. a Lambda with Python control flow). Nothing written.")

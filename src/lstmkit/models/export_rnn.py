@@ -24,6 +24,7 @@ from typing import Any, Callable
 
 import torch
 
+from .._validation import InputError
 from ..layers.cell import RecurrentCell
 from ..ops import activations, recurrence
 
@@ -134,7 +135,7 @@ def recur_onnx(layer: Any, x: torch.Tensor, states: list[torch.Tensor],
     """``RNN._recur`` as one ONNX node: ``(outputs (batch, T, units), final_states)`` in Keras's order."""
     reason = onnx_unsupported_reason(layer)
     if reason is not None:
-        raise ValueError(f"{type(layer).__name__} '{layer.name}' cannot be exported to ONNX: {reason}.")
+        raise InputError(f"{type(layer).__name__} '{layer.name}' cannot be exported to ONNX: {reason}.")
     cell = layer.cell
     math = cell.math
     w, r, b = onnx_weights(cell)
@@ -194,7 +195,7 @@ def recur_scan(layer: Any, x: torch.Tensor, states: list[torch.Tensor],
 
     cell = layer.cell
     if not isinstance(cell, RecurrentCell):
-        raise ValueError(f"{type(layer).__name__} '{layer.name}' cannot be exported: its cell "
+        raise InputError(f"{type(layer).__name__} '{layer.name}' cannot be exported: its cell "
                          f"{type(cell).__name__} is user Python code (built-in cells export).")
     math = cell.math
     xp = recurrence.project_inputs(math, x, cell.kernel, cell.input_bias)

@@ -17,6 +17,8 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from .. import _validation
+
 BOLD, GREEN, GREY, RESET = "\x1b[1m", "\x1b[32m", "\x1b[37m", "\x1b[0m"
 
 
@@ -65,7 +67,7 @@ class Progbar:
                  stateful_metrics: Iterable[str] | None = None, stateless_metrics: Iterable[str] | None = None,
                  unit_name: str = "step", file: Any = None):
         if stateful_metrics is not None and stateless_metrics is not None:
-            raise ValueError("Progbar: pass stateful_metrics (names shown as given) or stateless_metrics (names "
+            raise _validation.InputError("Progbar: pass stateful_metrics (names shown as given) or stateless_metrics (names "
                              "averaged), not both.")
         self.target, self.width, self.verbose = target, int(width), verbose
         self.interval, self.unit_name, self.file = interval, unit_name, file

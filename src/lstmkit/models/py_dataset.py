@@ -60,7 +60,7 @@ class PyDataset:
         return None
 
     def __len__(self) -> int:
-        raise TypeError(f"{type(self).__name__} defines no __len__ (its number of batches).")
+        raise _validation.InputTypeError(f"{type(self).__name__} defines no __len__ (its number of batches).")
 
     def on_epoch_begin(self) -> None:
         """Called before each pass over the batches."""

@@ -27,6 +27,7 @@ from ..data.batching import StatefulBatches
 from ..layers.rnn import RNN
 from . import callbacks as callbacks_mod
 from . import data_adapter as data
+from . import distributed
 from . import legacy as legacy_mod
 from . import losses as losses_mod
 from . import metrics as metrics_mod
@@ -132,6 +133,10 @@ class Trainer:
             metric.reset_state()
 
     def _logs(self) -> dict[str, float]:
+        replicas = distributed.current(self)  # several processes: the metrics summed over them
+        return replicas.logs(self, self._local_logs) if replicas is not None else self._local_logs()
+
+    def _local_logs(self) -> dict[str, float]:
         logs = {"loss": float(self._loss_tracker.result())}
         for tracker in getattr(self, "_output_loss_trackers", []):
             logs[tracker.name] = float(tracker.result())
@@ -178,7 +183,8 @@ class Trainer:
     def train_step(self, x: Any, y: Any, sample_weight: Any = None) -> None:
         """One optimizer step on one batch: forward with dropout on, loss, backward, update, constraints."""
         x, y, sample_weight = self._to_model_device(x, y, sample_weight)
-        y_pred = self(x, training=True)
+        replicas = distributed.current(self)  # DDP: the forward through its wrapper, the loss weighted
+        y_pred = self(x, training=True) if replicas is None else replicas.forward(x)
         batch = batch_count(x)
         loss = self.compute_loss(y, y_pred, sample_weight, count_batch=batch)
         if not loss.requires_grad:
@@ -189,10 +195,14 @@ class Trainer:
             self._step_plan = self._bind_optimizer()
         self.optimizer.zero_grad(set_to_none=True)
         scale = getattr(self.optimizer, "scale_loss", None)
-        (scale(loss) if scale is not None else loss).backward()
+        weighted = loss if replicas is None else replicas.scale(loss, y_pred)
+        (scale(weighted) if scale is not None else weighted).backward()
         self.optimizer.step()
         constraints_mod.project(self._step_plan)
-        self._loss_tracker.update_state(loss.detach(), sample_weight=batch)
+        if replicas is not None and replicas.stand_in:
+            return  # this rank had no sample in the global batch: it only took part in the step
+        logged = loss.detach() if replicas is None else replicas.logged(loss.detach(), batch)
+        self._loss_tracker.update_state(logged, sample_weight=batch)
         self._update_metrics(y, y_pred, sample_weight)
 
     def test_step(self, x: Any, y: Any, sample_weight: Any = None) -> None:
@@ -201,6 +211,12 @@ class Trainer:
             y_pred = self(x, training=False)
             batch = batch_count(x)
             loss = self.compute_loss(y, y_pred, sample_weight, count_batch=batch)
+        replicas = distributed.current(self)
+        if replicas is not None:  # several processes: this rank's part of the global batch's loss
+            replicas.scale(loss, y_pred)
+            if replicas.stand_in:
+                return
+            loss = replicas.logged(loss, batch)
         self._loss_tracker.update_state(loss, sample_weight=batch)
         self._update_metrics(y, y_pred, sample_weight)
 
@@ -253,6 +269,17 @@ class Trainer:
             validation_split = 0.0  # Keras: validation_data wins
         train, steps, count, batch_size = self._prepare(x, y, sample_weight, batch_size, shuffle, class_weight,
                                                         steps_per_epoch, "fit", validation_split)
+        replicas = distributed.begin(self, "fit")
+        try:
+            return self._fit(train, steps, count, batch_size, replicas, epochs, verbose, callbacks, validation_split,
+                             validation_data, validation_steps, validation_batch_size, validation_freq, initial_epoch)
+        finally:
+            if replicas is not None:
+                replicas.end()
+
+    def _fit(self, train: dict, steps: Any, count: Any, batch_size: int, replicas: Any, epochs: int, verbose: int,
+             callbacks: Any, validation_split: float, validation_data: Any, validation_steps: Any,
+             validation_batch_size: Any, validation_freq: int, initial_epoch: int) -> callbacks_mod.History:
         val = None
         if validation_split:
             (train_x, train_y, train_sw), (vx, vy, vsw) = train["split"]
@@ -269,7 +296,11 @@ class Trainer:
             cbs.append(callbacks_mod.ProgbarLogger(verbose))
         cbs.append(history)
         params = {"verbose": verbose, "epochs": epochs, "steps": steps, "samples": count, "batch_size": batch_size}
+        if replicas is not None:  # each rank its shard of every batch; rank 0 alone prints and writes files
+            train, val, cbs = replicas.shard(train), val and replicas.shard(val), replicas.callbacks(cbs)
         cb = callbacks_mod.CallbackList(cbs, self, params)
+        if replicas is not None:
+            replicas.agree(cb)
         batch_logs = cb.wants_batch_logs or verbose == 1
         self.stop_training = False
         self._step_plan = None
@@ -286,6 +317,8 @@ class Trainer:
                     self.train_step(bx, by, bsw)
                     seen += 1
                     cb.call("on_train_batch_end", step, self._logs() if batch_logs else {})
+                    if replicas is not None:
+                        self.stop_training = replicas.any(self.stop_training)
                     if self.stop_training:
                         break
                 if seen == 0:
@@ -298,6 +331,8 @@ class Trainer:
                     params["in_fit"] = False
                     epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
                 cb.call("on_epoch_end", epoch, epoch_logs)
+                if replicas is not None:
+                    self.stop_training = replicas.any(self.stop_training)
                 if self.stop_training:
                     break
             finalize = getattr(self.optimizer, "finalize_variable_values", None)
@@ -323,7 +358,7 @@ class Trainer:
                 raise _validation.value_error(owner, "validation_split", "array inputs",
                                               f"an iterable ({type(x).__name__})", "Pass validation_data instead.")
             total = data.batch_count(x)
-            return ({"batches": self._iterable_batches(x, steps)}, steps or total, None,
+            return ({"batches": self._iterable_batches(x, steps), "source": x}, steps or total, None,
                     batch_size or getattr(x, "batch_size", None) or 0)
         x_t, y_t, sw_t = data.tensors(x, owner), data.tensors(y, owner), data.tensors(sample_weight, owner)
         n = data.num_samples(x_t, y_t, sw_t, owner)
@@ -339,6 +374,7 @@ class Trainer:
         if class_weight is not None:  # the training part only, as Keras
             sw_t = class_sample_weights(y_t, class_weight, sw_t)
         prepared["batches"] = lambda: data.array_batches(x_t, y_t, sw_t, batch_size, shuffle, steps)
+        prepared["arrays"] = (x_t, y_t, sw_t, batch_size, shuffle, steps)  # for models.distributed's shards
         count = math.ceil(n / batch_size)
         return prepared, min(count, steps) if steps else count, n, batch_size
 
@@ -372,7 +408,8 @@ class Trainer:
                     self.reset_states(slots=source.resets[k])
                 yield data.tensors(bx), data.tensors(by), data.tensors(bsw)
 
-        return {"batches": batches}, len(source), len(source) * source.batch_size, source.batch_size
+        return ({"batches": batches, "stateful": source}, len(source), len(source) * source.batch_size,
+                source.batch_size)
 
     @staticmethod
     def _iterable_batches(source: Iterable, steps: int | None):
@@ -429,8 +466,17 @@ class Trainer:
                                                        "evaluate")
         verbose = _verbosity(verbose)
         cbs = list(callbacks or []) + ([callbacks_mod.ProgbarLogger(verbose)] if verbose else [])
-        cb = callbacks_mod.CallbackList(cbs, self, {"verbose": verbose, "steps": total})
-        logs = self._run_evaluation(prepared, cb)
+        replicas = distributed.begin(self, "evaluate")
+        try:
+            if replicas is not None:
+                prepared, cbs = replicas.shard(prepared), replicas.callbacks(cbs)
+            cb = callbacks_mod.CallbackList(cbs, self, {"verbose": verbose, "steps": total})
+            if replicas is not None:
+                replicas.agree(cb)
+            logs = self._run_evaluation(prepared, cb)
+        finally:
+            if replicas is not None:
+                replicas.end()
         return logs if return_dict else _flatten_logs(logs)
 
     def _run_evaluation(self, prepared: dict, cb: callbacks_mod.CallbackList, in_fit: bool = False) -> dict:
@@ -459,6 +505,14 @@ class Trainer:
                                               "advances each stream by one chunk)", "a value")
             return self._predict_streams(x, streams, batch_size)
         verbose = _verbosity(verbose)
+        if data.is_array_like(x) and not is_stateful(self):
+            replicas = distributed.begin(self, "predict")  # several processes: a block of samples each
+            if replicas is not None:
+                try:
+                    return replicas.predict(lambda part, size: self._predict_alone(part, size, verbose, callbacks),
+                                            x, self._batch_size(batch_size, 1, "predict"), steps)
+                finally:
+                    replicas.end()
         if isinstance(x, StatefulBatches):
             prepared, total, _, _ = self._prepare_stateful(x, None, None, batch_size, "predict", 0.0)
             batches = (bx for bx, _, _ in prepared["batches"]())
@@ -489,6 +543,14 @@ class Trainer:
         if not outputs:
             raise _validation.value_error("predict", "x", "at least one sample", "empty data")
         return concat_batches(outputs)
+
+    def _predict_alone(self, x: Any, batch_size: int, verbose: int, callbacks: Any) -> Any:
+        """``predict`` in this process only (a rank's block of a distributed predict)."""
+        self.__dict__["_replicas_off"] = True
+        try:
+            return self.predict(x, batch_size=batch_size, verbose=verbose, callbacks=callbacks)
+        finally:
+            self.__dict__.pop("_replicas_off", None)
 
     @property
     def stream_state(self) -> StreamState:

@@ -9,12 +9,12 @@ there is one, by default).
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import math
 import warnings
 from typing import Any, Iterable
 
+import numpy as np
 import torch
 
 from .. import _validation
@@ -26,6 +26,7 @@ from . import callbacks as callbacks_mod
 from . import data_adapter as data
 from . import losses as losses_mod
 from . import metrics as metrics_mod
+from .plan import mode, plan
 from .streams import StreamState, stream_ids
 
 
@@ -221,7 +222,7 @@ class Trainer:
     # -- device and building ------------------------------------------------------------------------------
     def _to_model_device(self, x: Any, y: Any, sample_weight: Any) -> tuple[Any, Any, Any]:
         device = getattr(self, "device", None) or torch.device("cpu")
-        if not self.built or not any(True for _ in self.parameters()):
+        if not self.built or plan(self).first_param is None:
             build_for(self, x)
             self.to(device)
         return data.to_device(x, device), data.to_device(y, device), data.to_device(sample_weight, device)
@@ -449,6 +450,16 @@ class Trainer:
                                               "advances each stream by one chunk)", "a value")
             return self._predict_streams(x, streams, batch_size)
         verbose = _verbosity(verbose)
+        if not verbose and not callbacks and steps is None and isinstance(x, (np.ndarray, torch.Tensor)):
+            x_t = data.as_tensor(x)  # one array, no callbacks: the batches without the callback machinery
+            n = data.num_samples(x_t, owner="predict")
+            data.check_finite(x_t, "x", "predict")
+            batch_size = self._batch_size(batch_size, n, "predict")
+            if n == 0:
+                raise _validation.value_error("predict", "x", "at least one sample", "empty data")
+            with mode(self, training=False):
+                outputs = [self.predict_step(x_t[i:i + batch_size]) for i in range(0, n, batch_size)]
+            return concat_batches([data.map_leaves(lambda t: t.detach().cpu(), out) for out in outputs])
         if isinstance(x, StatefulBatches):
             prepared, total, _, _ = self._prepare_stateful(x, None, None, batch_size, "predict", 0.0)
             batches = (bx for bx, _, _ in prepared["batches"]())
@@ -547,17 +558,6 @@ class Trainer:
 
 
 # -- helpers -----------------------------------------------------------------------------------------------
-@contextlib.contextmanager
-def mode(model: Any, training: bool):
-    """``model.train(training)`` for the block, then the caller's mode back (also after an error)."""
-    was_training = model.training
-    model.train(training)
-    try:
-        yield
-    finally:
-        model.train(was_training)
-
-
 def resolve_device(device: Any) -> torch.device:
     """``device`` (``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:1"``, a ``torch.device``) as a device this
     machine has, or a ValueError saying which names are valid."""
@@ -731,21 +731,13 @@ def sync_requires_grad(model: Layer, trainable: list[torch.nn.Parameter]) -> Non
 
 
 def is_stateful(model: Layer) -> bool:
-    return any(isinstance(m, RNN) and m.stateful for m in model.modules())
+    return plan(model).stateful
 
 
 def fixed_batch_size(model: Layer) -> int | None:
     """The batch size a stateful model was declared with (its input's batch_shape), if any."""
-    if not is_stateful(model):
-        return None
-    for tensor in getattr(model, "inputs", None) or []:
-        if tensor.shape and tensor.shape[0] is not None:
-            return int(tensor.shape[0])
-    for module in model.modules():
-        shape = getattr(module, "_batch_input_shape", None)
-        if isinstance(module, Layer) and shape is not None and shape[0] is not None:
-            return int(shape[0])
-    return None
+    found = plan(model)
+    return found.declared_batch if found.stateful else None
 
 
 def build_for(model: Any, x: Any) -> None:

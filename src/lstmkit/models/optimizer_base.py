@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from .. import _validation
+from . import flat_update
 from . import schedules as schedules_mod
 from .schedules import LearningRateSchedule
 
@@ -427,6 +428,9 @@ class Optimizer(torch.optim.Optimizer):
         self._backend_update_step(grads, params, lr)
 
     def _backend_update_step(self, grads: list[torch.Tensor], params: list[torch.Tensor], lr: float) -> None:
+        if flat_update.applies(self, grads, params):
+            flat_update.step(self, grads, params, lr, _np_dtype(params[0].dtype))
+            return
         constants: dict[torch.dtype, dict] = {}
         for g, p in zip(grads, params):
             if p.dtype not in constants:

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from .. import _validation
+from . import flat_update
 from .optimizer_base import MODULE, Optimizer, _beta, _epsilon, _np_dtype, _real, _sqrt
 
 
@@ -446,3 +447,5 @@ def get(identifier: Any) -> Optimizer | None:
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Nadam", "RMSprop", "Adagrad", "Adamax", "Adadelta",
            "ALL_OPTIMIZERS", "get", "serialize", "deserialize"]
+
+flat_update.ELEMENTWISE_UPDATES.update(cls.update_step for cls in ALL_OPTIMIZERS.values())

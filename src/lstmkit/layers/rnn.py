@@ -209,6 +209,8 @@ class RNN(Layer):
             return "use_fused=False"
         if not isinstance(self.cell, RecurrentCell):
             return f"{type(self.cell).__name__} is not a built-in cell"
+        if torch.compiler.is_compiling():
+            return "under torch.compile: the native kernel cannot be traced, the reference loop is compiled"
         recurrent_dropout = bool(training and self.cell.recurrent_dropout > 0)
         return fused.unsupported_reason(self.cell.math, x.dtype, x.device, recurrent_dropout, mask)
 

@@ -23,6 +23,7 @@ from ..layers.base import Layer
 from ..data.batching import StatefulBatches
 from ..layers.rnn import RNN
 from . import callbacks as callbacks_mod
+from . import compiled
 from . import data_adapter as data
 from . import losses as losses_mod
 from . import metrics as metrics_mod
@@ -53,8 +54,9 @@ class Trainer:
                 name or a list of lists for several outputs (a flat list applies to every output).
             loss_weights: weights of the outputs' losses in the total (list or dict).
             device: ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
-        Keras-only arguments (``run_eagerly``, ``jit_compile``, ``steps_per_execution``) are accepted and
-        have no effect: every step runs eagerly in PyTorch.
+            jit_compile: ``True`` runs the train and predict steps through ``torch.compile`` (see
+                ``models.compiled``); ``"auto"`` (default), ``False`` or ``run_eagerly=True``: eager steps.
+        Keras-only arguments (``run_eagerly``, ``steps_per_execution``) are accepted and have no other effect.
         """
         from . import optimizers as optimizers_mod  # models.optimizers
 
@@ -65,6 +67,7 @@ class Trainer:
         if loss is None:
             raise _validation.value_error(f"{type(self).__name__}.compile", "loss", "a loss for training "
                                           "(e.g. loss='mse')", "None")
+        self._compiled_steps = compiled.CompiledSteps(self) if compiled.wanted(jit_compile, run_eagerly) else None
         self.optimizer = optimizers_mod.get(optimizer)
         self._optimizer_params = None  # bound to the trainable weights at the first step
         self._step_plan = None  # (parameter, constraint) pairs, found again at each fit / train_on_batch
@@ -172,9 +175,13 @@ class Trainer:
     def train_step(self, x: Any, y: Any, sample_weight: Any = None) -> None:
         """One optimizer step on one batch: forward with dropout on, loss, backward, update, constraints."""
         x, y, sample_weight = self._to_model_device(x, y, sample_weight)
-        y_pred = self(x, training=True)
         batch = batch_count(x)
-        loss = self.compute_loss(y, y_pred, sample_weight, count_batch=batch)
+        steps = getattr(self, "_compiled_steps", None)
+        if steps is not None:  # compile(jit_compile=True)
+            loss, y_pred = steps.train_forward(x, y, sample_weight, batch)
+        else:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(y, y_pred, sample_weight, count_batch=batch)
         if not loss.requires_grad:
             raise _validation.value_error(f"{type(self).__name__} '{self.name}'", "fit",
                                           "a loss that depends on trainable weights",
@@ -200,8 +207,9 @@ class Trainer:
 
     def predict_step(self, x: Any) -> Any:
         x, _, _ = self._to_model_device(x, None, None)
+        steps = getattr(self, "_compiled_steps", None)
         with torch.no_grad():
-            return self(x, training=False)
+            return self(x, training=False) if steps is None else steps.predict(x)
 
     def _bind_optimizer(self) -> list[tuple[torch.nn.Parameter, Any]]:
         """Bind the optimizer to the trainable weights (checking they did not change since) and return the

@@ -148,3 +148,20 @@ def test_predict_fast_path_equals_callback_path():
     slow = model.predict(X, batch_size=3, verbose=0, callbacks=[Count()])  # callbacks: the general path
     assert seen == [0, 1]
     np.testing.assert_array_equal(fast, slow)
+
+
+def test_train_on_batch_rebinds_after_a_layer_is_frozen():
+    model = small_model()
+    model.train_on_batch(X, Y)
+    model.layers[0].trainable = False
+    with pytest.raises(ValueError, match="a different set"):
+        model.train_on_batch(X, Y)
+
+
+def test_optimizer_step_hooks_still_run_in_fit():
+    model = small_model()
+    model.train_on_batch(X, Y)
+    calls = []
+    model.optimizer.register_step_post_hook(lambda *args: calls.append(1))
+    model.fit(X, Y, batch_size=2, epochs=1, verbose=0)
+    assert len(calls) == 2  # the hook sees every step: the unwrapped step is used only without hooks

@@ -27,6 +27,7 @@ from . import compiled
 from . import data_adapter as data
 from . import losses as losses_mod
 from . import metrics as metrics_mod
+from . import optimizer_base
 from .plan import mode, plan
 from .streams import StreamState, stream_ids
 
@@ -186,12 +187,15 @@ class Trainer:
             raise _validation.value_error(f"{type(self).__name__} '{self.name}'", "fit",
                                           "a loss that depends on trainable weights",
                                           "a loss with no gradient (every layer frozen?)")
-        if self._step_plan is None:  # once per fit / train_on_batch call, not per step
+        if self._step_plan is None:  # once per fit; train_on_batch re-binds when the model changed
             self._step_plan = self._bind_optimizer()
-        self.optimizer.zero_grad(set_to_none=True)
+            self._step_key = self._binding_key()
+        if not optimizer_base.fast_zero_grad(self.optimizer):
+            self.optimizer.zero_grad(set_to_none=True)
         scale = getattr(self.optimizer, "scale_loss", None)
         (scale(loss) if scale is not None else loss).backward()
-        self.optimizer.step()
+        if not optimizer_base.fast_step(self.optimizer):
+            self.optimizer.step()
         constraints_mod.project(self._step_plan)
         self._loss_tracker.update_state(loss.detach(), sample_weight=batch)
         self._update_metrics(y, y_pred, sample_weight)
@@ -226,6 +230,13 @@ class Trainer:
                                           "a different set (a layer's trainable flag changed or layers were "
                                           "added)", "Call compile() again after changing trainable layers.")
         return constraints_mod.constrained_parameters(self)
+
+    def _binding_key(self) -> tuple:
+        """What ``_bind_optimizer`` depends on: the structure (plan) and every layer's trainable flag and
+        constraints; equal keys mean the last binding still holds."""
+        found = plan(self)
+        return (found, id(self.optimizer), tuple((getattr(m, "trainable", None), len(getattr(m, "_constraints", ())))
+                                                 for m in found.modules))
 
     # -- device and building ------------------------------------------------------------------------------
     def _to_model_device(self, x: Any, y: Any, sample_weight: Any) -> tuple[Any, Any, Any]:
@@ -531,7 +542,8 @@ class Trainer:
             sample_weight = class_sample_weights(y, class_weight, sample_weight)
         if reset_metrics:  # the returned values are this batch's alone
             self._reset_metrics()
-        self._step_plan = None
+        if self._step_plan is not None and getattr(self, "_step_key", None) != self._binding_key():
+            self._step_plan = None  # a layer was frozen / added since the last call: bind again
         with mode(self, training=True):
             self.train_step(x, y, sample_weight)
         logs = self._logs()

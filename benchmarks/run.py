@@ -17,7 +17,8 @@ Workloads (issue #2):
        whose fused path makes one bidirectional kernel call per layer.
   W4   seed 004's stateful LSTM(4), batch_input_shape=(1, 3, 1), Dense(1), Adam, MSE: one fit epoch over
        93 windows with batch 1 (then reset_states), against a hand-written eager loop over nn.LSTM +
-       nn.Linear + torch.optim.Adam carrying (h, c); also train_on_batch per window.
+       nn.Linear + torch.optim.Adam carrying (h, c); also train_on_batch per window and
+       compile(jit_compile=True) (torch.compile'd steps; compiled before timing).
   W1k  the Keras workflow on W1's data: Sequential([Input, LSTM(128), Dense(1)]).compile("adam", "mse")
        then fit(batch_size=64, epochs=1, shuffle=False) and predict(batch_size=64), against the same
        model in a hand-written PyTorch loop (torch.optim.Adam) and raw nn.LSTM: the cost of fit/predict.
@@ -209,12 +210,12 @@ def w4_stateful(repeats: int) -> None:
     x, y = rng.random((n, 3, 1)).astype("float32"), rng.random((n, 1)).astype("float32")
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
 
-    def keras_model():
+    def keras_model(**compile_args):
         torch.manual_seed(0)
         model = Sequential()
         model.add(LSTM(4, batch_input_shape=(1, 3, 1), stateful=True))
         model.add(Dense(1))
-        model.compile(loss="mean_squared_error", optimizer="adam", device="cpu")
+        model.compile(loss="mean_squared_error", optimizer="adam", device="cpu", **compile_args)
         return model
 
     lstm, dense = nn.LSTM(1, 4, batch_first=True), nn.Linear(4, 1)
@@ -243,6 +244,9 @@ def w4_stateful(repeats: int) -> None:
 
     tasks = {"torch eager loop (nn.LSTM + Adam)": raw_epoch, "lstmkit model.fit": lambda: fit(fitted),
              "lstmkit train_on_batch loop": on_batch}
+    compiled = keras_model(jit_compile=True)
+    fit(compiled)  # compiles here, outside the timing
+    tasks["lstmkit fit, jit_compile=True"] = lambda: fit(compiled)
     report("W4  stateful LSTM(4), batch 1, one epoch of 93 steps (s)", interleaved(tasks, repeats),
            "torch eager loop (nn.LSTM + Adam)")
 

@@ -8,10 +8,18 @@ Workloads (issue #2):
        head and MSE (Adam).
   W1d  the same with recurrent_dropout=0.2 (lstmkit only: raw torch has no recurrent dropout); also
        against a plain Python per-step loop that re-slices tensors, the usual hand-written baseline.
+  W2   seed 001's recursive forecast, batch 1: Sequential([Input((13, 1)), LSTM(128, go_backwards=True),
+       Dropout(0.2), Dense(1, relu)]) forecasting 1280 steps one window at a time: a model.predict loop
+       (as the seed writes it), model(x) under no_grad, predict_on_batch, forecast.recursive, against
+       the same weights in raw nn.LSTM + nn.Linear (fixed per-call overhead is what this measures).
   W3   a 4-layer bidirectional LSTM stack, units [128, 128, 64, 64], on (256, 80, 52): one training step
        and one inference pass; built from go_backwards layer pairs and as Sequential(Bidirectional(LSTM)),
        whose fused path makes one bidirectional kernel call per layer.
-  W4   the Keras workflow on W1's data: Sequential([Input, LSTM(128), Dense(1)]).compile("adam", "mse")
+  W4   seed 004's stateful LSTM(4), batch_input_shape=(1, 3, 1), Dense(1), Adam, MSE: one fit epoch over
+       93 windows with batch 1 (then reset_states), against a hand-written eager loop over nn.LSTM +
+       nn.Linear + torch.optim.Adam carrying (h, c); also train_on_batch per window and
+       compile(jit_compile=True) (torch.compile'd steps; compiled before timing).
+  W1k  the Keras workflow on W1's data: Sequential([Input, LSTM(128), Dense(1)]).compile("adam", "mse")
        then fit(batch_size=64, epochs=1, shuffle=False) and predict(batch_size=64), against the same
        model in a hand-written PyTorch loop (torch.optim.Adam) and raw nn.LSTM: the cost of fit/predict.
   W5   forecasting 100 steps ahead for 64 series after a 500-step history, Sequential([Input((None, 1)),
@@ -133,8 +141,118 @@ class TorchBiStack(nn.Module):
         return x
 
 
-# -- W4: compile / fit / predict against hand-written loops ---------------------------------------------
-def w4(x: torch.Tensor, y: torch.Tensor, device: torch.device, repeats: int) -> None:
+# -- W2: recursive forecast, batch 1 (seed 001) ------------------------------------------------------------
+def w2(repeats: int, quick: bool) -> None:
+    from lstmkit import forecast
+    from lstmkit.layers import Dropout
+
+    torch.manual_seed(0)
+    model = Sequential([Input((13, 1)), LSTM(128, go_backwards=True), Dropout(0.2), Dense(1, activation="relu")])
+    model.compile(optimizer="nadam", loss="mse", device="cpu")
+    kernel, recurrent, bias = (w.detach() for w in model.layers[0].cell.parameters())
+    lstm, dense = nn.LSTM(1, 128, batch_first=True), nn.Linear(128, 1)
+    with torch.no_grad():  # the same weights in torch's layout
+        lstm.weight_ih_l0.copy_(kernel.T), lstm.weight_hh_l0.copy_(recurrent.T)
+        lstm.bias_ih_l0.copy_(bias), lstm.bias_hh_l0.zero_()
+        dense.weight.copy_(model.layers[2].kernel.T), dense.bias.copy_(model.layers[2].bias)
+    lstm.eval(), dense.eval()
+    steps = 128 if quick else 1280
+    history = (np.sin(np.arange(200) * 0.1) * 0.4 + 0.5).astype("float32")
+
+    def raw():
+        window, out = torch.from_numpy(history[-13:].reshape(1, 13, 1)), []
+        with torch.no_grad():
+            for _ in range(steps):
+                y = torch.relu(dense(lstm(window.flip(1))[0][:, -1]))
+                out.append(float(y))
+                window = torch.cat([window[:, 1:], y.reshape(1, 1, 1)], dim=1)
+        return np.array(out)
+
+    def loop(call):
+        xhat, out = history[-13:].reshape(13, 1), []
+        for _ in range(steps):
+            y = call(xhat[None])
+            out.append(float(y.reshape(-1)[0]))
+            xhat = np.vstack([xhat[1:], y.reshape(1, 1)])
+        return np.array(out)
+
+    def call_no_grad(x):
+        with torch.no_grad():
+            return model(torch.from_numpy(x), training=False).numpy()
+
+    tasks = {"torch nn.LSTM, no_grad loop": raw,
+             "lstmkit model.predict loop": lambda: loop(lambda x: model.predict(x, batch_size=1, verbose=0)),
+             "lstmkit model(x) loop (no_grad)": lambda: loop(call_no_grad),
+             "lstmkit predict_on_batch loop": lambda: loop(model.predict_on_batch),
+             "lstmkit forecast.recursive": lambda: forecast.recursive(model, history, steps)}
+    reference = raw()
+    for name, task in tasks.items():  # every variant computes the raw numbers
+        np.testing.assert_allclose(task(), reference, rtol=1e-4, atol=1e-5, err_msg=name)
+    report(f"W2  {steps}-step recursive forecast, batch 1, LSTM(128) (s)", interleaved(tasks, repeats),
+           "torch nn.LSTM, no_grad loop")
+    x = history[-13:].reshape(1, 13, 1)
+    one = {"torch nn.LSTM, one call": lambda: raw_one(lstm, dense, x),
+           "lstmkit model.predict, one call": lambda: model.predict(x, verbose=0)}
+    report("W2  one predict on (1, 13, 1) (s per 100 calls)",
+           interleaved({k: (lambda f=f: [f() for _ in range(100)]) for k, f in one.items()}, repeats),
+           "torch nn.LSTM, one call")
+
+
+def raw_one(lstm, dense, x):
+    with torch.no_grad():
+        return torch.relu(dense(lstm(torch.from_numpy(x).flip(1))[0][:, -1])).numpy()
+
+
+# -- W4: seed 004's stateful LSTM(4), batch 1 -----------------------------------------------------------
+def w4_stateful(repeats: int) -> None:
+    rng = np.random.default_rng(0)
+    n = 93  # the airline tutorial's training windows (look_back=3)
+    x, y = rng.random((n, 3, 1)).astype("float32"), rng.random((n, 1)).astype("float32")
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+
+    def keras_model(**compile_args):
+        torch.manual_seed(0)
+        model = Sequential()
+        model.add(LSTM(4, batch_input_shape=(1, 3, 1), stateful=True))
+        model.add(Dense(1))
+        model.compile(loss="mean_squared_error", optimizer="adam", device="cpu", **compile_args)
+        return model
+
+    lstm, dense = nn.LSTM(1, 4, batch_first=True), nn.Linear(4, 1)
+    opt = torch.optim.Adam(list(lstm.parameters()) + list(dense.parameters()), lr=1e-3)
+
+    def raw_epoch():
+        state = None
+        for i in range(n):
+            out, state = lstm(xt[i:i + 1], state)
+            state = tuple(s.detach() for s in state)
+            loss = ((dense(out[:, -1]) - yt[i:i + 1]) ** 2).mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+
+    fitted, stepped = keras_model(), keras_model()
+
+    def fit(model):
+        model.fit(x, y, epochs=1, batch_size=1, verbose=0, shuffle=False)
+        model.reset_states()
+
+    def on_batch():
+        for i in range(n):
+            stepped.train_on_batch(x[i:i + 1], y[i:i + 1])
+        stepped.reset_states()
+
+    tasks = {"torch eager loop (nn.LSTM + Adam)": raw_epoch, "lstmkit model.fit": lambda: fit(fitted),
+             "lstmkit train_on_batch loop": on_batch}
+    compiled = keras_model(jit_compile=True)
+    fit(compiled)  # compiles here, outside the timing
+    tasks["lstmkit fit, jit_compile=True"] = lambda: fit(compiled)
+    report("W4  stateful LSTM(4), batch 1, one epoch of 93 steps (s)", interleaved(tasks, repeats),
+           "torch eager loop (nn.LSTM + Adam)")
+
+
+# -- W1k: compile / fit / predict against hand-written loops ---------------------------------------------
+def w1k(x: torch.Tensor, y: torch.Tensor, device: torch.device, repeats: int) -> None:
     def keras_model():
         torch.manual_seed(0)
         model = Sequential([Input((13, 1)), LSTM(128), Dense(1)])
@@ -153,7 +271,7 @@ def w4(x: torch.Tensor, y: torch.Tensor, device: torch.device, repeats: int) -> 
         "lstmkit model.fit (NumPy in)": lambda: (fitted.fit(x_np, y_np, batch_size=64, epochs=1, shuffle=False,
                                                             verbose=0), sync()),
     }
-    report("W4  Sequential(LSTM(128), Dense(1)) training epoch, batch 64 (s)", interleaved(tasks, repeats),
+    report("W1k Sequential(LSTM(128), Dense(1)) training epoch, batch 64 (s)", interleaved(tasks, repeats),
            "torch nn.LSTM, hand-written loop")
 
     def raw_predict():
@@ -165,7 +283,7 @@ def w4(x: torch.Tensor, y: torch.Tensor, device: torch.device, repeats: int) -> 
 
     tasks = {"torch nn.LSTM, no_grad loop": raw_predict,
              "lstmkit model.predict (NumPy in/out)": lambda: fitted.predict(x_np, batch_size=64, verbose=0)}
-    report("W4  same model, inference over the 5100 windows, batch 64 (s)", interleaved(tasks, repeats),
+    report("W1k same model, inference over the 5100 windows, batch 64 (s)", interleaved(tasks, repeats),
            "torch nn.LSTM, no_grad loop")
 
 
@@ -244,7 +362,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer repeats and a smaller W3 batch")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--only", default="W1,W1d,W1k,W2,W3,W4,W5",
+                        help="comma-separated workloads to run (W2 and W4 always run on the CPU: batch 1)")
     args = parser.parse_args()
+    only = set(args.only.upper().split(","))
     device = torch.device(args.device)
     repeats = 2 if args.quick else 5
     torch.manual_seed(0)
@@ -259,13 +380,23 @@ def main() -> None:
         optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
         return lambda: (w1_epoch(model, optimizer, x, y), torch.cuda.synchronize() if device.type == "cuda" else None)
 
-    times = interleaved({n: epoch_task(f) for n, f in w1_models(False).items()}, repeats)
-    report("W1  LSTM(128), 5100 windows x 13 steps x 1 feature, batch 64, one epoch (s)", times, "torch nn.LSTM")
-    times = interleaved({n: epoch_task(f) for n, f in w1_models(True).items()}, repeats)
-    report("W1d recurrent_dropout=0.2, same epoch (s)", times, "lstmkit LSTM (fused, no dropout)")
-
-    w4(x, y, device, repeats)
-    w5(device, repeats, args.quick)
+    if "W1" in only:
+        times = interleaved({n: epoch_task(f) for n, f in w1_models(False).items()}, repeats)
+        report("W1  LSTM(128), 5100 windows x 13 steps x 1 feature, batch 64, one epoch (s)", times,
+               "torch nn.LSTM")
+    if "W1D" in only:
+        times = interleaved({n: epoch_task(f) for n, f in w1_models(True).items()}, repeats)
+        report("W1d recurrent_dropout=0.2, same epoch (s)", times, "lstmkit LSTM (fused, no dropout)")
+    if "W2" in only:
+        w2(repeats, args.quick)
+    if "W4" in only:
+        w4_stateful(repeats)
+    if "W1K" in only:
+        w1k(x, y, device, repeats)
+    if "W5" in only:
+        w5(device, repeats, args.quick)
+    if "W3" not in only:
+        return
 
     batch = 64 if args.quick else 256
     xb = torch.randn(batch, 80, 52, device=device)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from importlib import resources
 
-import pandas as pd
+from .._lazy import pandas as pd
 
 
 def load_airline_passengers() -> pd.DataFrame:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
-import pandas as pd
+from .._lazy import pandas as pd
 
 from .. import _validation
 from .checks import check_finite, describe_rows, row_labels, to_numpy

@@ -12,7 +12,7 @@ import numbers
 from typing import Any, Iterator
 
 import numpy as np
-import pandas as pd
+from .._lazy import pandas as pd
 
 from .. import _validation
 from .checks import describe_rows, row_labels, to_numpy

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import numpy as np
-import pandas as pd
+from .._lazy import pandas as pd
 
 from .. import _validation
 from ..data.checks import check_finite, to_numpy

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
+from .._lazy import pandas as pd
 import torch
 
 from .. import _validation

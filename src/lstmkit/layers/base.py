@@ -142,7 +142,9 @@ class Layer(symbolic.NodeAttributes, nn.Module, metaclass=_Constructed):
 
     # -- calling ----------------------------------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if symbolic.is_symbolic(args, kwargs):
+        plain = (len(args) == 1 and torch.is_tensor(args[0])  # the common eager call: no structure to search
+                 and all(v is None or isinstance(v, (bool, torch.Tensor)) for v in kwargs.values()))
+        if not plain and symbolic.is_symbolic(args, kwargs):
             return symbolic.call_layer(self, args, kwargs)
         if "training" in kwargs and not accepts(self, "training"):
             del kwargs["training"]  # as Keras: every layer takes training=, layers without dropout ignore it

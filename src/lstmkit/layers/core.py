@@ -146,7 +146,8 @@ class Dense(Layer):
                 owner_of(self), "input", f"{self._input_features} features on the last axis (it was "
                 "built for that)", f"{x.shape[-1]} features in an input of shape {tuple(x.shape)}",
                 f"Feed (..., {self._input_features}) inputs, or create a new Dense for {x.shape[-1]}.")
-        x = x.to(self.kernel.device)
+        if x.device != self.kernel.device:
+            x = x.to(self.kernel.device)
         y = torch.matmul(x, self.kernel)
         if self.bias is not None:
             y = y + self.bias

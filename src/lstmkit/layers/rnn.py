@@ -136,8 +136,9 @@ class RNN(Layer):
         x = self._check_inputs(inputs)
         self.maybe_build(tuple(x.shape))
         self._check_features(x)
-        first = next(self.cell.parameters(), None)
-        x = x.to(first.device) if first is not None else x
+        first = self.cell.__dict__.get("_parameters", {}).get("kernel")  # built-in cells: no generator walk
+        first = next(self.cell.parameters(), None) if first is None else first
+        x = x.to(first.device) if first is not None and x.device != first.device else x
         training = self.training if training is None else bool(training)
         mask = self._check_mask(mask, x)
         carry = self._carry
@@ -180,7 +181,8 @@ class RNN(Layer):
         self.last_path = path
         if path == "fused":
             return fused.run(cell.math, x, states, cell.kernel, cell.recurrent_kernel, cell.bias, mask,
-                             self.go_backwards, self.zero_output_for_mask, training)
+                             self.go_backwards, self.zero_output_for_mask, training,
+                             cache=self.__dict__.setdefault("_fused_cache", {}))
         xp = recurrence.project_inputs(cell.math, x, cell.kernel, cell.input_bias)
         if path == "bptt":
             return bptt.run(xp, states, cell.recurrent_kernel, recurrent_mask, self.go_backwards)
@@ -276,7 +278,8 @@ class RNN(Layer):
         if x.shape[1] == 0:
             raise _validation.value_error(self._owner, "input", "at least one time step",
                                           _validation.describe_array(x))
-        return torch.as_tensor(x).to(self.torch_dtype)
+        x = torch.as_tensor(x)
+        return x if x.dtype == self.torch_dtype else x.to(self.torch_dtype)
 
     def _check_features(self, x: torch.Tensor) -> None:
         expected = self._input_features

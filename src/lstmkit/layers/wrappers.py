@@ -232,7 +232,8 @@ class Bidirectional(Layer):
         states_bw = bw._initial_states(x, bw_state)
         fw.last_path = bw.last_path = "fused"
         y, y_rev, final_fw, final_bw = fused.run_bidirectional(
-            fw.cell.math, x, states_fw, states_bw, _weights(fw.cell), _weights(bw.cell), mask, training)
+            fw.cell.math, x, states_fw, states_bw, _weights(fw.cell), _weights(bw.cell), mask, training,
+            cache=self.__dict__.setdefault("_fused_cache", {}))
         for rnn, final in ((fw, final_fw), (bw, final_bw)):
             if rnn.stateful:
                 rnn.states = [s.detach() for s in final]

@@ -121,7 +121,7 @@ def num_samples(x: Any, y: Any = None, sample_weight: Any = None, owner: str = "
 def check_finite(obj: Any, what: str, owner: str = "fit") -> None:
     """Raise naming the first NaN / inf position (sample, then the index inside the sample)."""
     for i, leaf in enumerate(leaves(obj)):
-        if not leaf.is_floating_point():
+        if not leaf.is_floating_point() or _all_finite(leaf):
             continue
         bad = ~torch.isfinite(leaf)
         if bool(bad.any()):
@@ -132,6 +132,13 @@ def check_finite(obj: Any, what: str, owner: str = "fit") -> None:
             raise _validation.value_error(
                 owner, name, "finite values", f"{count} NaN/inf values, the first ({kind}) at sample {index[0]}"
                 f" (index {index})", "Drop or fill those rows (e.g. pandas dropna() / interpolate()) first.")
+
+
+def _all_finite(leaf: torch.Tensor) -> bool:
+    """One pass for the common, clean case (NumPy's on CPU float tensors: no aten ops)."""
+    if leaf.device.type == "cpu" and leaf.dtype in (torch.float32, torch.float64) and not leaf.requires_grad:
+        return bool(np.isfinite(leaf.numpy()).all())
+    return bool(torch.isfinite(leaf).all())
 
 
 # -- batching ------------------------------------------------------------------------------------------------
@@ -194,4 +201,6 @@ def split_validation(x: Any, y: Any, sample_weight: Any, fraction: float) -> tup
 
 
 def to_device(obj: Any, device: torch.device) -> Any:
-    return map_leaves(lambda t: t.to(device, non_blocking=True), obj)
+    if torch.is_tensor(obj) and obj.device == device:
+        return obj  # the common case, without an op
+    return map_leaves(lambda t: t if t.device == device else t.to(device, non_blocking=True), obj)

@@ -22,11 +22,12 @@ from __future__ import annotations
 import json
 import zipfile
 from dataclasses import dataclass
-from typing import Any
-
-import h5py
+from typing import TYPE_CHECKING, Any
 
 from .. import _validation
+
+if TYPE_CHECKING:  # h5py is imported where used: ``import lstmkit`` stays light
+    import h5py
 
 
 @dataclass
@@ -133,6 +134,8 @@ def checked_dataset(item: h5py.Dataset, source: str, where: str) -> None:
 def h5_weight_elements(group: h5py.Group, source: str) -> int:
     """How many numbers the datasets under ``group`` really hold (each checked as above)."""
     total = 0
+    import h5py
+
     found: list[tuple[str, h5py.Dataset]] = []
     group.visititems(lambda name, item: found.append((name, item)) if isinstance(item, h5py.Dataset) else None)
     if len(found) > 100_000:

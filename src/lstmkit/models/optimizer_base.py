@@ -19,8 +19,10 @@ from typing import Any, Iterable
 
 import numpy as np
 import torch
+import torch.optim.optimizer as _torch_optimizer
 
 from .. import _validation
+from . import flat_update
 from . import schedules as schedules_mod
 from .schedules import LearningRateSchedule
 
@@ -427,6 +429,9 @@ class Optimizer(torch.optim.Optimizer):
         self._backend_update_step(grads, params, lr)
 
     def _backend_update_step(self, grads: list[torch.Tensor], params: list[torch.Tensor], lr: float) -> None:
+        if flat_update.applies(self, grads, params):
+            flat_update.step(self, grads, params, lr, _np_dtype(params[0].dtype))
+            return
         constants: dict[torch.dtype, dict] = {}
         for g, p in zip(grads, params):
             if p.dtype not in constants:
@@ -593,6 +598,38 @@ class Optimizer(torch.optim.Optimizer):
         lr = self._learning_rate
         bound = f"{len(self._parameters())} parameters" if self.built else "not built"
         return f"{type(self).__name__}(name={self.name!r}, learning_rate={lr!r}, iterations={self.iterations}, {bound})"
+
+
+_STEP = Optimizer.step  # before torch wraps subclasses' step with its profiling / hook wrapper
+_PLAIN: dict[type, bool] = {}
+
+
+def fast_step(optimizer: Any) -> bool:
+    """``optimizer.step()`` without torch's per-call wrapper (profiler range, hook lists), when that
+    changes nothing: a built-in lstmkit rule (``step`` not overridden) and no step hooks registered.
+    Returns False (nothing done) otherwise; the caller then calls ``optimizer.step()``."""
+    kind = type(optimizer)
+    plain = _PLAIN.get(kind)
+    if plain is None:
+        plain = _PLAIN[kind] = isinstance(optimizer, Optimizer) and inspect.unwrap(
+            kind.step, stop=lambda f: f is _STEP) is _STEP
+    hooks = _torch_optimizer
+    if not plain or optimizer._optimizer_step_pre_hooks or optimizer._optimizer_step_post_hooks or \
+            hooks._global_optimizer_pre_hooks or hooks._global_optimizer_post_hooks:
+        return False
+    _STEP(optimizer)
+    return True
+
+
+def fast_zero_grad(optimizer: Any) -> bool:
+    """``optimizer.zero_grad(set_to_none=True)`` without torch's per-call wrappers, for lstmkit rules
+    that do not override it; False (nothing done) otherwise."""
+    if not isinstance(optimizer, Optimizer) or type(optimizer).zero_grad is not torch.optim.Optimizer.zero_grad:
+        return False
+    for group in optimizer.param_groups:
+        for p in group["params"]:
+            p.grad = None
+    return True
 
 
 def _clip_by_global_norm(grads: list[torch.Tensor], clip_norm: float) -> list[torch.Tensor]:

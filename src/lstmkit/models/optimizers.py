@@ -16,6 +16,7 @@ import torch
 
 from .. import _validation
 from ..mixed_precision.loss_scale_optimizer import LossScaleOptimizer
+from . import flat_update
 from .optimizer_base import MODULE, Optimizer, _beta, _epsilon, _np_dtype, _real, _sqrt
 
 
@@ -453,3 +454,5 @@ def get(identifier: Any) -> Optimizer | None:
 
 __all__ = ["Optimizer", "LossScaleOptimizer", "SGD", "Adam", "AdamW", "Nadam", "RMSprop", "Adagrad", "Adamax", "Adadelta",
            "ALL_OPTIMIZERS", "get", "serialize", "deserialize"]
+
+flat_update.ELEMENTWISE_UPDATES.update(cls.update_step for cls in ALL_OPTIMIZERS.values())

@@ -18,7 +18,7 @@ from .. import _validation
 from ..layers.base import Layer, accepts
 from ..layers.input_layer import InputLayer
 from ..layers.symbolic import KerasTensor
-from . import input_checks
+from . import input_checks, plan
 from .model import Model, _to_tensor
 
 
@@ -82,6 +82,7 @@ class Sequential(Model):
             raise _validation.value_error(f"Sequential '{self.name}'", "pop", "a model with layers", "an empty one")
         layer = self._layers[-1]
         del self._layers[-1]
+        plan.bump()  # a removal is not a registration: cached model plans must see it
         self._trace()
         return layer
 

@@ -9,13 +9,13 @@ there is one, by default).
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import math
 import numbers
 import warnings
 from typing import Any, Iterable
 
+import numpy as np
 import torch
 
 from .. import _validation
@@ -26,11 +26,14 @@ from ..layers.base import Layer
 from ..data.batching import StatefulBatches
 from ..layers.rnn import RNN
 from . import callbacks as callbacks_mod
+from . import compiled
 from . import data_adapter as data
 from . import distributed
 from . import legacy as legacy_mod
 from . import losses as losses_mod
 from . import metrics as metrics_mod
+from . import optimizer_base
+from .plan import mode, plan
 from .streams import StreamState, stream_ids
 
 
@@ -57,8 +60,9 @@ class Trainer:
                 name or a list of lists for several outputs (a flat list applies to every output).
             loss_weights: weights of the outputs' losses in the total (list or dict).
             device: ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
-        Keras-only arguments (``run_eagerly``, ``jit_compile``, ``steps_per_execution``) are accepted and
-        have no effect: every step runs eagerly in PyTorch.
+            jit_compile: ``True`` runs the train and predict steps through ``torch.compile`` (see
+                ``models.compiled``); ``"auto"`` (default), ``False`` or ``run_eagerly=True``: eager steps.
+        Keras-only arguments (``run_eagerly``, ``steps_per_execution``) are accepted and have no other effect.
         """
         from . import optimizers as optimizers_mod  # models.optimizers
 
@@ -69,6 +73,7 @@ class Trainer:
         if loss is None:
             raise _validation.value_error(f"{type(self).__name__}.compile", "loss", "a loss for training "
                                           "(e.g. loss='mse')", "None")
+        self._compiled_steps = compiled.CompiledSteps(self) if compiled.wanted(jit_compile, run_eagerly) else None
         self.optimizer = optimizers_mod.get(optimizer)
         if auto_scale_loss and self.dtype_policy.name == "mixed_float16" and self.optimizer is not None and \
                 not isinstance(self.optimizer, LossScaleOptimizer):  # as Keras: float16 needs a loss scale
@@ -184,20 +189,30 @@ class Trainer:
         """One optimizer step on one batch: forward with dropout on, loss, backward, update, constraints."""
         x, y, sample_weight = self._to_model_device(x, y, sample_weight)
         replicas = distributed.current(self)  # DDP: the forward through its wrapper, the loss weighted
-        y_pred = self(x, training=True) if replicas is None else replicas.forward(x)
         batch = batch_count(x)
-        loss = self.compute_loss(y, y_pred, sample_weight, count_batch=batch)
+        steps = getattr(self, "_compiled_steps", None)
+        if replicas is not None:
+            y_pred = replicas.forward(x)
+            loss = self.compute_loss(y, y_pred, sample_weight, count_batch=batch)
+        elif steps is not None:  # compile(jit_compile=True)
+            loss, y_pred = steps.train_forward(x, y, sample_weight, batch)
+        else:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(y, y_pred, sample_weight, count_batch=batch)
         if not loss.requires_grad:
             raise _validation.value_error(f"{type(self).__name__} '{self.name}'", "fit",
                                           "a loss that depends on trainable weights",
                                           "a loss with no gradient (every layer frozen?)")
-        if self._step_plan is None:  # once per fit / train_on_batch call, not per step
+        if self._step_plan is None:  # once per fit; train_on_batch re-binds when the model changed
             self._step_plan = self._bind_optimizer()
-        self.optimizer.zero_grad(set_to_none=True)
+            self._step_key = self._binding_key()
+        if not optimizer_base.fast_zero_grad(self.optimizer):
+            self.optimizer.zero_grad(set_to_none=True)
         scale = getattr(self.optimizer, "scale_loss", None)
         weighted = loss if replicas is None else replicas.scale(loss, y_pred)
         (scale(weighted) if scale is not None else weighted).backward()
-        self.optimizer.step()
+        if not optimizer_base.fast_step(self.optimizer):
+            self.optimizer.step()
         constraints_mod.project(self._step_plan)
         if replicas is not None and replicas.stand_in:
             return  # this rank had no sample in the global batch: it only took part in the step
@@ -222,8 +237,9 @@ class Trainer:
 
     def predict_step(self, x: Any) -> Any:
         x, _, _ = self._to_model_device(x, None, None)
+        steps = getattr(self, "_compiled_steps", None)
         with torch.no_grad():
-            return self(x, training=False)
+            return self(x, training=False) if steps is None else steps.predict(x)
 
     def _bind_optimizer(self) -> list[tuple[torch.nn.Parameter, Any]]:
         """Bind the optimizer to the trainable weights (checking they did not change since) and return the
@@ -241,10 +257,17 @@ class Trainer:
                                           "added)", "Call compile() again after changing trainable layers.")
         return constraints_mod.constrained_parameters(self)
 
+    def _binding_key(self) -> tuple:
+        """What ``_bind_optimizer`` depends on: the structure (plan) and every layer's trainable flag and
+        constraints; equal keys mean the last binding still holds."""
+        found = plan(self)
+        return (found, id(self.optimizer), tuple((getattr(m, "trainable", None), len(getattr(m, "_constraints", ())))
+                                                 for m in found.modules))
+
     # -- device and building ------------------------------------------------------------------------------
     def _to_model_device(self, x: Any, y: Any, sample_weight: Any) -> tuple[Any, Any, Any]:
         device = getattr(self, "device", None) or torch.device("cpu")
-        if not self.built or not any(True for _ in self.parameters()):
+        if not self.built or plan(self).first_param is None:
             build_for(self, x)
             self.to(device)
         return data.to_device(x, device), data.to_device(y, device), data.to_device(sample_weight, device)
@@ -513,6 +536,16 @@ class Trainer:
                                             x, self._batch_size(batch_size, 1, "predict"), steps)
                 finally:
                     replicas.end()
+        if not verbose and not callbacks and steps is None and isinstance(x, (np.ndarray, torch.Tensor)):
+            x_t = data.as_tensor(x, "predict")  # one array, no callbacks: the batches without the callback machinery
+            n = data.num_samples(x_t, owner="predict")
+            data.check_finite(x_t, "x", "predict")
+            batch_size = self._batch_size(batch_size, n, "predict")
+            if n == 0:
+                raise _validation.value_error("predict", "x", "at least one sample", "empty data")
+            with mode(self, training=False):
+                outputs = [self.predict_step(x_t[i:i + batch_size]) for i in range(0, n, batch_size)]
+            return concat_batches([data.map_leaves(lambda t: t.detach().cpu(), out) for out in outputs])
         if isinstance(x, StatefulBatches):
             prepared, total, _, _ = self._prepare_stateful(x, None, None, batch_size, "predict", 0.0)
             batches = (bx for bx, _, _ in prepared["batches"]())
@@ -584,7 +617,8 @@ class Trainer:
             sample_weight = class_sample_weights(y, class_weight, sample_weight)
         if reset_metrics:  # the returned values are this batch's alone
             self._reset_metrics()
-        self._step_plan = None
+        if self._step_plan is not None and getattr(self, "_step_key", None) != self._binding_key():
+            self._step_plan = None  # a layer was frozen / added since the last call: bind again
         with mode(self, training=True):
             self.train_step(x, y, sample_weight)
         logs = self._logs()
@@ -619,17 +653,6 @@ class Trainer:
 
 
 # -- helpers -----------------------------------------------------------------------------------------------
-@contextlib.contextmanager
-def mode(model: Any, training: bool):
-    """``model.train(training)`` for the block, then the caller's mode back (also after an error)."""
-    was_training = model.training
-    model.train(training)
-    try:
-        yield
-    finally:
-        model.train(was_training)
-
-
 def resolve_device(device: Any) -> torch.device:
     """``device`` (``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:1"``, a ``torch.device``) as a device this
     machine has, or a ValueError saying which names are valid."""
@@ -807,21 +830,13 @@ def sync_requires_grad(model: Layer, trainable: list[torch.nn.Parameter]) -> Non
 
 
 def is_stateful(model: Layer) -> bool:
-    return any(isinstance(m, RNN) and m.stateful for m in model.modules())
+    return plan(model).stateful
 
 
 def fixed_batch_size(model: Layer) -> int | None:
     """The batch size a stateful model was declared with (its input's batch_shape), if any."""
-    if not is_stateful(model):
-        return None
-    for tensor in getattr(model, "inputs", None) or []:
-        if tensor.shape and tensor.shape[0] is not None:
-            return int(tensor.shape[0])
-    for module in model.modules():
-        shape = getattr(module, "_batch_input_shape", None)
-        if isinstance(module, Layer) and shape is not None and shape[0] is not None:
-            return int(shape[0])
-    return None
+    found = plan(model)
+    return found.declared_batch if found.stateful else None
 
 
 def build_for(model: Any, x: Any) -> None:

@@ -21,7 +21,7 @@ from typing import Sequence
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from . import activations
+from . import activations, fused_weights
 from .recurrence import CellMath, States
 
 _KERNELS = {"lstm": torch._VF.lstm, "gru": torch._VF.gru}
@@ -63,7 +63,7 @@ def unsupported_reason(math: CellMath, dtype: torch.dtype, device: torch.device,
 
 
 def torch_weights(math: CellMath, kernel: torch.Tensor, recurrent_kernel: torch.Tensor,
-                  bias: torch.Tensor | None) -> list[torch.Tensor]:
+                  bias: torch.Tensor | None, cache: dict | None = None) -> list[torch.Tensor]:
     """Keras-layout weights -> ``[w_ih, w_hh(, b_ih, b_hh)]`` in torch's layout and gate order."""
     w_ih, w_hh = kernel.t(), recurrent_kernel.t()
     if math.kind == "gru":  # z, r, h -> r, z, n
@@ -76,7 +76,7 @@ def torch_weights(math: CellMath, kernel: torch.Tensor, recurrent_kernel: torch.
         b_ih = torch.cat([b_ih.chunk(3)[i] for i in (1, 0, 2)])
         b_hh = torch.cat([b_hh.chunk(3)[i] for i in (1, 0, 2)])
         return [w_ih, w_hh, b_ih, b_hh]
-    return [w_ih, w_hh, bias, torch.zeros_like(bias)]
+    return [w_ih, w_hh, bias, fused_weights.zeros_like_cached(cache, bias)]
 
 
 def _in_dtype(params: list[torch.Tensor], dtype: torch.dtype) -> list[torch.Tensor]:
@@ -119,14 +119,15 @@ def _call(math: CellMath, x, batch_sizes, hx: list[torch.Tensor], params, traini
 def run(math: CellMath, x: torch.Tensor, states: Sequence[torch.Tensor], kernel: torch.Tensor,
         recurrent_kernel: torch.Tensor, bias: torch.Tensor | None, mask: torch.Tensor | None = None,
         go_backwards: bool = False, zero_output_for_mask: bool = False, training: bool = False,
-        ) -> tuple[torch.Tensor, States]:
+        cache: dict | None = None) -> tuple[torch.Tensor, States]:
     """The native-kernel equivalent of ``recurrence.run`` on unprojected inputs ``x (batch, T, features)``.
 
     Returns ``(outputs (batch, T, units), final_states)`` with Keras's output order and masking.
+    ``cache``: the layer's dict for ``fused_weights`` (torch-layout weights reused while unchanged).
     """
-    params = _in_dtype(torch_weights(math, kernel, recurrent_kernel, bias), x.dtype)
-    if x.is_cuda:
-        params = flat_weights(params)
+    params = fused_weights.cached(cache, f"weights/{x.dtype}", (kernel, recurrent_kernel, bias),
+                                  lambda: _in_dtype(torch_weights(math, kernel, recurrent_kernel, bias, cache), x.dtype),
+                                  flat_weights if x.is_cuda else None)
     hx = [s.unsqueeze(0) for s in states]  # (1, batch, units): one layer, one direction
     if mask is None:
         if go_backwards:
@@ -161,7 +162,8 @@ def run(math: CellMath, x: torch.Tensor, states: Sequence[torch.Tensor], kernel:
 def run_bidirectional(math: CellMath, x: torch.Tensor, states_fw: Sequence[torch.Tensor],
                       states_bw: Sequence[torch.Tensor], weights_fw: Sequence[torch.Tensor | None],
                       weights_bw: Sequence[torch.Tensor | None], mask: torch.Tensor | None = None,
-                      training: bool = False) -> tuple[torch.Tensor, torch.Tensor, States, States]:
+                      training: bool = False, cache: dict | None = None
+                      ) -> tuple[torch.Tensor, torch.Tensor, States, States]:
     """Both directions of a Keras ``Bidirectional`` in one native call.
 
     ``weights_*`` are ``(kernel, recurrent_kernel, bias)`` of the forward layer and of its
@@ -169,9 +171,10 @@ def run_bidirectional(math: CellMath, x: torch.Tensor, states_fw: Sequence[torch
     ``y_rev`` is the backward output already in forward time order (what Bidirectional's flip gives),
     with zeros at masked steps (Keras forces ``zero_output_for_mask`` when returning sequences).
     """
-    params = _in_dtype(torch_weights(math, *weights_fw) + torch_weights(math, *weights_bw), x.dtype)
-    if x.is_cuda:
-        params = flat_weights(params)
+    params = fused_weights.cached(
+        cache, f"bidirectional/{x.dtype}", (*weights_fw, *weights_bw),
+        lambda: _in_dtype(torch_weights(math, *weights_fw, cache) + torch_weights(math, *weights_bw, cache), x.dtype),
+        flat_weights if x.is_cuda else None)
     hx = [torch.stack([f, b]) for f, b in zip(states_fw, states_bw)]  # (2, batch, units)
     kernel = _kernel(math)
     has_bias = weights_fw[2] is not None

@@ -29,7 +29,7 @@ are kept.
 
 from __future__ import annotations
 
-import pandas as pd
+from ..._lazy import pandas as pd
 
 from ... import _validation
 from ...data.sequences import check_columns

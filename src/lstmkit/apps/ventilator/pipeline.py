@@ -84,7 +84,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
-import pandas as pd
+from ..._lazy import pandas as pd
 
 from ... import _validation
 from .features import FEATURE_COLUMNS, REQUIRED, add_features

@@ -77,7 +77,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
-import pandas as pd
+from ..._lazy import pandas as pd
 
 from ... import _validation
 

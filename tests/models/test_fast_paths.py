@@ -1,0 +1,167 @@
+"""Cached per-model facts and cached kernel weights never serve stale answers (issue 19)."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from lstmkit import callbacks
+from lstmkit.layers import LSTM, Bidirectional, Dense, Dropout, Input
+from lstmkit.models import Sequential, plan
+from lstmkit.ops import fused_weights
+
+
+def small_model(**lstm):
+    torch.manual_seed(0)
+    model = Sequential([Input((5, 2)), LSTM(3, **lstm), Dense(1)])
+    model.compile("adam", "mse", device="cpu")
+    return model
+
+
+X = np.random.default_rng(0).random((4, 5, 2)).astype("float32")
+Y = np.random.default_rng(1).random((4, 1)).astype("float32")
+
+
+def eager_reference(model, x):
+    """The model's outputs without any cache: the reference loop, grad on."""
+    lstm = model.layers[0]
+    lstm.use_fused = False
+    try:
+        return model(torch.from_numpy(x), training=False).detach().numpy()
+    finally:
+        lstm.use_fused = "auto"
+
+
+@pytest.mark.parametrize("change", ["set_weights", "train_on_batch", "load_state_dict", "inplace_no_grad",
+                                    "data_assignment"])
+def test_cached_kernel_weights_follow_every_weight_change(change):
+    model = small_model()
+    before = model.predict(X, verbose=0)
+    assert model.layers[0].last_path == "fused"
+    if change == "set_weights":
+        model.layers[0].set_weights([w * 0.5 for w in model.layers[0].get_weights()])
+    elif change == "train_on_batch":
+        model.train_on_batch(X, Y)
+    elif change == "load_state_dict":
+        model.load_state_dict({k: v + 0.1 for k, v in model.state_dict().items()})
+    elif change == "inplace_no_grad":
+        with torch.no_grad():
+            model.layers[0].cell.recurrent_kernel.mul_(-1)
+    else:  # a new tensor behind the parameter (what .to() does): a new data_ptr
+        kernel = model.layers[0].cell.kernel
+        kernel.data = kernel.data * 0.5
+    after = model.predict(X, verbose=0)
+    assert not np.allclose(before, after)
+    np.testing.assert_allclose(after, eager_reference(model, X), rtol=1e-5, atol=1e-6)
+
+
+def test_writes_through_data_need_invalidate():
+    model = small_model()
+    model.predict(X, verbose=0)
+    model.layers[0].cell.kernel.data.mul_(2.0)  # bypasses the version counter, as it bypasses autograd
+    fused_weights.invalidate(model)
+    np.testing.assert_allclose(model.predict(X, verbose=0), eager_reference(model, X), rtol=1e-5, atol=1e-6)
+
+
+def test_bidirectional_cache_follows_training():
+    torch.manual_seed(0)
+    model = Sequential([Input((5, 2)), Bidirectional(LSTM(3)), Dense(1)])
+    model.compile("sgd", "mse", device="cpu")
+    before = model.predict(X, verbose=0)
+    model.train_on_batch(X, Y)
+    after = model.predict(X, verbose=0)
+    assert not np.allclose(before, after)
+    with torch.no_grad():
+        for layer in (model.layers[0].forward_layer, model.layers[0].backward_layer):
+            layer.use_fused = False
+        expected = model(torch.from_numpy(X), training=False).numpy()
+    np.testing.assert_allclose(after, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_plan_sees_added_and_removed_layers():
+    model = small_model()
+    assert model.predict(X, verbose=0).shape == (4, 1)
+    model.add(Dense(2))
+    assert model.predict(X, verbose=0).shape == (4, 2)
+    model.pop()
+    assert model.predict(X, verbose=0).shape == (4, 1)
+
+
+def test_plan_sees_stateful_flag_and_is_reused():
+    model = small_model()
+    first = plan.plan(model)
+    model.predict(X, verbose=0)
+    assert plan.plan(model) is first  # nothing changed: the same plan, no walk
+    assert not first.stateful
+    model.layers[0].stateful = True
+    assert plan.plan(model).stateful
+
+
+def test_predict_restores_each_modules_own_training_flag():
+    model = Sequential([Input((5, 2)), LSTM(3), Dropout(0.5), Dense(1)])
+    model.compile("adam", "mse", device="cpu")
+    model.eval()
+    model.layers[1].train()  # one module in training mode, the rest not
+    a = model.predict(X, verbose=0)
+    np.testing.assert_array_equal(a, model.predict(X, verbose=0))  # dropout off inside predict
+    assert [m.training for m in model.layers] == [False, True, False] and not model.training
+
+
+def test_custom_train_override_still_called():
+    calls = []
+
+    class Tracking(nn.Module):
+        def train(self, mode=True):
+            calls.append(mode)
+            return super().train(mode)
+
+        def forward(self, x):
+            return x
+
+    model = Sequential([Input((5, 2)), LSTM(3), Dense(1)])
+    model.add_module("tracker", Tracking())
+    model.compile("adam", "mse", device="cpu")
+    calls.clear()
+    model.predict(X, verbose=0)
+    assert False in calls and calls[-1] is True  # switched to eval, then back to training mode
+
+
+def test_predict_fast_path_still_rejects_nan():
+    model = small_model()
+    bad = X.copy()
+    bad[2, 1, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN/inf values, the first \\(NaN\\) at sample 2"):
+        model.predict(bad, verbose=0)
+    with pytest.raises(ValueError, match="at least one sample"):
+        model.predict(X[:0], verbose=0)
+
+
+def test_predict_fast_path_equals_callback_path():
+    model = small_model()
+    fast = model.predict(X, batch_size=3, verbose=0)
+    seen = []
+
+    class Count(callbacks.Callback):
+        def on_predict_batch_end(self, batch, logs=None):
+            seen.append(batch)
+
+    slow = model.predict(X, batch_size=3, verbose=0, callbacks=[Count()])  # callbacks: the general path
+    assert seen == [0, 1]
+    np.testing.assert_array_equal(fast, slow)
+
+
+def test_train_on_batch_rebinds_after_a_layer_is_frozen():
+    model = small_model()
+    model.train_on_batch(X, Y)
+    model.layers[0].trainable = False
+    with pytest.raises(ValueError, match="a different set"):
+        model.train_on_batch(X, Y)
+
+
+def test_optimizer_step_hooks_still_run_in_fit():
+    model = small_model()
+    model.train_on_batch(X, Y)
+    calls = []
+    model.optimizer.register_step_post_hook(lambda *args: calls.append(1))
+    model.fit(X, Y, batch_size=2, epochs=1, verbose=0)
+    assert len(calls) == 2  # the hook sees every step: the unwrapped step is used only without hooks

@@ -1,0 +1,26 @@
+"""``import lstmkit`` stays light: heavy optional libraries are imported where they are used (issue 19)."""
+
+import os
+import subprocess
+import sys
+
+HEAVY = ("pandas", "matplotlib", "sklearn", "scipy", "statsforecast", "onnx", "onnxruntime", "h5py")
+
+
+def test_import_lstmkit_does_not_import_heavy_optional_libraries():
+    code = ("import sys, lstmkit, lstmkit.forecast, lstmkit.data, lstmkit.models; "
+            f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ.copy(),
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "", f"imported at start-up: {result.stdout.strip()}"
+
+
+def test_pandas_is_imported_at_first_use():
+    code = ("import sys, lstmkit; from lstmkit.data import load_airline_passengers; "
+            "assert 'pandas' not in sys.modules; frame = load_airline_passengers(); "
+            "import pandas; assert isinstance(frame, pandas.DataFrame); print(len(frame))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ.copy(),
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "144"

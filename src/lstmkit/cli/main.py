@@ -1,8 +1,9 @@
 """``lstmkit`` on the command line: parse, validate, call the library, return an exit code.
 
-    lstmkit train DATA.csv --target COL [--features COLS] [--id COL] [--time COL] [--lookback N] [--out DIR]
-    lstmkit forecast MODEL_DIR DATA.csv --steps H [--out forecast.csv] [--plot forecast.png]
-    lstmkit evaluate MODEL_DIR DATA.csv [--steps H] [--season S]
+    lstmkit train DATA.csv --target COL [--features COLS] [--id COL] [--time COL] [--lookback N] [--ensemble N]
+                           [--transform auto|none|log|difference|...] [--season S] [--out DIR]
+    lstmkit forecast MODEL_DIR DATA.csv --steps H [--level 80 95] [--out forecast.csv] [--plot forecast.png]
+    lstmkit evaluate MODEL_DIR DATA.csv [--steps H] [--season S] [--baselines ets,arima] [--level 80 95]
     lstmkit summary MODEL                      # an lstmkit model (folder or file) or a Keras file
     lstmkit convert SOURCE DESTINATION         # Keras file <-> lstmkit (by the destination's suffix)
     lstmkit demo [--out DIR]                   # the bundled airline series: train, forecast, plot

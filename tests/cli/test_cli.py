@@ -1,6 +1,7 @@
 """The command line through main(argv) and through a real subprocess: files written, scores, exit codes."""
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -40,7 +41,7 @@ def test_train_forecast_evaluate_summary(tmp_path, stores_csv, capsys):
     for name in ("model.lstmkit", "forecaster.json", "metrics.json", "learning_curves.png", "validation.png"):
         assert (out / name).is_file(), name
     metrics = json.loads((out / "metrics.json").read_text())
-    assert set(metrics["validation"]) == {"model", "persistence"} and metrics["epochs_run"] == 3
+    assert set(metrics["validation"]) == {"model", "persistence", "seasonal_naive"} and metrics["epochs_run"] == 3
     assert "persistence" in capsys.readouterr().out
 
     forecast_csv, plot = tmp_path / "f.csv", tmp_path / "f.png"
@@ -231,7 +232,7 @@ def test_a_too_short_series_warns_with_its_counts(tmp_path, capsys):
     pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0, 5.0]}).to_csv(series, index=False)
     assert run_cli("train", series, "--target", "y", "--epochs", 1, "--out", tmp_path / "m", "--quiet") == 0
     err = capsys.readouterr().err
-    assert "lstmkit train: warning: training on 1 windows and validating on 1" in err
+    assert re.search(r"lstmkit train: warning: training on [12] windows and validating on 1: too few", err)
     assert "rest on 1 forecasts" in err
 
 
@@ -249,3 +250,35 @@ def test_a_bug_is_not_reported_as_bad_input(tmp_path, capsys, monkeypatch):
     assert "--debug" in err and "Traceback" not in err
     assert run_cli("--debug", "summary", tmp_path) == cli_main.BUG
     assert "Traceback" in capsys.readouterr().err
+
+
+def test_intervals_baselines_and_choices_on_the_command_line(tmp_path, stores_csv, capsys):
+    out = tmp_path / "model"
+    assert run_cli("train", stores_csv, "--target", "sales", "--id", "store", "--time", "month", "--epochs", 2,
+                   "--ensemble", 2, "--out", out, "--quiet") == 0
+    printed = capsys.readouterr().out
+    assert "choices:" in printed and "season" in printed and "12" in printed and "MASE" in printed
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["choices"]["season"] == {"value": 12, "chosen_by": "the time column's frequency"}
+    assert metrics["ensemble"] == 2 and (out / "model-2.lstmkit").is_file()
+    assert metrics["validation_multi_step"]["steps"] >= 6 and metrics["intervals"]["calibrated_steps"] >= 6
+
+    forecast_csv, plot = tmp_path / "f.csv", tmp_path / "f.png"
+    assert run_cli("forecast", out, stores_csv, "--steps", 4, "--level", 80, 95, "--out", forecast_csv,
+                   "--plot", plot) == 0
+    table = pd.read_csv(forecast_csv)
+    assert list(table.columns) == ["store", "step", "month", "sales", "sales-lo-80", "sales-hi-80",
+                                   "sales-lo-95", "sales-hi-95"]
+    assert (table["sales-lo-95"] <= table["sales-lo-80"]).all() and (table["sales-lo-80"] <= table.sales).all()
+    assert (table.sales <= table["sales-hi-80"]).all() and (table["sales-hi-80"] <= table["sales-hi-95"]).all()
+    assert plot.read_bytes()[:4] == b"\x89PNG"
+
+    scores_json = tmp_path / "scores.json"
+    assert run_cli("evaluate", out, stores_csv, "--steps", 3, "--origins", 2, "--baselines", "ets",
+                   "--out", scores_json) == 0
+    scores = json.loads(scores_json.read_text())
+    assert set(scores) == {"model", "persistence", "seasonal_naive", "AutoETS"}
+    assert {"MASE", "coverage-80", "coverage-95"} <= set(scores["model"]) and "coverage-80" not in scores["AutoETS"]
+    capsys.readouterr()
+    assert run_cli("evaluate", out, stores_csv, "--baselines", "prophet") == 1
+    assert "names among ['arima', 'ets']" in capsys.readouterr().err

@@ -33,8 +33,9 @@ def test_fit_save_load_forecast_round_trip(tmp_path):
     data = panel()
     f = Forecaster("sales", id_col="store", time_col="day", lookback=8)
     metrics = f.fit(data, epochs=3, verbose=0)
-    assert set(metrics["validation"]) == {"model", "persistence"}
-    assert metrics["train_windows"] + metrics["validation_windows"] == 3 * (60 - 8)
+    assert set(metrics["validation"]) == {"model", "persistence", "seasonal_naive"}  # daily: season 7
+    assert metrics["choices"]["season"]["value"] == 7 and metrics["choices"]["scale_per_id"]["value"] is True
+    assert metrics["train_windows"] + metrics["validation_windows"] == 3 * (60 - f._offset() - 8)
     first = f.forecast(data, steps=5)
     assert list(first.columns) == ["store", "step", "day", "sales"] and len(first) == 15
     assert first[first.store == "s0"].day.iloc[0] == pd.Timestamp("2024-03-01")  # the day after the last one
@@ -82,7 +83,8 @@ def test_difference_and_log_invert_back_to_levels():
         (True, True): y[6:-1] * (y[6:-1] / y[5:-2]),     # the last growth rate again
     }
     for (difference, log), want in expected.items():
-        f = Forecaster("y", time_col="t", lookback=6, difference=difference, log=log)
+        f = Forecaster("y", time_col="t", lookback=6, difference=difference, log=log,
+                       transform="none" if not (difference or log) else None)
         f.fit(data, epochs=1, verbose=0)
         f.model = Sequential([Input((6, 1)), Lambda(lambda x: x[:, -1, :1])])
         np.testing.assert_allclose(f.one_step(data).y_predicted.to_numpy(), want, rtol=1e-5)
@@ -105,7 +107,9 @@ def test_direct_horizon_and_evaluation_against_baselines():
     assert len(f.forecast(data)) == 2 * 4
     scores = f.evaluate(data, season=7, n_origins=3)
     assert list(scores.index) == ["model", "persistence", "seasonal_naive"]
-    assert list(scores.columns) == ["MAE", "RMSE", "MAPE", "sMAPE"] and np.isfinite(scores.to_numpy()).all()
+    assert list(scores.columns) == ["MAE", "RMSE", "MAPE", "sMAPE", "MASE", "coverage-80", "coverage-95"]
+    assert np.isfinite(scores.iloc[:, :5].to_numpy()).all()
+    assert 0 <= scores.loc["model", "coverage-80"] <= scores.loc["model", "coverage-95"] <= 1
     with pytest.raises(ValueError, match=r"at most the model's horizon \(4\)"):
         f.forecast(data, steps=5)
 
@@ -157,10 +161,10 @@ def test_stateful_method_forecast_equals_rerunning_the_whole_history(tmp_path):
 
     data = panel(n_series=2, length=50)
     f = Forecaster("sales", features=["temp"], id_col="store", time_col="day", lookback=10, model="lstm:6",
-                   method="stateful")
+                   method="stateful", scale_per_id=False)  # one scaler: the re-run below scales once
     metrics = f.fit(data, epochs=2, verbose=0)
     assert metrics["method"] == "stateful" and metrics["validation_steps"] == 2 * 10  # round(49 * 0.2) each
-    assert metrics["train_steps"] == 2 * (49 - 10) and set(metrics["validation"]) == {"model", "persistence"}
+    assert metrics["train_steps"] == 2 * (49 - 10) and set(metrics["validation"]) == {"model", "persistence", "seasonal_naive"}
     lstm = f.model.layers[0]
     assert lstm.stateful and lstm.return_sequences and f.model.layers[-1].units == 1
 

@@ -1,8 +1,9 @@
 """``lstmkit`` on the command line: parse, validate, call the library, return an exit code.
 
-    lstmkit train DATA.csv --target COL [--features COLS] [--id COL] [--time COL] [--lookback N] [--out DIR]
-    lstmkit forecast MODEL_DIR DATA.csv --steps H [--out forecast.csv] [--plot forecast.png]
-    lstmkit evaluate MODEL_DIR DATA.csv [--steps H] [--season S]
+    lstmkit train DATA.csv --target COL [--features COLS] [--id COL] [--time COL] [--lookback N] [--ensemble N]
+                           [--transform auto|none|log|difference|...] [--season S] [--out DIR]
+    lstmkit forecast MODEL_DIR DATA.csv --steps H [--level 80 95] [--out forecast.csv] [--plot forecast.png]
+    lstmkit evaluate MODEL_DIR DATA.csv [--steps H] [--season S] [--baselines ets,arima] [--level 80 95]
     lstmkit summary MODEL                      # an lstmkit model (folder or file) or a Keras file
     lstmkit convert SOURCE DESTINATION         # Keras file <-> lstmkit (by the destination's suffix)
     lstmkit export MODEL OUT.onnx [--format torch] [--states]   # for onnxruntime / torch.export
@@ -87,19 +88,27 @@ def build_parser() -> argparse.ArgumentParser:
                        "from rows with empty targets; --horizon H models read past rows only)")
     train.add_argument("--id", dest="id_col", help="column naming each series (several series in one table)")
     train.add_argument("--time", dest="time_col", help="column to order rows by (numbers or dates)")
-    train.add_argument("--lookback", type=int, help="steps per input window (default: from the series length)")
+    train.add_argument("--lookback", type=int, help="steps per input window (default: two seasons, at most a third "
+                       "of the shortest series)")
+    train.add_argument("--season", type=int, help="steps per season (default: from the time column's frequency, "
+                       "else from the data)")
+    train.add_argument("--transform", choices=("auto", "none", "log", "difference", "log-difference",
+                                                 "seasonal-difference", "log-seasonal-difference"),
+                       help="what the model learns (default auto: chosen by rolling-origin validation)")
+    train.add_argument("--ensemble", type=int, default=1, help="train N seeds and average their forecasts")
     train.add_argument("--horizon", type=int, default=1, help="steps predicted at once (default 1: recursive)")
     train.add_argument("--model", default="lstm:32", help="e.g. lstm:32, lstm:64,32, gru:32, bilstm:32@0.1")
     train.add_argument("--method", default="recursive", choices=("recursive", "stateful"),
                        help="recursive (default): a window model fed its forecasts; stateful: a model reading "
                             "whole series, forecasting by carrying its state (lookback = training chunk)")
-    train.add_argument("--epochs", type=int, help="maximum epochs (default 200; stateful 600)")
+    train.add_argument("--epochs", type=int, help="maximum epochs (default 300; stateful 600)")
     train.add_argument("--batch-size", type=int, default=32)
-    train.add_argument("--patience", type=int, help="early stopping patience in epochs (default 20; stateful 100)")
+    train.add_argument("--patience", type=int, help="early stopping patience in epochs (default 30; stateful 100)")
     train.add_argument("--validation", type=float, default=0.2, help="held-out fraction of each series' windows")
-    train.add_argument("--learning-rate", type=float, help="Adam's learning rate (default 1e-3; stateful 3e-3)")
+    train.add_argument("--learning-rate", type=float, help="Adam's learning rate (default 2e-3; stateful 3e-3)")
     train.add_argument("--scaler", default="minmax", choices=("minmax", "standard", "robust"))
-    train.add_argument("--scale-per-id", action="store_true", help="one scaler per series")
+    train.add_argument("--scale-per-id", action=argparse.BooleanOptionalAction, default=None,
+                       help="one scaler per series (default: yes when there is an --id column)")
     train.add_argument("--difference", action="store_true", help="model step-to-step changes (trends)")
     train.add_argument("--log", action="store_true", help="model the log of the targets (growth, positive data)")
     train.add_argument("--seed", type=int, default=0)
@@ -116,13 +125,19 @@ def build_parser() -> argparse.ArgumentParser:
                           "future rows given; otherwise the model's horizon)")
     forecast.add_argument("--out", default="forecast.csv")
     forecast.add_argument("--plot", help="also write a PNG of the last history and the forecast")
+    forecast.add_argument("--level", type=float, nargs="+", help="prediction intervals, e.g. --level 80 95 "
+                          "(adds <target>-lo-80, <target>-hi-80, ...)")
     forecast.set_defaults(handler=_forecast)
 
     evaluate = commands.add_parser("evaluate", help="score forecasts against persistence / seasonal naive")
     evaluate.add_argument("model_dir")
     evaluate.add_argument("data")
     evaluate.add_argument("--steps", type=int, help="steps ahead to score (default: the model's horizon)")
-    evaluate.add_argument("--season", type=int, help="season length for the seasonal-naive baseline (e.g. 12)")
+    evaluate.add_argument("--season", type=int, help="season length for the seasonal-naive baseline and MASE "
+                          "(default: the one training chose)")
+    evaluate.add_argument("--baselines", help="also score statsforecast's models on the same origins: ets,arima")
+    evaluate.add_argument("--level", type=float, nargs="+", help="interval levels whose coverage to report "
+                          "(default 80 95)")
     evaluate.add_argument("--origins", type=int, default=5, help="forecast origins per series (default 5)")
     evaluate.add_argument("--out", help="also write the scores as JSON")
     evaluate.set_defaults(handler=_evaluate)
@@ -156,7 +171,9 @@ def _train(args: argparse.Namespace) -> int:
     resolve_device(args.device)
     frame = read_table(args.data)
     forecaster = Forecaster(args.target, args.features, args.id_col, args.time_col, args.lookback, args.horizon,
-                            args.model, args.scaler, args.scale_per_id, args.difference, args.log, args.method)
+                            args.model, args.scaler, args.scale_per_id, args.difference, args.log, args.method,
+                            season=args.season, transform=args.transform,
+                            ensemble=_positive("--ensemble", args.ensemble))
     metrics = forecaster.fit(frame, epochs=None if args.epochs is None else _positive("--epochs", args.epochs),
                              batch_size=_positive("--batch-size", args.batch_size),
                              validation=args.validation, patience=args.patience, learning_rate=args.learning_rate,
@@ -165,8 +182,13 @@ def _train(args: argparse.Namespace) -> int:
     write_json(out / "metrics.json", metrics)
     written = [out / "model.lstmkit", out / "forecaster.json", out / "metrics.json"]
     written += write_training_plots(forecaster, frame, out)
+    _print_choices(metrics.get("choices"))
     _print_scores("validation (one step ahead)" if args.horizon == 1 else "validation",
                   metrics.get("validation"))
+    multi = metrics.get("validation_multi_step")
+    if multi:
+        _print_scores(f"validation ({multi['steps']} steps ahead)", {k: v for k, v in multi.items() if k != "steps"})
+    _print_warnings(metrics.get("warnings"))
     _print_written(written)
     return 0
 
@@ -176,7 +198,7 @@ def _forecast(args: argparse.Namespace) -> int:
 
     forecaster = Forecaster.load(args.model_dir)
     frame = read_table(args.data)
-    table = forecaster.forecast(frame, steps=args.steps)
+    table = forecaster.forecast(frame, steps=args.steps, level=_levels(args.level))
     out = Path(args.out)
     _parent_exists(out)
     table.to_csv(out, index=False)
@@ -193,12 +215,14 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     forecaster = Forecaster.load(args.model_dir)
     scores = forecaster.evaluate(read_table(args.data), steps=args.steps, season=args.season,
-                                 n_origins=args.origins)
-    print(scores.to_string(float_format=lambda v: f"{v:.4g}"))
+                                 n_origins=args.origins, baselines=args.baselines, level=_levels(args.level))
+    print(scores.to_string(float_format=lambda v: f"{v:.4g}", na_rep="-"))
+    _print_warnings(scores.attrs.get("warnings"))
     if args.out:
         out = Path(args.out)
         _parent_exists(out)
-        write_json(out, scores.to_dict(orient="index"))
+        write_json(out, {name: {k: v for k, v in row.items() if v == v}  # NaN (no interval) left out
+                         for name, row in scores.to_dict(orient="index").items()})
         _print_written([out])
     return 0
 
@@ -350,8 +374,10 @@ def write_forecast_plot(forecaster: Any, frame: Any, table: Any, path: Path) -> 
         tail = tail[tail[target].notna()]
         x_hist = _x_axis(forecaster, tail, offset=len(part) - len(tail))
         x_future = ahead[cfg.time_col] if cfg.time_col else (x_hist.iloc[-1] + ahead["step"])
+        bands = [(level, list(ahead[f"{target}-lo-{level}"]), list(ahead[f"{target}-hi-{level}"]))
+                 for level in _levels_in(table, target)]
         panels.append({"title": f"{target}" + ("" if key is None else f" — {key}"), "x": x_hist, "y": tail[target],
-                       "forecast_x": list(x_future), "forecast_y": list(ahead[target])})
+                       "forecast_x": list(x_future), "forecast_y": list(ahead[target]), "bands": bands})
     plot_series_forecasts(panels, path, ylabel=target)
     return path
 
@@ -395,9 +421,33 @@ def _print_scores(title: str, scores: dict | None) -> None:
     if not scores:
         return
     print(f"\n{title}:")
-    print(f"  {'':<16}{'MAE':>10}{'RMSE':>10}{'MAPE %':>10}{'sMAPE %':>10}")
+    print(f"  {'':<16}{'MAE':>10}{'RMSE':>10}{'MAPE %':>10}{'sMAPE %':>10}{'MASE':>10}")
     for name, values in scores.items():
-        print(f"  {name:<16}" + "".join(f"{values[k]:>10.4g}" for k in ("MAE", "RMSE", "MAPE", "sMAPE")))
+        print(f"  {name:<16}" + "".join(f"{values.get(k, float('nan')):>10.4g}"
+                                        for k in ("MAE", "RMSE", "MAPE", "sMAPE", "MASE")))
+
+
+def _levels(values: Any) -> Any:
+    """``--level 80 95`` (floats from argparse) -> ``[80, 95]`` (whole numbers as ints, for the column names)."""
+    return None if values is None else [int(v) if float(v).is_integer() else v for v in values]
+
+
+def _levels_in(table: Any, target: str) -> list:
+    prefix = f"{target}-lo-"
+    return [column[len(prefix):] for column in table.columns if column.startswith(prefix)]
+
+
+def _print_choices(made: dict | None) -> None:
+    if not made:
+        return
+    print("\nchoices:")
+    for name, record in made.items():
+        print(f"  {name:<14}{str(record['value']):<26}({record['chosen_by']})")
+
+
+def _print_warnings(notes: Sequence[str] | None) -> None:
+    for note in notes or []:
+        print(f"\nwarning: {note}")
 
 
 def _print_written(paths: Sequence[Path]) -> None:

@@ -21,6 +21,7 @@ its state up on the whole history and carrying it forward (``forecast.stateful``
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import warnings
@@ -43,7 +44,8 @@ from ..models.file_limits import parse_json
 from ..models.streams import StreamState
 from ..models.callbacks import EarlyStopping
 from ..models.optimizers import Adam
-from .metrics import forecast_errors
+from . import choices, intervals
+from .scoring import ScoringMixin
 from .stateful import stateful
 from .strategies import direct, recursive
 from .whole_series import build_sequence_model, check_forward, training_layouts
@@ -113,6 +115,9 @@ class ForecasterConfig:
     difference: bool = False
     log: bool = False
     method: str = "recursive"
+    season: int | None = None
+    seasonal_difference: bool = False
+    ensemble: int = 1
 
 
 @dataclass
@@ -125,7 +130,7 @@ class _Series:
     future: np.ndarray | None = None  # (steps, n_exogenous): known values of the non-target features
 
 
-class Forecaster:
+class Forecaster(ScoringMixin):
     """Train, save, load, forecast and evaluate a recurrent forecaster on tabular series.
 
     Args:
@@ -133,30 +138,39 @@ class Forecaster:
         features: the input columns per step besides the targets (exogenous); default none.
         id_col: the column naming each series (several series in one table); default one series.
         time_col: the column to order rows by (numbers or dates); default the table's order.
-        lookback: steps per input window; default ``min(24, max(3, shortest series // 5))``. With
-            ``method="stateful"``: the steps per training chunk, default ``min(200, max(8, shortest // 4))``.
+        lookback: steps per input window; default two seasons (8 steps without one), at most a third of
+            the shortest series. With ``method="stateful"``: the steps per training chunk, default
+            ``min(200, max(8, shortest // 4))``.
         horizon: steps the model predicts at once (1 = one step, forecast recursively). Default 1.
         model: ``"lstm:32"`` (default), ``"lstm:64,32"``, ``"gru:32"``, ``"bilstm:32@0.1"``, ...
         scaler: ``"minmax"`` (default), ``"standard"`` or ``"robust"``, fitted on the training part.
-        scale_per_id: one scaler per series instead of one for all. Default False.
+        scale_per_id: one scaler per series instead of one for all. Default None: yes when ``id_col``
+            names several series.
         difference: model the step-to-step changes of the targets (trending series). Default False.
         log: model the logarithm of the targets (growth in percent; seasonality that grows with the
             level); the targets must be positive. Default False.
+        season: steps per season (seasonal naive, MASE, look-back, seasonal differencing). Default None:
+            from the time column's frequency, else from the data (see :mod:`.seasonality`).
+        transform: ``"none"``, ``"log"``, ``"difference"``, ``"log-difference"``,
+            ``"seasonal-difference"`` or ``"log-seasonal-difference"``. Default None (or ``"auto"``): with
+            neither ``difference`` nor ``log``, chosen by rolling-origin validation (see :mod:`.choices`).
+        ensemble: models trained from consecutive seeds whose forecasts are averaged. Default 1.
         method: ``"recursive"`` (default): a window model, its forecasts fed back into the last window;
             ``"stateful"``: a model reading whole series with carried state, forecasting by carrying
             (h, c) forward (horizon 1, forward layers; ``lookback`` is then the chunk length of
             truncated back-propagation and the shortest warm-up).
 
     Example:
-        >>> f = Forecaster("Passengers", time_col="Month", lookback=12, difference=True, log=True)
-        >>> f.fit(frame, epochs=100)
-        >>> f.forecast(frame, steps=24)          # DataFrame: step, Month, Passengers
+        >>> f = Forecaster("Passengers", time_col="Month")   # season, transform, look-back chosen by fit
+        >>> f.fit(frame)
+        >>> f.predict(frame, steps=24, level=[80, 95])       # step, Month, Passengers, Passengers-lo-80, ...
     """
 
     def __init__(self, target: Any, features: Any = None, id_col: str | None = None, time_col: str | None = None,
                  lookback: int | None = None, horizon: int = 1, model: str = "lstm:32", scaler: str = "minmax",
-                 scale_per_id: bool = False, difference: bool = False, log: bool = False,
-                 method: str = "recursive"):
+                 scale_per_id: bool | None = None, difference: bool = False, log: bool = False,
+                 method: str = "recursive", season: int | None = None, transform: str | None = None,
+                 ensemble: int = 1):
         targets = [target] if isinstance(target, str) else list(target)
         extra = [] if features is None else ([features] if isinstance(features, str) else list(features))
         owner = "Forecaster"
@@ -167,6 +181,19 @@ class Forecaster:
         parse_model_spec(model)
         _validation.choice(owner, "scaler", scaler, ("minmax", "standard", "robust"))
         _validation.choice(owner, "method", method, ("recursive", "stateful"))
+        if transform is not None:
+            _validation.choice(owner, "transform", transform, ("auto",) + choices.TRANSFORMS)
+            if transform != "auto" and (difference or log):
+                raise _validation.value_error(owner, "`transform`", "either transform or difference/log",
+                                              f"transform={transform!r} with difference={difference}, log={log}")
+        if season is not None:
+            season = _validation.positive_int(owner, "season", season)
+        fixed = transform not in (None, "auto") or difference or log
+        flags = choices.transform_flags(transform) if transform not in (None, "auto") else {
+            "log": bool(log), "difference": bool(difference), "seasonal_difference": False}
+        # what was asked for; None = chosen by fit from the data (see lstmkit.forecast.choices)
+        self._requested = {"transform": choices.transform_name(**flags) if fixed else None, "lookback": lookback,
+                           "season": season, "scale_per_id": scale_per_id}
         if method == "stateful" and horizon != 1:
             raise _validation.value_error(owner, "`horizon`", "1 with method='stateful' (it forecasts step by "
                                           "step, carrying the state)", repr(horizon),
@@ -174,58 +201,84 @@ class Forecaster:
         self.config = ForecasterConfig(
             target=targets, features=targets + [c for c in extra if c not in targets], id_col=id_col,
             time_col=time_col, lookback=lookback, horizon=_validation.positive_int(owner, "horizon", horizon),
-            model=model, scaler=scaler, scale_per_id=bool(scale_per_id), difference=bool(difference), log=bool(log),
-            method=method)
+            model=model, scaler=scaler, scale_per_id=bool(scale_per_id), difference=flags["difference"],
+            log=flags["log"], method=method, season=season, seasonal_difference=flags["seasonal_difference"],
+            ensemble=_validation.positive_int(owner, "ensemble", ensemble))
         if method == "stateful":
             check_forward(parse_model_spec(model))
-        self.model: Sequential | None = None
+            if ensemble != 1:
+                raise _validation.value_error(owner, "`ensemble`", "1 with method='stateful'", repr(ensemble),
+                                              "Use method='recursive' for ensembles.")
+        self.models: list[Sequential] = []  # the ensemble's members (``model`` is the first)
         self.scaler: SeriesScaler | None = None
         self.history: dict = {}
         self.metrics: dict = {}
+        self.calibration: dict | None = None  # conformal errors per step (see .intervals)
+
+    @property
+    def model(self) -> Sequential | None:
+        """The (first) trained model; setting it replaces the whole ensemble with that one model."""
+        return self.models[0] if self.models else None
+
+    @model.setter
+    def model(self, value: Sequential | None) -> None:
+        self.models = [] if value is None else [value]
 
     # -- training ------------------------------------------------------------------------------------
     def fit(self, frame: pd.DataFrame, epochs: int | None = None, batch_size: int = 32, validation: float = 0.2,
             patience: int | None = None, learning_rate: float | None = None, seed: int = 0, verbose: Any = 1,
             device: str = "auto") -> dict:
-        """Frame ``frame``, fit the scaler on the training part, train with early stopping on the held-out
-        windows, and measure the model against persistence (and seasonal naive with ``season``) there.
+        """Frame ``frame``, choose what was left to choose (season, transform, per-series scaling,
+        look-back: see ``metrics["choices"]``), fit the scaler on the training part, train ``ensemble``
+        models (seeds ``seed``, ``seed + 1``, ...) with early stopping on the held-out windows, then score
+        them there against persistence and seasonal naive (one step and several steps ahead) and keep
+        their held-out errors to calibrate conformal prediction intervals.
 
-        ``epochs`` / ``patience`` / ``learning_rate`` default to 200 / 20 / 1e-3 (recursive) and
+        ``epochs`` / ``patience`` / ``learning_rate`` default to 300 / 30 / 2e-3 (recursive) and
         600 / 100 / 3e-3 (stateful: an epoch is one pass of ``batch_size`` series at a time, chunk by
         chunk, so a few series make few, noisy updates per epoch).
 
         Returns:
-            ``self.metrics``: ``{"validation": {"model": {...}, "persistence": {...}}, ...}`` with MAE, RMSE,
-            MAPE and sMAPE in the targets' units.
+            ``self.metrics``: ``{"choices": {...}, "validation": {"model": {...}, "persistence": {...},
+            "seasonal_naive": {...}}, "validation_multi_step": {...}, "warnings": [...], ...}`` with MAE,
+            RMSE, MAPE, sMAPE in the targets' units and MASE.
         """
         owner = "Forecaster.fit"
         cfg = self.config
-        series = self._split_series(owner, frame, allow_future=False)
         stateful_method = cfg.method == "stateful"
-        epochs = (600 if stateful_method else 200) if epochs is None else epochs
-        patience = (100 if stateful_method else 20) if patience is None else patience
-        learning_rate = (3e-3 if stateful_method else 1e-3) if learning_rate is None else learning_rate
-        if cfg.lookback is None:
-            shortest = min(len(s.values) for s in series)
-            # stateful: the chunk of truncated back-propagation, long enough to span a few seasons
-            cfg.lookback = int(min(200, max(8, shortest // 4)) if stateful_method else min(24, max(3, shortest // 5)))
+        epochs = (600 if stateful_method else 300) if epochs is None else epochs
+        patience = (100 if stateful_method else 30) if patience is None else patience
+        learning_rate = (3e-3 if stateful_method else 2e-3) if learning_rate is None else learning_rate
         validation = float(validation)
         if not 0.0 <= validation < 1.0:
             raise _validation.value_error(owner, "`validation`", "a fraction in [0, 1)", repr(validation))
+        if self._requested["transform"] is None:  # a refit chooses again
+            cfg.log = cfg.difference = cfg.seasonal_difference = False
+        series = self._split_series(owner, frame, allow_future=False)
+        made = self._choose(series, validation)
         self._check_lengths(owner, series, extra=1 if validation else 0)
-        torch.manual_seed(seed)
-        np.random.seed(seed)
         if cfg.method == "stateful":
-            return self._fit_stateful(series, epochs, batch_size, validation, patience, learning_rate, verbose,
-                                      device)
+            self._fit_stateful(series, epochs, batch_size, validation, patience, learning_rate, verbose, device,
+                               seed)
+        else:
+            self._fit_windows(series, epochs, batch_size, validation, patience, learning_rate, verbose, device, seed)
+        self.metrics = {"choices": made, **self.metrics}
+        self.calibration = None
+        if validation:
+            self._validate(series, validation)
+        return self.metrics
 
+    def _fit_windows(self, series: list[_Series], epochs: int, batch_size: int, validation: float, patience: int,
+                     learning_rate: float, verbose: Any, device: str, seed: int) -> None:
+        """``fit`` for ``method="recursive"``: look-back windows, the last ``validation`` of each series
+        held out for early stopping; ``ensemble`` models from seeds ``seed``, ``seed + 1``, ..."""
+        cfg = self.config
         windows = [self._window_count(s) for s in series]
         n_val = [self._held_out_count(len(s.values), validation) for s in series]
         fit_rows = [self._model_rows(s)[:w - v - 1 + cfg.lookback + cfg.horizon] for s, w, v in
                     zip(series, windows, n_val)]
         self._fit_scaler(series, fit_rows)
-
-        x_train, y_train, x_val, y_val, anchors = [], [], [], [], []
+        x_train, y_train, x_val, y_val = [], [], [], []
         for s, w, v in zip(series, windows, n_val):
             scaled = self._scale(self._model_rows(s), s.id)
             x, y = lookback_pairs(scaled, cfg.lookback, cfg.horizon, targets=list(range(len(cfg.target))))
@@ -233,27 +286,33 @@ class Forecaster:
             y_train.append(y[:w - v])
             x_val.append(x[w - v:])
             y_val.append(y[w - v:])
-            anchors += [(s, self._offset() + i + cfg.lookback - 1) for i in range(w - v, w)]
+        # the held-out origins: the last input row of each held-out window
+        self._held_out = [(s, self._offset() + i + cfg.lookback - 1) for s, w, v in zip(series, windows, n_val)
+                          for i in range(w - v, w)]
         x_train, y_train = np.concatenate(x_train), np.concatenate(y_train)
-        self.model = build_model(cfg.model, cfg.lookback, len(cfg.features), len(cfg.target), cfg.horizon)
-        self.model.compile(optimizer=Adam(learning_rate), loss="mse", device=device)
-        callbacks, validation_data = [], None
-        if validation:
-            validation_data = (np.concatenate(x_val), np.concatenate(y_val))
-            callbacks.append(EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True))
+        validation_data = (np.concatenate(x_val), np.concatenate(y_val)) if validation else None
         warn_if_few("windows", len(x_train), int(sum(n_val)), validation, cfg.lookback)
-        history = self.model.fit(x_train, y_train, epochs=epochs, batch_size=batch_size, shuffle=True,
-                                 validation_data=validation_data, callbacks=callbacks, verbose=verbose)
-        self.history = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+        self.models, epochs_run = [], []
+        for member in range(cfg.ensemble):
+            torch.manual_seed(seed + member)
+            np.random.seed(seed + member)
+            model = build_model(cfg.model, cfg.lookback, len(cfg.features), len(cfg.target), cfg.horizon)
+            model.compile(optimizer=Adam(learning_rate), loss="mse", device=device)
+            callbacks = [EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)] \
+                if validation else []
+            history = model.fit(x_train, y_train, epochs=epochs, batch_size=batch_size, shuffle=True,
+                                validation_data=validation_data, callbacks=callbacks, verbose=verbose)
+            self.models.append(model)
+            epochs_run.append(len(history.epoch))
+            if member == 0:
+                self.history = {k: [float(v) for v in vals] for k, vals in history.history.items()}
         self.metrics = {"train_windows": int(len(x_train)), "validation_windows": int(sum(n_val)),
-                        "epochs_run": len(history.epoch), "lookback": cfg.lookback, "horizon": cfg.horizon,
+                        "epochs_run": epochs_run[0] if len(epochs_run) == 1 else epochs_run,
+                        "lookback": cfg.lookback, "horizon": cfg.horizon, "ensemble": cfg.ensemble,
                         "validation_fraction": validation}
-        if validation:
-            self.metrics["validation"] = self._score(anchors, cfg.horizon, season=None)
-        return self.metrics
 
     def _fit_stateful(self, series: list[_Series], epochs: int, batch_size: int, validation: float,
-                      patience: int, learning_rate: float, verbose: Any, device: str) -> dict:
+                      patience: int, learning_rate: float, verbose: Any, device: str, seed: int) -> None:
         """``fit`` for ``method="stateful"``: every series in chunks of ``lookback`` steps, one batch slot
         each (``batch_size`` slots at most), the state carried from chunk to chunk."""
         cfg = self.config
@@ -262,6 +321,8 @@ class Forecaster:
         self._fit_scaler(series, [r[:len(r) - v] for r, v in zip(rows, n_val)])
         scaled = [self._scale(r, s.id) for r, s in zip(rows, series)]
         slots = min(_validation.positive_int("Forecaster.fit", "batch_size", batch_size), len(series))
+        torch.manual_seed(seed)
+        np.random.seed(seed)
         layout, validation_layout = training_layouts(scaled, n_val, len(cfg.target), slots, cfg.lookback)
         self.model = build_sequence_model(KINDS[parse_model_spec(cfg.model)["kind"]], parse_model_spec(cfg.model),
                                           slots, len(cfg.features), len(cfg.target))
@@ -279,10 +340,7 @@ class Forecaster:
                         "validation_steps": int(sum(n_val)), "epochs_run": len(history.epoch),
                         "lookback": cfg.lookback, "horizon": 1, "method": "stateful",
                         "validation_fraction": validation}
-        if validation:
-            anchors = [(s, len(s.values) - 1 - k) for s, v in zip(series, n_val) for k in range(v, 0, -1)]
-            self.metrics["validation"] = self._score(anchors, 1, season=None)
-        return self.metrics
+        self._held_out = [(s, len(s.values) - 1 - k) for s, v in zip(series, n_val) for k in range(v, 0, -1)]
 
     def _fit_scaler(self, series: list[_Series], fit_rows: list[np.ndarray]) -> None:
         """Fit the scaler on the training part of each series' model rows (one scaler per series with
@@ -293,20 +351,26 @@ class Forecaster:
         self.scaler.fit(np.concatenate(fit_rows), groups=groups)
 
     # -- forecasting -----------------------------------------------------------------------------------
-    def forecast(self, frame: pd.DataFrame, steps: int | None = None) -> pd.DataFrame:
+    def predict(self, frame: pd.DataFrame, steps: int | None = None, level: Any = None) -> pd.DataFrame:
+        """The same as ``forecast`` (statsforecast's and NeuralForecast's name for it)."""
+        return self.forecast(frame, steps=steps, level=level)
+
+    def forecast(self, frame: pd.DataFrame, steps: int | None = None, level: Any = None) -> pd.DataFrame:
         """Forecast every series of ``frame`` ``steps`` ahead from its last rows, in the targets' units.
 
         With other features than the targets and horizon 1, their future values must be in ``frame``: rows
         at the end of each series with an empty target; ``steps`` defaults to (and may not exceed) their
         number. A horizon-H model reads only past rows (future rows given are ignored); ``steps``
-        defaults to H.
+        defaults to H. ``level`` (e.g. ``[80, 95]``) adds conformal prediction intervals.
 
         Returns:
-            One row per series and step: ``[id_col], step, [time_col], *targets``.
+            One row per series and step: ``[id_col], step, [time_col], *targets`` and, per level and
+            target, ``<target>-lo-<level>``, ``<target>-hi-<level>``.
         """
         owner = "Forecaster.forecast"
         self._check_trained(owner)
         cfg = self.config
+        levels = self._levels(owner, level)
         series = self._split_series(owner, frame, allow_future=True)
         steps = self._steps(owner, series, steps)
         self._check_lengths(owner, series, extra=0, training=False)
@@ -314,45 +378,21 @@ class Forecaster:
         predicted = self._predict(histories, steps, [s.future[:steps] if s.future is not None else None
                                                      for s in series])
         rows = []
-        for s, values in zip(series, predicted):
+        for (s, anchor), values in zip(histories, predicted):
             times = _future_times(s.times, steps)
+            bands = self._bands(s, anchor, values, levels)
             for k in range(steps):
                 row = {} if cfg.id_col is None else {cfg.id_col: s.id}
                 row["step"] = k + 1
                 if cfg.time_col is not None:
                     row[cfg.time_col] = times[k]
                 row.update({name: float(values[k, j]) for j, name in enumerate(cfg.target)})
+                for lvl, (lo, hi) in bands.items():
+                    for j, name in enumerate(cfg.target):
+                        lo_name, hi_name = intervals.column_names(name, lvl)
+                        row[lo_name], row[hi_name] = float(lo[k, j]), float(hi[k, j])
                 rows.append(row)
         return pd.DataFrame(rows)
-
-    def evaluate(self, frame: pd.DataFrame, steps: int | None = None, season: int | None = None,
-                 n_origins: int = 5) -> pd.DataFrame:
-        """Rolling-origin evaluation on ``frame``: from each of the last ``n_origins`` origins of each series
-        (``steps`` apart), forecast ``steps`` ahead and score against what followed. Baselines computed
-        alongside: persistence (the last value) and, with ``season``, seasonal naive (the value one season
-        before). Returns a table: one row per method, columns MAE, RMSE, MAPE, sMAPE."""
-        owner = "Forecaster.evaluate"
-        self._check_trained(owner)
-        cfg = self.config
-        steps = _validation.positive_int(owner, "steps", steps or cfg.horizon)
-        if cfg.horizon > 1 and steps > cfg.horizon:
-            raise _validation.value_error(owner, "`steps`", f"at most the model's horizon ({cfg.horizon})",
-                                          repr(steps), "Evaluate fewer steps, or train with --horizon 1.")
-        n_origins = _validation.positive_int(owner, "n_origins", n_origins)
-        series = self._split_series(owner, frame, allow_future=False)
-        first = self._offset() + cfg.lookback - 1  # the earliest origin with a full window before it
-        short = [(s.id, len(s.values)) for s in series if len(s.values) - 1 - steps < first]
-        if short:
-            named = ", ".join(f"{i!r}: {n}" if i is not None else str(n) for i, n in short[:5])
-            raise _validation.value_error(owner, "the data", f"series of at least {first + 1 + steps} rows (a "
-                                          f"window of {first + 1} rows, then {steps} step(s) to score)",
-                                          f"shorter series ({named} rows)", "Evaluate fewer steps or more data.")
-        anchors = []
-        for s in series:
-            last = len(s.values) - 1 - steps  # the latest origin whose forecast is fully observed
-            anchors += [(s, last - k * steps) for k in range(n_origins) if last - k * steps >= first]
-        scores = self._score(anchors, steps, season=season)
-        return pd.DataFrame(scores).T[["MAE", "RMSE", "MAPE", "sMAPE"]]
 
     def one_step(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The model's one-step-ahead prediction at every row of ``frame`` that has a full window before it
@@ -385,12 +425,16 @@ class Forecaster:
         folder = check_output_folder("Forecaster.save", folder)
         folder.mkdir(parents=True, exist_ok=True)
         state = {"format": FORMAT, "config": asdict(self.config), "scaler": self.scaler.get_state(),
-                 "history": self.history, "metrics": self.metrics}
+                 "history": self.history, "metrics": self.metrics, "calibration": self.calibration}
         text = json.dumps(state, indent=2, default=_json_default)
-        # Both files are written in full before either replaces its predecessor: a crash or a full disk
-        # while writing leaves the previous pair as it was.
-        with atomic_path(folder / "model.lstmkit") as model_tmp, atomic_path(folder / "forecaster.json") as json_tmp:
-            self.model.save(model_tmp)  # the lstmkit archive (the temporary name has no Keras suffix)
+        members = self.models or [self.model]
+        # Every file is written in full before any replaces its predecessor: a crash or a full disk
+        # while writing leaves the previous set as it was.
+        with contextlib.ExitStack() as stack:
+            temporary = [stack.enter_context(atomic_path(folder / _member_file(k))) for k in range(len(members))]
+            json_tmp = stack.enter_context(atomic_path(folder / "forecaster.json"))
+            for model, tmp in zip(members, temporary):
+                model.save(tmp)  # the lstmkit archive (the temporary name has no Keras suffix)
             json_tmp.write_text(text)
         return folder
 
@@ -415,10 +459,17 @@ class Forecaster:
                                           "Train again.") from None
         forecaster = cls(config.target, config.features[len(config.target):], config.id_col, config.time_col,
                          config.lookback, config.horizon, config.model, config.scaler, config.scale_per_id,
-                         config.difference, config.log, config.method)
+                         method=config.method, season=config.season, ensemble=config.ensemble,
+                         transform=choices.transform_name(config.log, config.difference, config.seasonal_difference))
         forecaster.scaler = SeriesScaler.from_state(state["scaler"])
-        forecaster.model = load_model(folder / "model.lstmkit", safe_mode=safe_mode)
+        forecaster.models = [load_model(folder / _member_file(k), safe_mode=safe_mode) for k in range(config.ensemble)]
         forecaster.history, forecaster.metrics = state.get("history", {}), state.get("metrics", {})
+        calibration = state.get("calibration")
+        if calibration is not None and not (isinstance(calibration, dict) and isinstance(calibration.get("errors"), list)
+                                            and all(isinstance(e, list) and e for e in calibration["errors"])):
+            raise _validation.value_error("Forecaster.load", "forecaster.json", "interval calibration as "
+                                          "`lstmkit train` wrote it", "a damaged 'calibration' entry", "Train again.")
+        forecaster.calibration = calibration
         return forecaster
 
     # -- internals: tables to series ---------------------------------------------------------------------
@@ -502,7 +553,7 @@ class Forecaster:
             named = ", ".join(f"{i!r}: {n}" if i is not None else str(n) for i, n in short[:5])
             raise _validation.value_error(
                 owner, "the data", f"series of at least {need} rows (lookback {cfg.lookback} + horizon "
-                f"{cfg.horizon}{' + 1 for differencing' if cfg.difference else ''}"
+                f"{cfg.horizon}{f' + {self._offset()} for differencing' if self._offset() else ''}"
                 f"{f' + {extra} held out' if extra else ''})", f"shorter series ({named} rows)",
                 "Use a shorter --lookback, or drop the short series.")
 
@@ -549,6 +600,9 @@ class Forecaster:
 
     # -- internals: transforms -------------------------------------------------------------------------------
     def _offset(self) -> int:
+        """Rows the transform consumes at the start of a series (1 differencing, a season seasonal)."""
+        if self.config.seasonal_difference:
+            return int(self.config.season)
         return 1 if self.config.difference else 0
 
     def _model_rows(self, s: _Series) -> np.ndarray:
@@ -556,9 +610,10 @@ class Forecaster:
         step-to-step changes with ``difference``; the other features as they are."""
         n = len(self.config.target)
         targets = np.log(s.values[:, :n]) if self.config.log else s.values[:, :n]
-        if not self.config.difference:
+        lag = self._offset()
+        if not lag:
             return np.concatenate([targets, s.values[:, n:]], axis=1)
-        return np.concatenate([np.diff(targets, axis=0), s.values[1:, n:]], axis=1)
+        return np.concatenate([targets[lag:] - targets[:-lag], s.values[lag:, n:]], axis=1)
 
     def _window_count(self, s: _Series) -> int:
         return len(s.values) - self._offset() - self.config.lookback - self.config.horizon + 1
@@ -571,24 +626,28 @@ class Forecaster:
         """Forecasts ``(n, steps, n_targets)`` in target units, each from the rows up to its anchor index."""
         cfg = self.config
         if cfg.method == "stateful":
-            return self._to_units(histories, self._predict_stateful(histories, steps, futures))
+            return self._to_units(histories, self._predict_stateful(self.model, histories, steps, futures))
         n_targets, n_features = len(cfg.target), len(cfg.features)
         windows = []
         for s, anchor in histories:
             rows = self._model_rows(_Series(s.id, s.values[:anchor + 1], None))
             windows.append(self._scale(rows, s.id)[-cfg.lookback:])
         x = np.stack(windows)
-        if cfg.horizon == 1:
-            exogenous = None
-            if n_features > n_targets:
-                exogenous = np.stack([self._scale_exogenous(f, s.id) for f, (s, _) in zip(futures, histories)])
-            scaled = recursive(self.model, x, steps, targets=list(range(n_targets)), exogenous=exogenous,
-                               window=cfg.lookback)
-        else:
-            scaled = direct(self.model, x)[:, :steps]
-        return self._to_units(histories, scaled.reshape(len(histories), steps, n_targets))
+        exogenous = None
+        if cfg.horizon == 1 and n_features > n_targets:
+            exogenous = np.stack([self._scale_exogenous(f, s.id) for f, (s, _) in zip(futures, histories)])
+        members = []
+        for model in self.models:  # the ensemble's forecasts, averaged in the targets' units
+            if cfg.horizon == 1:
+                scaled = recursive(model, x, steps, targets=list(range(n_targets)), exogenous=exogenous,
+                                   window=cfg.lookback)
+            else:
+                scaled = direct(model, x)[:, :steps]
+            members.append(self._to_units(histories, scaled.reshape(len(histories), steps, n_targets)))
+        return np.mean(members, axis=0)
 
-    def _predict_stateful(self, histories: list[tuple[_Series, int]], steps: int, futures: list) -> np.ndarray:
+    def _predict_stateful(self, model: Sequential, histories: list[tuple[_Series, int]], steps: int,
+                          futures: list) -> np.ndarray:
         """Scaled forecasts ``(n, steps, n_targets)`` of the stateful method. One step ahead: one pass over
         each series serves all its anchors (step t's output depends on rows <= t only). Further: per
         anchor, a warm-up over the history, then carried steps."""
@@ -597,7 +656,7 @@ class Forecaster:
         out = np.empty((len(histories), steps, n_targets))
         offset = self._offset()
         if steps == 1:
-            state, by_series = StreamState(self.model), {}
+            state, by_series = StreamState(model), {}
             for i, (s, anchor) in enumerate(histories):
                 by_series.setdefault(id(s), (s, []))[1].append((i, anchor))
             for s, items in by_series.values():
@@ -611,7 +670,7 @@ class Forecaster:
         for i, ((s, anchor), future) in enumerate(zip(histories, futures)):
             rows = self._scale(self._model_rows(_Series(s.id, s.values[:anchor + 1], None)), s.id)
             exogenous = None if future is None else self._scale_exogenous(future, s.id)[None]
-            out[i] = stateful(self.model, rows[None].astype(np.float32), steps, targets=list(range(n_targets)),
+            out[i] = stateful(model, rows[None].astype(np.float32), steps, targets=list(range(n_targets)),
                               exogenous=exogenous)[0]
         return out
 
@@ -628,6 +687,13 @@ class Forecaster:
             if cfg.difference:  # the changes, added up from the last observed level
                 last = s.values[anchor, :n_targets]
                 values = (np.log(last) if cfg.log else last) + np.cumsum(values, axis=0)
+            elif cfg.seasonal_difference:  # each step: the level one season before plus the change
+                season = int(cfg.season)
+                seen = s.values[anchor + 1 - season:anchor + 1, :n_targets]
+                path = list(np.log(seen) if cfg.log else seen)
+                for k in range(steps):
+                    path.append(path[-season] + values[k])
+                values = np.asarray(path[season:])
             out[i] = np.exp(values) if cfg.log else values
         return out
 
@@ -635,26 +701,6 @@ class Forecaster:
         n_targets = len(self.config.target)
         rows = np.concatenate([np.zeros((len(future), n_targets)), future], axis=1)
         return self._scale(rows, series_id)[:, n_targets:]
-
-    def _score(self, anchors: list[tuple[_Series, int]], steps: int, season: int | None) -> dict:
-        """Model, persistence and (with ``season``) seasonal-naive errors over the forecasts from ``anchors``."""
-        n_targets = len(self.config.target)
-        futures = [s.values[a + 1:a + 1 + steps, n_targets:] if len(self.config.features) > n_targets else None
-                   for s, a in anchors]
-        model = self._predict(anchors, steps, futures)
-        truth = np.stack([s.values[a + 1:a + 1 + steps, :n_targets] for s, a in anchors])
-        persistence = np.stack([np.repeat(s.values[a:a + 1, :n_targets], steps, axis=0) for s, a in anchors])
-        scores = {"model": forecast_errors(truth, model), "persistence": forecast_errors(truth, persistence)}
-        if season:
-            season = _validation.positive_int("Forecaster.evaluate", "season", season)
-            ahead = np.arange(1, steps + 1)
-            back = ahead - season * np.ceil(ahead / season).astype(int)  # the same phase, last season seen
-            usable = [(s, a) for s, a in anchors if a + back.min() >= 0]
-            if usable:
-                naive = np.stack([s.values[a + back, :n_targets] for s, a in usable])
-                keep = [i for i, (s, a) in enumerate(anchors) if a + back.min() >= 0]
-                scores["seasonal_naive"] = forecast_errors(truth[keep], naive)
-        return {name: {k: float(v) for k, v in errors.items()} for name, errors in scores.items()}
 
     def _check_trained(self, owner: str) -> None:
         if self.model is None or self.scaler is None:
@@ -696,6 +742,11 @@ def _future_times(times: pd.Series | None, steps: int) -> list:
     if pd.api.types.is_integer_dtype(times) and float(delta).is_integer():
         delta = int(delta)  # step numbers stay integers (the median of integer differences is a float)
     return [times.iloc[-1] + delta * (k + 1) for k in range(steps)]
+
+
+def _member_file(k: int) -> str:
+    """The ensemble's k-th model file: ``model.lstmkit``, then ``model-2.lstmkit``, ..."""
+    return "model.lstmkit" if k == 0 else f"model-{k + 1}.lstmkit"
 
 
 def _json_default(value: Any) -> Any:

@@ -1,4 +1,4 @@
-"""Forecast error measures in NumPy: MAE, RMSE, MAPE (percent), sMAPE (percent).
+"""Forecast error measures in NumPy: MAE, RMSE, MAPE (percent), sMAPE (percent), MASE.
 
 Every function takes ``y_true`` and ``y_pred`` of the same shape (any shape; all points pooled) and
 returns a Python float.
@@ -18,6 +18,7 @@ import numpy as np
 from .. import _validation
 
 NAMES = ("MAE", "RMSE", "MAPE", "sMAPE")
+SCALED_NAMES = NAMES + ("MASE",)
 
 
 def _pair(owner: str, y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -139,3 +140,36 @@ def forecast_errors(y_true: Any, y_pred: Any) -> dict[str, float]:
     """
     true, pred = _pair("forecast_errors", y_true, y_pred)
     return {"MAE": mae(true, pred), "RMSE": rmse(true, pred), "MAPE": mape(true, pred), "sMAPE": smape(true, pred)}
+
+
+def naive_scale(history: Any, season: int = 1) -> np.ndarray:
+    """MASE's denominator: the in-sample mean absolute error of the seasonal naive forecast
+    ``y[t - season]`` over ``history`` ``(T,)`` or ``(T, n_targets)``, per column (``season = 1``:
+    persistence). Falls back to season 1 when the history is no longer than one season; a constant
+    history (scale 0) gets scale 1 so that its errors stay finite and in the data's units.
+
+    Example:
+        >>> naive_scale([1.0, 2.0, 4.0, 7.0], season=1)
+        array([2.])
+    """
+    values = np.asarray(history, dtype=np.float64)
+    values = values[:, None] if values.ndim == 1 else values
+    season = int(season) if len(values) > int(season) else 1
+    if len(values) <= season:
+        return np.ones(values.shape[1])
+    scale = np.mean(np.abs(values[season:] - values[:-season]), axis=0)
+    return np.where(scale > 0, scale, 1.0)
+
+
+def mase(y_true: Any, y_pred: Any, scale: Any) -> float:
+    """Mean absolute scaled error ``mean(|y - ŷ| / scale)``: below 1 beats the in-sample (seasonal)
+    naive forecast whose mean absolute error ``scale`` is (see ``naive_scale``); ``scale`` broadcasts
+    against ``y_true`` (e.g. ``(n_series, 1, n_targets)`` for ``(n_series, steps, n_targets)``).
+
+    Example:
+        >>> mase([10.0, 12.0], [11.0, 11.0], scale=2.0)
+        0.5
+    """
+    true, pred = _pair("mase", y_true, y_pred)
+    scale = np.broadcast_to(np.asarray(scale, dtype=np.float64), true.shape)
+    return float(np.mean(np.abs(true - pred) / scale))

@@ -176,8 +176,9 @@ def plot_series_forecasts(panels: Sequence[dict], path: str | Path | None = None
 
     Args:
         panels: dicts with ``title``, ``x`` and ``y`` (observed), and optionally ``fitted_x`` / ``fitted_y``
-            (e.g. one-step predictions), ``forecast_x`` / ``forecast_y``, and ``split`` (an x where the
-            held-out part starts, drawn as a dotted line).
+            (e.g. one-step predictions), ``forecast_x`` / ``forecast_y``, ``bands`` (``[(level, lo, hi),
+            ...]`` along ``forecast_x``, drawn shaded), and ``split`` (an x where the held-out part starts,
+            drawn as a dotted line).
         path: write the figure as PNG there. Default None.
         ylabel: the y axis label. Default none.
     """
@@ -190,6 +191,9 @@ def plot_series_forecasts(panels: Sequence[dict], path: str | Path | None = None
         ax.plot(panel["x"], panel["y"], label="observed", color="tab:blue")
         if panel.get("fitted_y") is not None:
             ax.plot(panel["fitted_x"], panel["fitted_y"], label="one step ahead", color="tab:orange", alpha=0.8)
+        for level, lo, hi in sorted(panel.get("bands") or [], key=lambda band: -float(band[0])):  # widest first
+            ax.fill_between(panel["forecast_x"], lo, hi, color="tab:red", alpha=0.15 if float(level) >= 90 else 0.3,
+                            linewidth=0, label=f"{level}% interval")
         if panel.get("forecast_y") is not None:
             ax.plot(panel["forecast_x"], panel["forecast_y"], label="forecast", color="tab:red", lw=2)
         if panel.get("split") is not None:

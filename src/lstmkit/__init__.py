@@ -8,7 +8,7 @@ from . import preprocessing, utils
 from .layers import GRU, LSTM, RNN, Bidirectional, GRUCell, Input, LSTMCell, SimpleRNN, SimpleRNNCell, TimeDistributed
 from .models import Model, Sequential, load_model, model_from_json
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = ["activations", "backend", "callbacks", "constraints", "data", "forecast", "initializers", "layers", "losses", "metrics",
            "models", "optimizers", "preprocessing", "regularizers", "utils", "LSTM", "GRU",

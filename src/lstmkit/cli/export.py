@@ -18,7 +18,7 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .main import load_any_model
+    from .model_files import load_any_model
 
     model = load_any_model(args.model)
     model.export(args.out, format=args.format, verbose=False, states=args.states)

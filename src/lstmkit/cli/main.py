@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from . import export, launch, ventilator
+from .model_files import load_any_model
 
 from .._validation import InputError
 
@@ -315,21 +316,6 @@ def read_table(path: str) -> Any:
         raise InputError(f"{path!r} holds no rows (only a header {list(frame.columns)[:8]}): expected one row "
                          "per time step")
     return frame
-
-
-def load_any_model(path: str) -> Any:
-    """A model from a `lstmkit train` folder, an .lstmkit file, or a Keras .keras / .h5 file."""
-    from ..models import load_model
-
-    location = Path(path)
-    if location.is_dir():
-        inner = location / "model.lstmkit"
-        if not inner.is_file():
-            raise FileNotFoundError(f"{path!r} is a folder without model.lstmkit (not from `lstmkit train`)")
-        location = inner
-    if not location.is_file():
-        raise FileNotFoundError(f"no such model file: {path!r}")
-    return load_model(location)
 
 
 def write_training_plots(forecaster: Any, frame: Any, out: Path) -> list[Path]:

@@ -24,7 +24,7 @@ from ..mixed_precision.policy import to_numpy
 from .atomic import atomic_path
 from .keras_import import (BACKEND, CONFIG_NAME, KERAS_VERSION, METADATA_NAME, WEIGHTS_NAME, _check_built,
                            keras3_layout)
-from .serialization import serialize_model
+from .serialization import is_sequential, serialize_model
 
 _HDF5_OBJECT_HEADER_LIMIT = 64512  # bytes an HDF5 attribute may hold; Keras splits longer name lists
 _MODEL_CLASSES = ("Sequential", "Functional", "Model")
@@ -145,9 +145,7 @@ def _scoped_weights(layer: Any, prefix: str, seen: set[int]) -> list[tuple[str, 
 
 
 def _is_sequential(model: Any) -> bool:
-    from .sequential import Sequential
-
-    return isinstance(model, Sequential)
+    return is_sequential(model)
 
 
 def _write_names(group: h5py.Group, name: str, values: list[bytes]) -> None:

@@ -47,7 +47,7 @@ from ..ops import safe_mode as safety
 from . import file_limits
 from ..layers import serialization as layer_serialization
 from ..layers.base import Layer
-from .serialization import model_from_config
+from .serialization import is_sequential, model_from_config
 
 KERAS_VERSION = "3.15.1"  # the Keras whose numbers and files lstmkit reproduces (the conformance corpus)
 BACKEND = "tensorflow"  # what that corpus's files record; the weight layout is the same for every backend
@@ -111,9 +111,7 @@ def _children(obj: Any) -> list[tuple[str, Any]]:
 def is_graph_model(obj: Any) -> bool:
     """A Sequential or functional model (Keras walks their ``layers``; InputLayers of a Sequential are
     not among them, a functional model's are)."""
-    from .sequential import Sequential
-
-    return isinstance(obj, Sequential) or bool(getattr(obj, "_functional", False))
+    return is_sequential(obj) or bool(getattr(obj, "_functional", False))
 
 
 def own_weights(obj: Any) -> list[nn.Parameter]:

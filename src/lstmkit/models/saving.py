@@ -219,7 +219,7 @@ def _load_own(path: Path, custom_objects: dict | None, compile: bool, safe_mode:
 
 
 def _marker() -> dict:
-    from .. import __version__
+    from .._version import __version__
 
     return {"format": FORMAT, "format_version": FORMAT_VERSION, "lstmkit_version": __version__,
             "torch_version": torch.__version__, "saved_at": datetime.datetime.now().isoformat(timespec="seconds")}

@@ -33,6 +33,8 @@ class Sequential(Model):
     ``Masking`` / ``Embedding(mask_zero=True)`` flow to the layers that use them.
     """
 
+    _is_sequential = True  # serialization, summary and the Keras files know a Sequential by this marker
+
     keras_module, keras_class_name, keras_registered_name = "keras", "Sequential", None
 
     def __init__(self, layers: Iterable[Layer] | None = None, name: str | None = None,

@@ -19,9 +19,7 @@ from ..layers.symbolic import KerasTensor, map_structure
 
 def serialize_model(model: Any) -> dict:
     """Keras's serialized form of a model (what ``to_json`` dumps)."""
-    from .sequential import Sequential
-
-    if not isinstance(model, Sequential) and not model._functional:
+    if not is_sequential(model) and not model._functional:
         raise _validation.value_error(
             f"{type(model).__name__} '{model.name}'", "to_json / get_config",
             "a Sequential or functional model", "a subclassed model (its structure lives in Python code)",
@@ -31,6 +29,12 @@ def serialize_model(model: Any) -> dict:
         out["build_config"] = {"input_shape": None}
     out["compile_config"] = {}
     return out
+
+
+def is_sequential(model: Any) -> bool:
+    """A ``Sequential`` model, known by its class marker (so this module, which Sequential imports, needs
+    no import of it)."""
+    return bool(getattr(type(model), "_is_sequential", False))
 
 
 def model_from_json(json_string: str, custom_objects: dict | None = None, safe_mode: bool = True) -> Any:

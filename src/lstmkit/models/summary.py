@@ -10,12 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from ..layers.input_layer import InputLayer
+from .serialization import is_sequential
 
 
 def render(model: Any, line_length: int | None = None) -> str:
-    from .sequential import Sequential
-
-    chain = isinstance(model, Sequential) or not model._functional or _is_chain(model)
+    chain = is_sequential(model) or not model._functional or _is_chain(model)
     line_length = line_length or (65 if chain else 98)
     fractions = [0.45, 0.85, 1.0] if chain else [0.33, 0.55, 0.67, 1.0]
     positions = [int(line_length * f) for f in fractions]
@@ -38,9 +37,7 @@ def type_name(layer: Any) -> str:
 
 
 def _rows(model: Any, chain: bool) -> list[list[Any]]:
-    from .sequential import Sequential
-
-    if isinstance(model, Sequential):
+    if is_sequential(model):
         shapes = model._output_shapes or ["?"] * len(model.layers)
         return [[f"{l.name} ({type_name(l)})", _shape_text(s), _params(l)] for l, s in zip(model.layers, shapes)]
     if not model._functional:

@@ -8,7 +8,7 @@ import lstmkit
 from lstmkit import layers as L
 from lstmkit.forecast.stateful import stateful
 from lstmkit.forecast.strategies import recursive
-from lstmkit.models.streams import StreamState
+from lstmkit.trainers.streams import StreamState
 
 
 def seq_model(features=1, outputs=1, seed=0, sequences=True):

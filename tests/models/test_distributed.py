@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lstmkit.models.distributed import shard_bounds
+from lstmkit.trainers.distributed import shard_bounds
 
 HERE = Path(__file__).resolve().parent
 SCRIPT = HERE / "dist_scenarios.py"

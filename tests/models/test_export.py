@@ -9,8 +9,7 @@ import torch
 import lstmkit
 from lstmkit import layers as L
 from lstmkit.cli.main import main
-from lstmkit.models import export_rnn
-
+from lstmkit.export import rnn as export_rnn
 ort = pytest.importorskip("onnxruntime")
 
 F = 3

@@ -7,7 +7,8 @@ from torch import nn
 
 from lstmkit import callbacks
 from lstmkit.layers import LSTM, Bidirectional, Dense, Dropout, Input
-from lstmkit.models import Sequential, plan
+from lstmkit.models import Sequential
+from lstmkit.trainers import plan
 from lstmkit.ops import fused_weights
 
 

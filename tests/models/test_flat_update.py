@@ -3,9 +3,8 @@
 import pytest
 import torch
 
-from lstmkit.models import flat_update
-from lstmkit.models import optimizers as optimizers_mod
-
+from lstmkit.optimizers import flat_update
+from lstmkit.optimizers import optimizers as optimizers_mod
 CASES = [(name, {}) for name in optimizers_mod.ALL_OPTIMIZERS] + [
     ("sgd", {"momentum": 0.9, "nesterov": True}), ("adam", {"amsgrad": True}), ("rmsprop", {"momentum": 0.5,
                                                                                             "centered": True}),

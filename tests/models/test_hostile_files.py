@@ -28,8 +28,7 @@ from lstmkit.cli.main import main
 from lstmkit.forecast.forecaster import Forecaster
 from lstmkit.layers import LSTM, Bidirectional, Dense, Input, Lambda
 from lstmkit.models import Sequential, StreamState, custom_object_scope, load_model, model_from_json
-from lstmkit.models import file_limits
-
+from lstmkit.saving import file_limits
 LOADERS = ("lstmkit", "keras", "h5")
 SUFFIX = {"lstmkit": ".lstmkit", "keras": ".keras", "h5": ".h5"}
 

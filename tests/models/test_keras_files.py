@@ -17,7 +17,7 @@ import torch
 
 from lstmkit.layers import LSTM, Bidirectional, Dense, Input, TimeDistributed
 from lstmkit.models import Model, Sequential, model_from_config
-from lstmkit.models.keras_files import (KERAS_VERSION, load_keras_archive, load_keras_weights, load_legacy_h5,
+from lstmkit.saving.keras_files import (KERAS_VERSION, load_keras_archive, load_keras_weights, load_legacy_h5,
                                         save_keras_archive, save_keras_weights, save_legacy_h5,
                                         training_config)
 

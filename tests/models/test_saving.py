@@ -174,7 +174,7 @@ def test_a_process_killed_mid_save_leaves_the_last_good_file(tmp_path):
 
 
 def test_a_live_writers_temporary_file_is_left_alone(tmp_path):
-    from lstmkit.models.atomic import remove_orphans
+    from lstmkit.saving.atomic import remove_orphans
 
     target = tmp_path / "m.lstmkit"
     live = tmp_path / f".m.lstmkit.{os.getppid()}.abc.tmp"  # the parent process (pytest's runner) is alive

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from lstmkit.models import schedules as S
+from lstmkit.optimizers import schedules as S
 from lstmkit.optimizers.schedules import ExponentialDecay as PublicExponentialDecay
 
 

@@ -6,7 +6,7 @@ import torch
 
 import lstmkit
 from lstmkit import layers as L
-from lstmkit.models.streams import StreamState
+from lstmkit.trainers.streams import StreamState
 
 
 def many_to_many(seed=0, batch=None, stateful=False):

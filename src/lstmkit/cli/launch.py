@@ -3,7 +3,7 @@
 ``lstmkit train data.csv --target y --nproc 4`` starts ``python -m torch.distributed.run --standalone
 --nproc-per-node 4 -m lstmkit.cli.worker``: four processes on this machine (one per GPU with ``--device
 cuda``), each running the same command (handed over in ``LSTMKIT_CLI_ARGV``); ``fit`` finds torchrun's environment and
-trains data-parallel (``lstmkit.models.distributed``). Rank 0 writes the outputs and prints; the other
+trains data-parallel (``lstmkit.trainers.distributed``). Rank 0 writes the outputs and prints; the other
 ranks write into a temporary folder that is removed when they finish. Several machines: run ``torchrun``
 yourself (``torchrun --nnodes 2 --node-rank 0 --rdzv-endpoint HOST:PORT -m lstmkit train ...``).
 """

@@ -166,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
 # -- commands ----------------------------------------------------------------------------------------------
 def _train(args: argparse.Namespace) -> int:
     from ..forecast.forecaster import Forecaster, check_output_folder
-    from ..models.training import resolve_device
+    from ..trainers.trainer import resolve_device
 
     check_output_folder("lstmkit train", args.out)  # before training, not after
     resolve_device(args.device)
@@ -278,7 +278,7 @@ def _demo(args: argparse.Namespace) -> int:
 # -- shared helpers --------------------------------------------------------------------------------------------
 def write_json(path: Path, data: Any) -> None:
     """``data`` as indented JSON, atomically (a crash mid-write leaves the previous file)."""
-    from ..models.atomic import atomic_path
+    from ..saving.atomic import atomic_path
 
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(data, indent=2))

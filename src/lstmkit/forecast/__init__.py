@@ -6,7 +6,7 @@ seq2seq strategies, per-stream state, rolling-origin backtests and plots.
 
 from typing import Any
 
-from ..models.streams import StreamState
+from ..trainers.streams import StreamState
 from .backtest import BacktestResult, backtest
 from .builders import direct_model, seq2seq_model
 from .metrics import forecast_errors, mae, mape, rmse, smape

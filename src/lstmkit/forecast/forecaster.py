@@ -39,11 +39,11 @@ from ..data.scaling import SeriesScaler
 from ..data.windows import lookback as lookback_pairs
 from ..layers import GRU, LSTM, Bidirectional, Dense, Input, Reshape, SimpleRNN
 from ..models import Sequential, load_model
-from ..models.atomic import atomic_path
-from ..models.file_limits import parse_json
-from ..models.streams import StreamState
-from ..models.callbacks import EarlyStopping
-from ..models.optimizers import Adam
+from ..saving.atomic import atomic_path
+from ..saving.file_limits import parse_json
+from ..trainers.streams import StreamState
+from ..callbacks.callbacks import EarlyStopping
+from ..optimizers.optimizers import Adam
 from . import choices, intervals
 from .scoring import ScoringMixin
 from .stateful import stateful

@@ -15,7 +15,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .. import _validation
-from ..models.streams import StreamState
+from ..trainers.streams import StreamState
 from .feedback import last_step_output, next_step, resolve_targets
 from .layout import as_series, exogenous_array, restore_layout
 from .strategies import model_timesteps

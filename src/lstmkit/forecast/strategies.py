@@ -22,7 +22,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .. import _validation
-from ..layers.rnn import RNN
+from ..layers.rnn.rnn import RNN
 from .feedback import last_step_output, next_step, resolve_targets
 from .layout import as_series, exogenous_array, restore_layout
 

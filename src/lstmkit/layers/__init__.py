@@ -2,12 +2,12 @@
 
 from .attention import AdditiveAttention, Attention, MultiHeadAttention
 from .base import Layer
-from .cell import RecurrentCell
+from .rnn.cell import RecurrentCell
 from .conv import Conv1D
 from .core import Activation, Dense, Dropout, Embedding, Lambda, Masking
-from .gru import GRU, GRUCell
+from .rnn.gru import GRU, GRUCell
 from .input_layer import Input, InputLayer
-from .lstm import LSTM, LSTMCell
+from .rnn.lstm import LSTM, LSTMCell
 from .merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add, average,
                       concatenate, dot, maximum, minimum, multiply, subtract)
 from .normalization import BatchNormalization, LayerNormalization
@@ -16,11 +16,11 @@ from .pooling import (AveragePooling1D, AvgPool1D, GlobalAveragePooling1D, Globa
                       GlobalMaxPool1D, GlobalMaxPooling1D, MaxPool1D, MaxPooling1D)
 from .regularization import ActivityRegularization, GaussianDropout, GaussianNoise, SpatialDropout1D
 from .reshaping import Cropping1D, Flatten, Permute, RepeatVector, Reshape, UpSampling1D, ZeroPadding1D
-from .rnn import RNN
+from .rnn.rnn import RNN
 from .serialization import deserialize, register, serialize
-from .simple_rnn import SimpleRNN, SimpleRNNCell
+from .rnn.simple_rnn import SimpleRNN, SimpleRNNCell
 from .symbolic import KerasTensor
-from .wrappers import Bidirectional, TimeDistributed
+from .rnn.wrappers import Bidirectional, TimeDistributed
 
 for _cls in (RNN, LSTM, LSTMCell, GRU, GRUCell, SimpleRNN, SimpleRNNCell, InputLayer, TimeDistributed,
              Bidirectional, NotEqual, Dense, Activation, Dropout, Masking, Embedding, Lambda, Flatten,

@@ -5,9 +5,9 @@ from ..layers.input_layer import Input, InputLayer
 from ..ops.safe_mode import custom_object_scope, register_keras_serializable
 from .model import Model
 from .sequential import Sequential
-from .saving import load_model, save_model
-from .serialization import model_from_config, model_from_json
-from .streams import StreamState
+from ..saving.saving_api import load_model, save_model
+from ..saving.serialization import model_from_config, model_from_json
+from ..trainers.streams import StreamState
 
 register(Model, "Functional")
 register(Model, "Model")

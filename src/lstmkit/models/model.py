@@ -17,11 +17,11 @@ from torch import nn
 from .. import _validation
 from ..layers.base import Layer, accepts
 from ..layers.input_layer import InputLayer
-from ..layers.rnn import RNN
+from ..layers.rnn.rnn import RNN
 from ..layers.symbolic import KerasTensor, flatten, map_structure
 from . import graph, input_checks, summary
-from .legacy import LegacyMethods
-from .training import Trainer
+from ..trainers.legacy import LegacyMethods
+from ..trainers.trainer import Trainer
 
 
 class Model(LegacyMethods, Trainer, Layer):
@@ -204,13 +204,13 @@ class Model(LegacyMethods, Trainer, Layer):
         return text
 
     def get_config(self) -> dict:
-        from . import serialization
+        from ..saving import serialization
 
         return serialization.functional_config(self)
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None) -> "Model":
-        from . import serialization
+        from ..saving import serialization
 
         return serialization.functional_from_config(config, custom_objects, cls)
 
@@ -220,7 +220,7 @@ class Model(LegacyMethods, Trainer, Layer):
         ``.keras`` / legacy ``.h5`` by suffix. Atomic: a crash mid-save leaves the previous file intact."""
         from pathlib import Path
 
-        from . import saving
+        from ..saving import saving_api as saving
 
         if not overwrite and Path(filepath).exists():
             raise FileExistsError(f"{filepath} exists and overwrite=False.")
@@ -230,7 +230,7 @@ class Model(LegacyMethods, Trainer, Layer):
                input_signature: Any = None, **kwargs: Any) -> None:
         """Export for inference (Keras 3's ``Model.export``): ``format="onnx"`` (onnxruntime) or ``"torch"``
         (``torch.export``); ``states=True`` exposes the recurrent states. See ``models.export``."""
-        from .export import export_model
+        from ..export.export import export_model
 
         export_model(self, filepath, format=format, verbose=verbose, input_signature=input_signature, **kwargs)
 
@@ -238,7 +238,7 @@ class Model(LegacyMethods, Trainer, Layer):
         """Weights only: safetensors (any suffix but .h5), or Keras's ``.weights.h5`` layout."""
         from pathlib import Path
 
-        from . import saving
+        from ..saving import saving_api as saving
 
         if not overwrite and Path(filepath).exists():
             raise FileExistsError(f"{filepath} exists and overwrite=False.")
@@ -246,7 +246,7 @@ class Model(LegacyMethods, Trainer, Layer):
 
     def load_weights(self, filepath: Any, skip_mismatch: bool = False) -> None:
         """Load weights saved by ``save_weights`` / ``save`` or by Keras (``.weights.h5``, ``.h5``, ``.keras``)."""
-        from . import saving
+        from ..saving import saving_api as saving
 
         if skip_mismatch:
             raise _validation.value_error(f"Model '{self.name}'", "load_weights", "skip_mismatch=False",
@@ -255,7 +255,7 @@ class Model(LegacyMethods, Trainer, Layer):
 
     def to_json(self, **kwargs: Any) -> str:
         """The model's structure as Keras's ``model.to_json()`` writes it (weights not included)."""
-        from . import serialization
+        from ..saving import serialization
 
         return json.dumps(serialization.serialize_model(self), **kwargs)
 

@@ -18,7 +18,8 @@ from .. import _validation
 from ..layers.base import Layer, accepts
 from ..layers.input_layer import InputLayer
 from ..layers.symbolic import KerasTensor
-from . import input_checks, plan
+from . import input_checks
+from ..trainers import plan
 from .model import Model, _to_tensor
 
 
@@ -170,12 +171,12 @@ class Sequential(Model):
 
     # -- config -----------------------------------------------------------------------------------
     def get_config(self) -> dict:
-        from .serialization import sequential_config
+        from ..saving.serialization import sequential_config
 
         return sequential_config(self)
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None) -> "Sequential":
-        from .serialization import sequential_from_config
+        from ..saving.serialization import sequential_from_config
 
         return sequential_from_config(config, custom_objects, cls)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..layers.input_layer import InputLayer
-from .serialization import is_sequential
+from ..saving.serialization import is_sequential
 
 
 def render(model: Any, line_length: int | None = None) -> str:

@@ -1,7 +1,7 @@
-"""Keras optimizers (`Adam`, `get("adam")`, ...) and their `schedules`; see ``lstmkit.models.optimizers``."""
+"""Keras optimizers (`Adam`, `get("adam")`, ...) and their `schedules`; see ``lstmkit.optimizers.optimizers``."""
 
-from ..models.optimizers import *  # noqa: F401,F403
-from ..models.optimizers import __all__ as _optimizer_names
+from .optimizers import *  # noqa: F401,F403
+from .optimizers import __all__ as _optimizer_names
 from . import schedules
 
 __all__ = [*_optimizer_names, "schedules"]

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from .. import _validation
-from ..models.py_dataset import PyDataset
+from ..trainers.py_dataset import PyDataset
 
 OWNER = "TimeseriesGenerator"
 

@@ -6,8 +6,8 @@ cache only: lstmkit never downloads), ``plot_model`` / ``model_to_dot`` (pydot; 
 """
 
 from ..data.windows import timeseries_dataset_from_array
-from ..models.progbar import Progbar
-from ..models.py_dataset import PyDataset, Sequence
+from ..callbacks.progbar import Progbar
+from ..trainers.py_dataset import PyDataset, Sequence
 from .files import DownloadUnavailable, get_file
 from .numerical import normalize, to_categorical
 from .rng import set_random_seed

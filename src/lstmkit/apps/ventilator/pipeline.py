@@ -503,7 +503,7 @@ def _plots(out: Path, x_raw: np.ndarray, y: np.ndarray, u_out: np.ndarray, pred:
 
 
 def _config(config: VentilatorConfig | None, settings: dict) -> VentilatorConfig:
-    from ...models.training import resolve_device
+    from ...trainers.trainer import resolve_device
 
     if config is not None and not isinstance(config, VentilatorConfig):
         raise _validation.type_error(_OWNER, "`config`", "a VentilatorConfig or None", type(config).__name__)

@@ -14,11 +14,11 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from .. import _validation
-from ..ops import bptt, fused, recurrence
-from ..ops import regularizers as regularizers_mod
-from ..ops.serialization import insert_after
-from .base import Layer
+from ... import _validation
+from ...ops import bptt, fused, recurrence
+from ...ops import regularizers as regularizers_mod
+from ...ops.serialization import insert_after
+from ..base import Layer
 from .cell import RecurrentCell
 
 FUSED_CHOICES = ("auto", True, False)
@@ -76,7 +76,7 @@ class RNN(Layer):
     def from_config(cls, config: dict, custom_objects: dict | None = None) -> "RNN":
         config = dict(config)
         if "cell" in config:
-            from .serialization import deserialize
+            from ..serialization import deserialize
 
             config["cell"] = deserialize(config["cell"], custom_objects)
         return cls(**config)
@@ -352,7 +352,7 @@ class RNN(Layer):
             if self.cell.implementation != 2:
                 config["implementation"] = self.cell.implementation
         else:
-            from .serialization import serialize  # the cell is a layer: Keras nests its serialized form
+            from ..serialization import serialize  # the cell is a layer: Keras nests its serialized form
 
             config["cell"] = serialize(self.cell)
             config["activity_regularizer"] = regularizers_mod.serialize(self.activity_regularizer)

@@ -38,7 +38,7 @@ import torch.distributed as dist
 from .. import _validation
 from .. import distribution as distribution_mod
 from ..data.batching import StatefulBatches
-from ..layers.rnn import RNN
+from ..layers.rnn.rnn import RNN
 from . import data_adapter as data
 
 CHIEF_ONLY = ("ProgbarLogger", "ModelCheckpoint", "CSVLogger", "TensorBoard", "RemoteMonitor")

@@ -25,7 +25,7 @@ from typing import Any, Callable
 import torch
 
 from .._validation import InputError
-from ..layers.cell import RecurrentCell
+from ..layers.rnn.cell import RecurrentCell
 from ..ops import activations, recurrence
 
 # lstmkit activation -> (ONNX activation name, alpha, beta); None where ONNX's operator takes no parameter

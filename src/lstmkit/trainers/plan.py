@@ -37,7 +37,7 @@ class ModelPlan:
 
     def __init__(self, model: nn.Module):
         from ..layers.base import Layer
-        from ..layers.rnn import RNN
+        from ..layers.rnn.rnn import RNN
 
         self.version = STRUCTURE[0]
         self.modules = list(model.modules())

@@ -1,0 +1,88 @@
+"""``GRUCell`` and ``GRU`` (Cho et al., 2014) with Keras 3's arguments and numerics.
+
+Weights: ``kernel (features, 3·units)``, ``recurrent_kernel (units, 3·units)``, gate blocks ``z, r, h``;
+``bias (2, 3·units)`` (input row, recurrent row) with ``reset_after=True`` (default, cuDNN-compatible),
+else ``bias (3·units,)``. State ``[h]``. Gate equations: ``ops.recurrence``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from ... import _validation
+from ...ops.serialization import insert_after
+from .cell import RecurrentCell
+from .rnn import RNN
+
+
+class GRUCell(RecurrentCell):
+    """One GRU step. Arguments as ``LSTMCell`` (no unit_forget_bias), plus:
+
+    Args:
+        reset_after: apply the reset gate after the recurrent matrix product (True, default; two bias
+            rows) or before it (False, the original formulation; one bias row).
+
+    Call: ``cell(x_t (batch, features), [h]) -> (h', [h'])``.
+    """
+
+    kind, gates = "gru", 3
+
+    def __init__(self, units: int, activation: Any = "tanh", recurrent_activation: Any = "sigmoid",
+                 use_bias: bool = True, kernel_initializer: Any = "glorot_uniform",
+                 recurrent_initializer: Any = "orthogonal", bias_initializer: Any = "zeros",
+                 reset_after: bool = True, **kwargs: Any):
+        super().__init__(units, activation, recurrent_activation, use_bias, kernel_initializer,
+                         recurrent_initializer, bias_initializer, **kwargs)
+        self.reset_after = _validation.boolean(type(self).__name__, "reset_after", reset_after)
+
+    def bias_shape(self) -> tuple[int, ...]:
+        return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
+
+    @property
+    def input_bias(self) -> torch.Tensor | None:
+        if self.bias is None:
+            return None
+        return self.bias[0] if self.reset_after else self.bias
+
+    @property
+    def recurrent_bias(self) -> torch.Tensor | None:
+        return self.bias[1] if self.bias is not None and self.reset_after else None
+
+    def cell_config(self) -> dict:
+        return insert_after(super().cell_config(), "recurrent_dropout", "reset_after", self.reset_after)
+
+
+class GRU(RNN):
+    """Gated Recurrent Unit layer (Keras's ``keras.layers.GRU``).
+
+    Args: as ``LSTM`` (without unit_forget_bias), plus ``reset_after`` (default True).
+
+    Returns:
+        ``(batch, units)``; ``(batch, timesteps, units)`` with return_sequences; with return_state
+        ``[output, h]``.
+    """
+
+    def __init__(self, units: int, activation: Any = "tanh", recurrent_activation: Any = "sigmoid",
+                 use_bias: bool = True, kernel_initializer: Any = "glorot_uniform",
+                 recurrent_initializer: Any = "orthogonal", bias_initializer: Any = "zeros",
+                 kernel_regularizer: Any = None, recurrent_regularizer: Any = None,
+                 bias_regularizer: Any = None, activity_regularizer: Any = None,
+                 kernel_constraint: Any = None, recurrent_constraint: Any = None,
+                 bias_constraint: Any = None, dropout: float = 0.0, recurrent_dropout: float = 0.0,
+                 seed: int | None = None, return_sequences: bool = False, return_state: bool = False,
+                 go_backwards: bool = False, stateful: bool = False, unroll: bool = False,
+                 reset_after: bool = True, implementation: int = 2, **kwargs: Any):
+        cell = GRUCell(units, activation=activation, recurrent_activation=recurrent_activation,
+                       use_bias=use_bias, kernel_initializer=kernel_initializer,
+                       recurrent_initializer=recurrent_initializer, bias_initializer=bias_initializer,
+                       kernel_regularizer=kernel_regularizer, recurrent_regularizer=recurrent_regularizer,
+                       bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
+                       recurrent_constraint=recurrent_constraint, bias_constraint=bias_constraint,
+                       dropout=dropout, recurrent_dropout=recurrent_dropout, seed=seed,
+                       reset_after=reset_after, implementation=implementation,
+                       dtype=kwargs.get("dtype"), name="gru_cell")
+        super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
+                         go_backwards=go_backwards, stateful=stateful, unroll=unroll,
+                         activity_regularizer=activity_regularizer, **kwargs)

@@ -1,0 +1,3 @@
+"""Keras metrics (``lstmkit.metrics``): stateful metric classes, functions and names."""
+
+from .metrics import *  # noqa: F401,F403

@@ -14,9 +14,11 @@ import numpy as np
 import pandas as pd
 
 from .. import _validation
-from . import choices, evaluation, intervals
+from . import choices, evaluation, framing, intervals
+from .backtest import rolling_origins
 from .metrics import naive_scale
 from .seasonality import season_length
+from .specs import parse_model_spec
 
 
 class ScoringMixin:
@@ -129,12 +131,10 @@ class ScoringMixin:
         n_windows = _validation.positive_int(owner, "n_windows", n_windows)
         step_size = h if step_size is None else _validation.positive_int(owner, "step_size", step_size)
         levels = self._levels(owner, level)
-        series = self._split_series(owner, frame, allow_future=False)
+        series = framing.split_series(self.config, owner, frame, allow_future=False)
         anchors = self._origins(owner, series, h, n_windows, step_size)
-        from .forecaster import parse_model_spec
-
         name = parse_model_spec(cfg.model)["kind"].upper()
-        predicted = self._predict(anchors, h, self._known_futures(anchors, h))
+        predicted = self._predict(anchors, h, framing.known_futures(cfg, anchors, h))
         rows = []
         for (s, a), values in zip(anchors, predicted):
             bands = self._bands(s, a, values, levels)
@@ -168,7 +168,7 @@ class ScoringMixin:
         names = evaluation.parse_baselines(owner, baselines)
         season = self.config.season if season is None else _validation.positive_int(owner, "season", season)
         levels = self._levels(owner, [80, 95] if level is None and self.calibration else level)
-        series = self._split_series(owner, frame, allow_future=False)
+        series = framing.split_series(self.config, owner, frame, allow_future=False)
         anchors = self._origins(owner, series, steps, n_origins, steps)
         scores = self._score(anchors, steps, season=season, baselines=names, levels=levels)
         table = pd.DataFrame(scores).T
@@ -188,18 +188,16 @@ class ScoringMixin:
         """The last ``n_origins`` origins (last rows seen), ``step_size`` apart, each with ``steps`` rows
         after it, in time order per series."""
         cfg = self.config
-        first = self._offset() + cfg.lookback - 1  # the earliest origin with a full window before it
+        first = framing.offset(cfg) + cfg.lookback - 1  # the earliest origin with a full window before it
         short = [(s.id, len(s.values)) for s in series if len(s.values) - 1 - steps < first]
         if short:
             named = ", ".join(f"{i!r}: {n}" if i is not None else str(n) for i, n in short[:5])
             raise _validation.value_error(owner, "the data", f"series of at least {first + 1 + steps} rows (a "
                                           f"window of {first + 1} rows, then {steps} step(s) to score)",
                                           f"shorter series ({named} rows)", "Evaluate fewer steps or more data.")
-        anchors = []
-        for s in series:
-            last = len(s.values) - 1 - steps  # the latest origin whose forecast is fully observed
-            anchors += [(s, last - k * step_size) for k in reversed(range(n_origins)) if last - k * step_size >= first]
-        return anchors
+        # backtest's origins t (rows seen), the last at len - steps; the anchor is the last row seen, t - 1
+        return [(s, int(t) - 1) for s in series
+                for t in rolling_origins(len(s.values), steps, n_origins, step_size, first + 1, allow_fewer=True)]
 
     def _levels(self, owner: str, level: Any) -> list:
         levels = intervals.parse_levels(owner, level)
@@ -216,11 +214,6 @@ class ScoringMixin:
         scale = naive_scale(s.values[:anchor + 1, :len(self.config.target)], self.config.season or 1)
         return intervals.bands(values, scale, self.calibration, levels)
 
-    def _known_futures(self, anchors: list[tuple], steps: int) -> list:
-        n_targets = len(self.config.target)
-        return [s.values[a + 1:a + 1 + steps, n_targets:] if len(self.config.features) > n_targets else None
-                for s, a in anchors]
-
     def _score(self, anchors: list[tuple], steps: int, season: int | None = None,
                baselines: Any = (), levels: Any = ()) -> dict:
         """Model and baseline (persistence, seasonal naive, statsforecast ``baselines``) scores over the
@@ -229,7 +222,7 @@ class ScoringMixin:
         cfg = self.config
         n_targets = len(cfg.target)
         season = cfg.season or 1 if season is None else season
-        model = self._predict(anchors, steps, self._known_futures(anchors, steps))
+        model = self._predict(anchors, steps, framing.known_futures(cfg, anchors, steps))
         truth = np.stack([s.values[a + 1:a + 1 + steps, :n_targets] for s, a in anchors])
         histories = [s.values[:a + 1, :n_targets] for s, a in anchors]
         scale = np.stack([naive_scale(h, season) for h in histories])[:, None, :]

@@ -3,8 +3,8 @@
 What ``lstmkit train / forecast / evaluate`` run: the command line only parses arguments and reads files.
 The Forecaster composes the pieces: :mod:`.specs` (the config, model spec), :mod:`.framing` (tables to
 series), :mod:`.transforms` (log, differencing, scaling), :mod:`.windowed` and :mod:`.whole_series`
-(the two methods' training and prediction), :mod:`.scoring` (choices, validation, evaluate),
-:mod:`.storage` (its folder).
+(the two methods' training and prediction), :mod:`.choices` (what fit chooses), :mod:`.scoring`
+(validation scores, evaluate, cross_validation) and :mod:`.storage` (its folder).
 A ``Forecaster`` holds the framing (target and feature columns, series id and time columns, look-back,
 horizon, optional differencing), the scaler fitted on the training part, and the model; it saves all of
 it to a folder (``model.lstmkit`` + ``forecaster.json``, no pickle) and loads it back.
@@ -34,10 +34,9 @@ from .._lazy import pandas as pd
 from .. import _validation
 from ..data.scaling import SeriesScaler
 from ..models import Sequential
-from . import choices, framing, intervals, storage, whole_series, windowed
+from . import choices, framing, intervals, scoring, storage, whole_series, windowed
 from .builders import KINDS, build_model, check_forward
 from .framing import Series, as_time
-from .scoring import ScoringMixin
 from .specs import SPEC, ForecasterConfig, parse_model_spec
 from .storage import FORMAT, check_output_folder
 from .training import MIN_TRAIN, MIN_VALIDATION, TrainOptions, warn_if_few
@@ -47,7 +46,7 @@ _Series = Series  # the old private name
 __all__ = ["Forecaster", "ForecasterConfig", "parse_model_spec", "build_model", "check_output_folder", "as_time"]
 
 
-class Forecaster(ScoringMixin):
+class Forecaster:
     """Train, save, load, forecast and evaluate a recurrent forecaster on tabular series.
 
     Args:
@@ -172,7 +171,7 @@ class Forecaster(ScoringMixin):
         if self._requested["transform"] is None:  # a refit chooses again
             cfg.log = cfg.difference = cfg.seasonal_difference = False
         series = framing.split_series(cfg, owner, frame, allow_future=False)
-        made = self._choose(series, validation)
+        made = choices.resolve(cfg, self._requested, series, validation)
         framing.check_lengths(cfg, owner, series, extra=1 if validation else 0)
         options = TrainOptions(epochs, batch_size, validation, patience, learning_rate, verbose, device, seed)
         fitted = (whole_series if stateful_method else windowed).fit(cfg, series, options)
@@ -181,7 +180,7 @@ class Forecaster(ScoringMixin):
         self.metrics = {"choices": made, **fitted.metrics}
         self.calibration = None
         if validation:
-            self._validate(series, validation)
+            scoring.validate(self)
         return self.metrics
 
     # -- forecasting -----------------------------------------------------------------------------------
@@ -204,7 +203,7 @@ class Forecaster(ScoringMixin):
         owner = "Forecaster.forecast"
         self._check_trained(owner)
         cfg = self.config
-        levels = self._levels(owner, level)
+        levels = scoring.checked_levels(self, owner, level)
         series = framing.split_series(cfg, owner, frame, allow_future=True)
         steps = framing.forecast_steps(cfg, owner, series, steps)
         framing.check_lengths(cfg, owner, series, extra=0, training=False)
@@ -214,7 +213,7 @@ class Forecaster(ScoringMixin):
         rows = []
         for (s, anchor), values in zip(histories, predicted):
             times = framing.future_times(s.times, steps)
-            bands = self._bands(s, anchor, values, levels)
+            bands = scoring.bands_at(self, s, anchor, values, levels)
             for k in range(steps):
                 row = {} if cfg.id_col is None else {cfg.id_col: s.id}
                 row["step"] = k + 1
@@ -249,6 +248,37 @@ class Forecaster(ScoringMixin):
             table[name] = [s.values[a + 1, j] for s, a in anchors]
             table[f"{name}_predicted"] = predicted[:, j]
         return table
+
+    # -- scoring (see :mod:`.scoring`) ---------------------------------------------------------------
+    def evaluate(self, frame: pd.DataFrame, steps: int | None = None, season: int | None = None,
+                 n_origins: int = 5, baselines: Any = None, level: Any = None) -> pd.DataFrame:
+        """Rolling-origin evaluation on ``frame``: from each of the last ``n_origins`` origins of each series
+        (``steps`` apart), forecast ``steps`` ahead and score against what followed. Baselines on the same
+        origins: persistence (the last value), seasonal naive (the value one season before; ``season``
+        defaults to the one ``fit`` chose) and, with ``baselines="ets,arima"`` (statsforecast installed),
+        AutoETS and AutoARIMA. ``level`` (default ``[80, 95]`` when the forecaster has calibrated
+        intervals) adds the share of the truths inside each interval.
+
+        Returns:
+            One row per method, columns MAE, RMSE, MAPE, sMAPE, MASE [, coverage-<level>...];
+            ``.attrs["warnings"]``: plain-words notes for each baseline that beats the model.
+        """
+        return scoring.evaluate(self, frame, steps=steps, season=season, n_origins=n_origins, baselines=baselines,
+                                level=level)
+
+    def cross_validation(self, frame: pd.DataFrame, h: int, n_windows: int = 1, step_size: int | None = None,
+                         level: Any = None) -> pd.DataFrame:
+        """The trained model's rolling forecasts over the end of every series, like NeuralForecast's
+        ``cross_validation``: ``n_windows`` cutoffs ``step_size`` apart (default ``h``), the last ``h``
+        rows before the end, each forecast ``h`` steps ahead from the rows up to its cutoff. The model is
+        not refitted: fit it on data that ends before the first cutoff for an out-of-sample reading.
+
+        Returns:
+            Columns ``unique_id, ds, cutoff, <Model>, [<Model>-lo-<level>, <Model>-hi-<level>, ...], y``
+            (``<Model>`` the spec's kind, e.g. ``LSTM``; ``ds``/``cutoff`` row numbers without a time
+            column; ``unique_id`` the series id, or ``"series"`` for one series). One target only.
+        """
+        return scoring.cross_validation(self, frame, h, n_windows=n_windows, step_size=step_size, level=level)
 
     # -- saving ----------------------------------------------------------------------------------------
     def save(self, folder: str | Path) -> Path:

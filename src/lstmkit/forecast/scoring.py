@@ -60,16 +60,8 @@ def validate(f: Any) -> None:
 
 def cross_validation(f: Any, frame: pd.DataFrame, h: int, n_windows: int = 1, step_size: int | None = None,
                      level: Any = None) -> pd.DataFrame:
-    """The trained model's rolling forecasts over the end of every series, like NeuralForecast's
-    ``cross_validation``: ``n_windows`` cutoffs ``step_size`` apart (default ``h``), the last ``h``
-    rows before the end, each forecast ``h`` steps ahead from the rows up to its cutoff. The model is
-    not refitted: fit it on data that ends before the first cutoff for an out-of-sample reading.
-
-    Returns:
-        Columns ``unique_id, ds, cutoff, <Model>, [<Model>-lo-<level>, <Model>-hi-<level>, ...], y``
-        (``<Model>`` the spec's kind, e.g. ``LSTM``; ``ds``/``cutoff`` row numbers without a time
-        column; ``unique_id`` the series id, or ``"series"`` for one series). One target only.
-    """
+    """``Forecaster.cross_validation`` (documented there): rolling forecasts from ``n_windows`` cutoffs,
+    as NeuralForecast's frame."""
     owner = "Forecaster.cross_validation"
     f._check_trained(owner)
     cfg = f.config
@@ -100,17 +92,8 @@ def cross_validation(f: Any, frame: pd.DataFrame, h: int, n_windows: int = 1, st
 
 def evaluate(f: Any, frame: pd.DataFrame, steps: int | None = None, season: int | None = None,
              n_origins: int = 5, baselines: Any = None, level: Any = None) -> pd.DataFrame:
-    """Rolling-origin evaluation on ``frame``: from each of the last ``n_origins`` origins of each series
-    (``steps`` apart), forecast ``steps`` ahead and score against what followed. Baselines on the same
-    origins: persistence (the last value), seasonal naive (the value one season before; ``season``
-    defaults to the one ``fit`` chose) and, with ``baselines="ets,arima"`` (statsforecast installed),
-    AutoETS and AutoARIMA. ``level`` (default ``[80, 95]`` when the forecaster has calibrated
-    intervals) adds the share of the truths inside each interval.
-
-    Returns:
-        One row per method, columns MAE, RMSE, MAPE, sMAPE, MASE [, coverage-<level>...];
-        ``.attrs["warnings"]``: plain-words notes for each baseline that beats the model.
-    """
+    """``Forecaster.evaluate`` (documented there): model and baselines scored over backtest's rolling
+    origins, one row per method."""
     owner = "Forecaster.evaluate"
     f._check_trained(owner)
     steps = evaluation_steps(f.config, owner, steps)

@@ -1,4 +1,4 @@
-"""Feedback helpers, recursive / direct / seq2seq strategies and the model builders."""
+"""Feedback helpers and the recursive strategy (direct and seq2seq beside their builders in test_builders)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ import torch
 
 import lstmkit
 from lstmkit import layers
-from lstmkit.forecast.builders import direct_model, seq2seq_model
 from lstmkit.forecast.feedback import last_step_output, next_step, resolve_targets
-from lstmkit.forecast.strategies import direct, recursive, seq2seq
+from lstmkit.forecast.strategies import recursive
 
 LOOK_BACK = 4
 
@@ -200,68 +199,3 @@ def test_recursive_refuses_stateful_models():
     with pytest.raises(ValueError, match=r"a stateless model.*stateful layer\(s\) \['lstm.*'\]\. Use "
                                          r"lstmkit\.forecast\.stateful"):
         recursive(model, np.ones(4), steps=2)
-
-
-# -- builders, direct, seq2seq -----------------------------------------------------------------------------
-def test_direct_model_trains_and_forecasts():
-    torch.manual_seed(3)
-    model = direct_model(look_back=5, n_features=2, horizon=3, n_targets=2, units=4, stacked=2, cell="gru")
-    assert [type(layer).__name__ for layer in model.layers] == ["GRU", "GRU", "Dense", "Reshape"]
-    model.compile(optimizer="adam", loss="mse")
-    rng = np.random.default_rng(1)
-    model.fit(rng.normal(size=(8, 5, 2)), rng.normal(size=(8, 3, 2)), epochs=1, batch_size=4, verbose=0)
-    assert model.predict(rng.normal(size=(6, 5, 2)), verbose=0).shape == (6, 3, 2)
-    histories = rng.normal(size=(4, 9, 2))
-    forecast = direct(model, histories)
-    assert forecast.shape == (4, 3, 2)
-    np.testing.assert_array_equal(forecast, model.predict(histories[:, -5:], verbose=0))  # the last window
-    np.testing.assert_allclose(direct(model, histories[2]), forecast[2], rtol=1e-6, atol=1e-7)
-    univariate = direct_model(look_back=5, n_features=1, horizon=3, units=4)
-    assert direct(univariate, np.arange(7.0)).shape == (3,)
-
-
-def test_seq2seq_model_with_future_features():
-    torch.manual_seed(4)
-    model = seq2seq_model(look_back=5, n_features=2, horizon=3, n_targets=1, units=4, future_features=2)
-    assert [tuple(t.shape) for t in model.inputs] == [(None, 5, 2), (None, 3, 2)]
-    model.compile(optimizer="adam", loss="mse")
-    rng = np.random.default_rng(2)
-    model.fit([rng.normal(size=(8, 5, 2)), rng.normal(size=(8, 3, 2))], rng.normal(size=(8, 3, 1)),
-              epochs=1, verbose=0)
-    histories, futures = rng.normal(size=(4, 7, 2)), rng.normal(size=(4, 3, 2))
-    forecast = seq2seq(model, histories, exogenous=futures)
-    assert forecast.shape == (4, 3, 1)
-    np.testing.assert_array_equal(forecast, model.predict([histories[:, -5:], futures], verbose=0))
-    assert seq2seq(model, histories[0], exogenous=futures[0]).shape == (3, 1)
-    with pytest.raises(ValueError, match=r"`exogenous` expects the known future values for the model's second "
-                                         r"input \(None, 3, 2\); received None"):
-        seq2seq(model, histories)
-    with pytest.raises(ValueError, match=r"`exogenous` expects shape \(4, 3, 2\); received a 3-D array of shape "
-                                         r"\(4, 2, 2\)"):
-        seq2seq(model, histories, exogenous=futures[:, :2])
-    with pytest.raises(ValueError, match=r"a single-input model; received a model with 2 inputs"):
-        recursive(model, histories, steps=2)
-
-
-def test_seq2seq_model_without_future_features():
-    model = seq2seq_model(look_back=4, n_features=1, horizon=2, units=3)
-    assert [type(layer).__name__ for layer in model.layers] == ["InputLayer", "LSTM", "RepeatVector", "LSTM",
-                                                                 "TimeDistributed"]
-    assert seq2seq(model, np.arange(6.0)).shape == (2,)
-    with pytest.raises(ValueError, match=r"`exogenous` expects None for a model with one input"):
-        seq2seq(model, np.arange(6.0), exogenous=np.ones((2, 1)))
-    with pytest.raises(ValueError, match=r"`history` expects at least 4 steps"):
-        seq2seq(model, np.arange(3.0))
-
-
-@pytest.mark.parametrize("builder, kwargs, error, match", [
-    (direct_model, {"horizon": 0}, ValueError, r"direct_model: `horizon` expects a positive integer; received 0"),
-    (direct_model, {"stacked": 0}, ValueError, r"`stacked` expects a positive integer"),
-    (direct_model, {"cell": "rnn"}, ValueError, r"`cell` expects 'lstm' or 'gru'; received 'rnn'"),
-    (seq2seq_model, {"future_features": -1}, ValueError, r"`future_features` expects an integer >= 0"),
-    (seq2seq_model, {"units": 2.5}, TypeError, r"`units` expects a positive integer; received 2.5"),
-])
-def test_builder_argument_errors(builder, kwargs, error, match):
-    arguments = {"look_back": 4, "n_features": 1, "horizon": 2, **kwargs}
-    with pytest.raises(error, match=match):
-        builder(**arguments)

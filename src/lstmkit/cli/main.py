@@ -319,70 +319,18 @@ def read_table(path: str) -> Any:
 
 
 def write_training_plots(forecaster: Any, frame: Any, out: Path) -> list[Path]:
-    """``learning_curves.png`` and ``validation.png`` (one-step predictions vs truth, up to 3 series)."""
-    from ..forecast.plots import plot_learning_curves, plot_series_forecasts
+    """``learning_curves.png`` and ``validation.png`` (see ``lstmkit.forecast.panels``)."""
+    from ..forecast.panels import write_training_plots as write
 
-    written = []
-    if forecaster.history:
-        plot_learning_curves(forecaster.history, out / "learning_curves.png")
-        written.append(out / "learning_curves.png")
-    fitted = forecaster.one_step(frame)
-    panels = []
-    for key, part in _by_series(forecaster, fitted)[:3]:
-        x = _x_axis(forecaster, part)
-        target = forecaster.config.target[0]
-        start = forecaster.held_out_from(int(part["row"].max()) + 1)  # one_step reaches the series' last row
-        held_out = (part["row"] >= start).to_numpy() if start is not None else None
-        panels.append({"title": f"{target}" + ("" if key is None else f" — {key}"), "x": x, "y": part[target],
-                       "fitted_x": x, "fitted_y": part[f"{target}_predicted"],
-                       "split": x.iloc[int(held_out.argmax())] if held_out is not None and held_out.any() else None})
-    plot_series_forecasts(panels, out / "validation.png", ylabel=forecaster.config.target[0])
-    written.append(out / "validation.png")
-    return written
+    return write(forecaster, frame, out)
 
 
 def write_forecast_plot(forecaster: Any, frame: Any, table: Any, path: Path) -> Path:
-    """The last stretch of each series (up to 3) and its forecast, as a PNG."""
-    from ..forecast.forecaster import as_time
-    from ..forecast.plots import plot_series_forecasts
+    """The last stretch of each series (up to 3) and its forecast, as a PNG (see ``lstmkit.forecast.panels``)."""
+    from ..forecast.panels import write_forecast_plot as write
 
     _parent_exists(path)
-    cfg = forecaster.config
-    target = cfg.target[0]
-    history = frame
-    if cfg.time_col:  # sorted as times, not as the text a CSV holds ("12/01/2019" > "01/05/2020")
-        times = as_time("lstmkit forecast", frame[cfg.time_col])
-        history = frame.assign(**{cfg.time_col: times}).sort_values(cfg.time_col, kind="stable")
-    panels = []
-    for key, part in _by_series(forecaster, history)[:3]:
-        ahead = table if cfg.id_col is None else table[table[cfg.id_col] == key]
-        tail = part.iloc[-max(4 * len(ahead), 3 * (cfg.lookback or 1)):]
-        tail = tail[tail[target].notna()]
-        x_hist = _x_axis(forecaster, tail, offset=len(part) - len(tail))
-        x_future = ahead[cfg.time_col] if cfg.time_col else (x_hist.iloc[-1] + ahead["step"])
-        bands = [(level, list(ahead[f"{target}-lo-{level}"]), list(ahead[f"{target}-hi-{level}"]))
-                 for level in _levels_in(table, target)]
-        panels.append({"title": f"{target}" + ("" if key is None else f" — {key}"), "x": x_hist, "y": tail[target],
-                       "forecast_x": list(x_future), "forecast_y": list(ahead[target]), "bands": bands})
-    plot_series_forecasts(panels, path, ylabel=target)
-    return path
-
-
-def _by_series(forecaster: Any, table: Any) -> list:
-    id_col = forecaster.config.id_col
-    return [(None, table)] if id_col is None else list(table.groupby(id_col, sort=False))
-
-
-def _x_axis(forecaster: Any, part: Any, offset: int = 0) -> Any:
-    import pandas as pd
-
-    from ..forecast.forecaster import as_time
-
-    time_col = forecaster.config.time_col
-    if time_col is not None:
-        return as_time("lstmkit", part[time_col]).reset_index(drop=True)
-    rows = part["row"] if "row" in part else pd.Series(range(offset, offset + len(part)))
-    return rows.reset_index(drop=True)
+    return write(forecaster, frame, table, path)
 
 
 def _columns(text: str) -> list[str]:
@@ -416,11 +364,6 @@ def _print_scores(title: str, scores: dict | None) -> None:
 def _levels(values: Any) -> Any:
     """``--level 80 95`` (floats from argparse) -> ``[80, 95]`` (whole numbers as ints, for the column names)."""
     return None if values is None else [int(v) if float(v).is_integer() else v for v in values]
-
-
-def _levels_in(table: Any, target: str) -> list:
-    prefix = f"{target}-lo-"
-    return [column[len(prefix):] for column in table.columns if column.startswith(prefix)]
 
 
 def _print_choices(made: dict | None) -> None:

@@ -115,8 +115,11 @@ def backtest(forecaster: Callable[[np.ndarray], Any], series: Any, horizon: int,
                           by_horizon=by_horizon, horizon=horizon, targets=list(columns))
 
 
-def rolling_origins(length: int, horizon: int, n_origins: int, step: int, min_history: int) -> np.ndarray:
+def rolling_origins(length: int, horizon: int, n_origins: int, step: int, min_history: int, *,
+                    allow_fewer: bool = False) -> np.ndarray:
     """The origins ``t`` (ascending) of a rolling-origin backtest, the last at ``length - horizon``.
+
+    ``backtest`` and ``Forecaster.evaluate`` / ``cross_validation`` (origin = rows seen) share them.
 
     Args:
         length: steps in the series.
@@ -124,21 +127,26 @@ def rolling_origins(length: int, horizon: int, n_origins: int, step: int, min_hi
         n_origins: number of origins.
         step: distance between origins.
         min_history: the fewest steps the first origin may see.
+        allow_fewer: keyword only; keep only the origins that see ``min_history`` steps (possibly none)
+            instead of raising when the series is too short for all ``n_origins``. Default False.
 
     Returns:
-        ``(n_origins,)`` int array.
+        ``(n_origins,)`` int array (fewer with ``allow_fewer``).
 
     Example:
         >>> rolling_origins(20, 3, 2, 3, 1)
         array([14, 17])
     """
     needed = min_history + step * (n_origins - 1) + horizon
+    last = length - horizon
+    if allow_fewer:
+        origins = last - step * np.arange(n_origins - 1, -1, -1, dtype=np.int64)
+        return origins[origins >= min_history]
     if length < needed:
         raise _validation.value_error(
             "backtest", "`series`", f"at least {needed} steps (min_history {min_history} + {n_origins - 1} "
             f"gap(s) of step {step} + horizon {horizon}) for {n_origins} origin(s)", f"{length} steps",
             "Pass a longer series, or lower n_origins, step, horizon or min_history.")
-    last = length - horizon
     return np.arange(last - step * (n_origins - 1), last + 1, step, dtype=np.int64)
 
 

@@ -1,4 +1,5 @@
-"""Defaults that choose: the transform and the look-back of a Forecaster, from the training data.
+"""Defaults that choose: the season, per-series scaling, transform and look-back of a Forecaster,
+from the training data (``resolve``).
 
 The transform (``none``, ``difference``, ``seasonal-difference``, each optionally after ``log`` when
 the targets are positive) is chosen by rolling-origin validation of a fast stand-in for the network:
@@ -10,11 +11,13 @@ of the training part, scored by MASE in the targets' units. The transform whose 
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
+from .framing import offset
 from .metrics import naive_scale
+from .seasonality import season_length
 
 TRANSFORMS = ("none", "log", "difference", "log-difference", "seasonal-difference", "log-seasonal-difference")
 
@@ -100,3 +103,47 @@ def _ridge_forecast(history: np.ndarray, steps: int, lookback: int, flags: dict,
     else:
         out = z_hat
     return np.exp(out) if flags["log"] else out
+
+
+def resolve(cfg: Any, asked: dict, series: list, validation: float) -> dict:
+    """Resolve, in ``cfg`` (a ``ForecasterConfig``), the season, per-series scaling, transform and
+    look-back that ``asked`` (what the user passed) left as None, from the ``series`` (``framing.Series``);
+    returns the record of each choice and why (``metrics["choices"]``)."""
+    made = {}
+    if asked["season"] is None:
+        cfg.season, source = season_length([s.times for s in series], [s.values[:, 0] for s in series])
+        made["season"] = {"value": cfg.season, "chosen_by": f"the time column's frequency" if source ==
+                          "frequency" else "the autocorrelation of the data"}
+    else:
+        made["season"] = {"value": cfg.season, "chosen_by": "you"}
+    if asked["scale_per_id"] is None:
+        cfg.scale_per_id = cfg.id_col is not None and len(series) > 1
+        made["scale_per_id"] = {"value": cfg.scale_per_id, "chosen_by": "one scaler per series when there "
+                                "is an id column"}
+    else:
+        made["scale_per_id"] = {"value": cfg.scale_per_id, "chosen_by": "you"}
+    shortest = min(len(s.values) for s in series)
+    if asked["transform"] is None and cfg.method == "recursive":
+        train_parts = [s.values[:len(s.values) - int(round(len(s.values) * validation)), 0] for s in series]
+        proxy_lookback = asked["lookback"] or default_lookback(cfg.season, shortest, 0)
+        name, scores = choose_transform(train_parts, cfg.season, proxy_lookback)
+        flags = transform_flags(name)
+        cfg.log, cfg.difference, cfg.seasonal_difference = (flags["log"], flags["difference"],
+                                                            flags["seasonal_difference"])
+        made["transform"] = {"value": name, "chosen_by": "rolling-origin validation of a ridge "
+                             "autoregression on the training part (MASE per candidate)", "scores": scores}
+    else:
+        made["transform"] = {"value": transform_name(cfg.log, cfg.difference, cfg.seasonal_difference),
+                             "chosen_by": "you" if asked["transform"] else "the stateful method's default"}
+    if asked["lookback"] is None:
+        if cfg.method == "stateful":  # the chunk of truncated back-propagation, a few seasons long
+            cfg.lookback = int(min(200, max(8, shortest // 4)))
+        else:
+            cfg.lookback = default_lookback(cfg.season, shortest, offset(cfg))
+        made["lookback"] = {"value": cfg.lookback, "chosen_by": "two seasons (8 steps without one), at most "
+                            "a third of the shortest series" if cfg.method == "recursive" else
+                            "a quarter of the shortest series, 8 to 200"}
+    else:
+        cfg.lookback = asked["lookback"]
+        made["lookback"] = {"value": cfg.lookback, "chosen_by": "you"}
+    return made

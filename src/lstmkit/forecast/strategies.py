@@ -101,7 +101,7 @@ def direct(model: Any, history: Any, exogenous: Any = None) -> np.ndarray:
         ``(horizon,)``, ``(horizon, n_targets)`` or ``(n_series, horizon, n_targets)`` by ``history``'s layout.
 
     Example:
-        >>> direct(direct_model(look_back=8, n_features=1, horizon=4), np.arange(30.0)).shape
+        >>> direct(direct_model(lookback=8, n_features=1, horizon=4), np.arange(30.0)).shape
         (4,)
     """
     return _one_shot("direct", model, history, exogenous)
@@ -111,9 +111,9 @@ def seq2seq(model: Any, history: Any, exogenous: Any = None) -> np.ndarray:
     """Forecast a whole horizon with one ``predict`` of an encoder-decoder from ``builders.seq2seq_model``.
 
     Args:
-        model: a seq2seq model mapping ``(batch, look_back, F)`` (and, when built with
+        model: a seq2seq model mapping ``(batch, lookback, F)`` (and, when built with
             ``future_features > 0``, ``(batch, horizon, future_features)``) to ``(batch, horizon, n_targets)``.
-        history: ``(T,)``, ``(T, F)`` or ``(n_series, T, F)`` with ``T >= look_back``.
+        history: ``(T,)``, ``(T, F)`` or ``(n_series, T, F)`` with ``T >= lookback``.
         exogenous: ``(horizon, future_features)`` or ``(n_series, horizon, future_features)``: required
             exactly when the model has the future input. Default None.
 
@@ -121,7 +121,7 @@ def seq2seq(model: Any, history: Any, exogenous: Any = None) -> np.ndarray:
         ``(horizon,)``, ``(horizon, n_targets)`` or ``(n_series, horizon, n_targets)`` by ``history``'s layout.
 
     Example:
-        >>> model = seq2seq_model(look_back=8, n_features=2, horizon=4, future_features=1)
+        >>> model = seq2seq_model(lookback=8, n_features=2, horizon=4, future_features=1)
         >>> seq2seq(model, np.ones((30, 2)), exogenous=np.ones((4, 1))).shape
         (4, 1)
     """

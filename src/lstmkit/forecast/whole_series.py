@@ -11,32 +11,71 @@ which is exactly how the model was trained: no window is ever re-run.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import torch
 
 from .. import _validation
 from ..data.batching import StatefulBatches, stateful_batches
-from ..layers import Dense, Input
-from ..models import Sequential
+from ..trainers.streams import StreamState
+from . import framing, transforms
+from .builders import recurrent_model
+from .framing import Series
+from .specs import parse_model_spec
+from .stateful import stateful
+from .training import Fitted, TrainOptions, history_record, train, warn_if_few
 
 
-def check_forward(parts: dict) -> None:
-    """A carried state runs forward in time: refuse a bidirectional spec (``parts`` from
-    ``parse_model_spec``)."""
-    if parts["bidirectional"]:
-        raise _validation.value_error(
-            "Forecaster", "`model`", "forward recurrent layers for method='stateful' (a state carried forward "
-            "in time)", "a bidirectional model", "Use 'lstm:...' / 'gru:...', or method='recursive' for bilstm.")
+def fit(cfg: Any, series: list[Series], options: TrainOptions) -> Fitted:
+    """Train one stateful sequence model on every series in chunks of ``cfg.lookback`` steps, one batch
+    slot per series (``batch_size`` slots at most), the state carried from chunk to chunk; the last
+    ``validation`` fraction of each series' steps held out."""
+    validation = options.validation
+    rows = [transforms.model_rows(cfg, s) for s in series]
+    n_val = [framing.held_out_count(cfg, len(s.values), validation) for s in series]
+    scaler = transforms.fit_scaler(cfg, series, [r[:len(r) - v] for r, v in zip(rows, n_val)])
+    scaled = [transforms.scale(cfg, scaler, r, s.id) for r, s in zip(rows, series)]
+    slots = min(_validation.positive_int("Forecaster.fit", "batch_size", options.batch_size), len(series))
+    torch.manual_seed(options.seed)
+    np.random.seed(options.seed)
+    layout, validation_layout = training_layouts(scaled, n_val, len(cfg.target), slots, cfg.lookback)
+    model = recurrent_model(parse_model_spec(cfg.model), len(cfg.features), len(cfg.target), slots=slots)
+    n_train = int(sum(len(r) - 1 - v for r, v in zip(rows, n_val)))
+    warn_if_few("steps", n_train, int(sum(n_val)), validation, cfg.lookback)
+    history = train(model, options, layout, validation_data=validation_layout)
+    model.reset_states()
+    metrics = {"train_steps": n_train, "validation_steps": int(sum(n_val)), "epochs_run": len(history.epoch),
+               "lookback": cfg.lookback, "horizon": 1, "method": "stateful", "validation_fraction": validation}
+    held_out = [(s, len(s.values) - 1 - k) for s, v in zip(series, n_val) for k in range(v, 0, -1)]
+    return Fitted([model], scaler, history_record(history), metrics, held_out)
 
 
-def build_sequence_model(layer: type, parts: dict, slots: int, n_features: int, n_targets: int) -> Sequential:
-    """Stacked stateful ``layer`` s (LSTM, GRU, SimpleRNN) returning sequences, then a Dense head:
-    ``(slots, T, n_features)`` -> ``(slots, T, n_targets)``; ``parts`` from ``parse_model_spec``."""
-    check_forward(parts)
-    layers: list = [Input(batch_shape=(slots, None, n_features))]
-    for units in parts["units"]:
-        layers.append(layer(units, return_sequences=True, stateful=True, dropout=parts["dropout"]))
-    layers.append(Dense(n_targets))
-    return Sequential(layers)
+def predict(cfg: Any, scaler: Any, model: Any, histories: list[tuple[Series, int]], steps: int,
+            futures: list) -> np.ndarray:
+    """Forecasts ``(n, steps, n_targets)`` in the targets' units. One step ahead: one pass over each
+    series serves all its anchors (step t's output depends on rows <= t only). Further: per anchor, a
+    warm-up over the history, then carried steps."""
+    n_targets = len(cfg.target)
+    out = np.empty((len(histories), steps, n_targets))
+    if steps == 1:
+        lag = framing.offset(cfg)
+        state, by_series = StreamState(model), {}
+        for i, (s, anchor) in enumerate(histories):
+            by_series.setdefault(id(s), (s, []))[1].append((i, anchor))
+        for s, items in by_series.values():
+            rows = transforms.history_rows(cfg, scaler, s, max(anchor for _, anchor in items))
+            state.reset([0])
+            outputs = state.predict(rows[None].astype(np.float32), [0])[0]
+            for i, anchor in items:
+                out[i, 0] = outputs[anchor - lag]
+    else:
+        for i, ((s, anchor), future) in enumerate(zip(histories, futures)):
+            rows = transforms.history_rows(cfg, scaler, s, anchor)
+            exogenous = None if future is None else transforms.scale_exogenous(cfg, scaler, future, s.id)[None]
+            out[i] = stateful(model, rows[None].astype(np.float32), steps, targets=list(range(n_targets)),
+                              exogenous=exogenous)[0]
+    return transforms.to_units(cfg, scaler, histories, out)
 
 
 def next_step_pairs(scaled: np.ndarray, n_targets: int, end: int | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,82 @@
+"""The recursive (window) method of ``Forecaster``: a model trained on look-back windows.
+
+Each ``lookback`` rows of a series' features (targets first) are an input and the next ``horizon`` rows
+of the targets its output; the last ``validation`` fraction of each series' windows is held out for
+early stopping and scoring. Horizon 1 models forecast further by feeding their predictions back into
+the last window (``strategies.recursive``, future values of the other features given); horizon H models
+predict H steps at once (``strategies.direct``). An ensemble is ``cfg.ensemble`` models from
+consecutive seeds, their forecasts averaged in the targets' units.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..data.windows import lookback as lookback_pairs
+from . import framing, transforms
+from .builders import build_model
+from .framing import Series
+from .strategies import direct, recursive
+from .training import Fitted, TrainOptions, history_record, train, warn_if_few
+
+
+def fit(cfg: Any, series: list[Series], options: TrainOptions) -> Fitted:
+    """Train ``cfg.ensemble`` window models (seeds ``seed``, ``seed + 1``, ...) on ``series``."""
+    validation = options.validation
+    windows = [framing.window_count(cfg, s) for s in series]
+    n_val = [framing.held_out_count(cfg, len(s.values), validation) for s in series]
+    fit_rows = [transforms.model_rows(cfg, s)[:w - v - 1 + cfg.lookback + cfg.horizon] for s, w, v in
+                zip(series, windows, n_val)]
+    scaler = transforms.fit_scaler(cfg, series, fit_rows)
+    x_train, y_train, x_val, y_val = [], [], [], []
+    for s, w, v in zip(series, windows, n_val):
+        scaled = transforms.scale(cfg, scaler, transforms.model_rows(cfg, s), s.id)
+        x, y = lookback_pairs(scaled, cfg.lookback, cfg.horizon, targets=list(range(len(cfg.target))))
+        x_train.append(x[:w - v])
+        y_train.append(y[:w - v])
+        x_val.append(x[w - v:])
+        y_val.append(y[w - v:])
+    # the held-out origins: the last input row of each held-out window
+    lag = framing.offset(cfg)
+    held_out = [(s, lag + i + cfg.lookback - 1) for s, w, v in zip(series, windows, n_val) for i in range(w - v, w)]
+    x_train, y_train = np.concatenate(x_train), np.concatenate(y_train)
+    validation_data = (np.concatenate(x_val), np.concatenate(y_val)) if validation else None
+    warn_if_few("windows", len(x_train), int(sum(n_val)), validation, cfg.lookback)
+    models, epochs_run, record = [], [], {}
+    for member in range(cfg.ensemble):
+        torch.manual_seed(options.seed + member)
+        np.random.seed(options.seed + member)
+        model = build_model(cfg.model, cfg.lookback, len(cfg.features), len(cfg.target), cfg.horizon)
+        history = train(model, options, x_train, y_train, validation_data)
+        models.append(model)
+        epochs_run.append(len(history.epoch))
+        if member == 0:
+            record = history_record(history)
+    metrics = {"train_windows": int(len(x_train)), "validation_windows": int(sum(n_val)),
+               "epochs_run": epochs_run[0] if len(epochs_run) == 1 else epochs_run,
+               "lookback": cfg.lookback, "horizon": cfg.horizon, "ensemble": cfg.ensemble,
+               "validation_fraction": validation}
+    return Fitted(models, scaler, record, metrics, held_out)
+
+
+def predict(cfg: Any, scaler: Any, models: list, histories: list[tuple[Series, int]], steps: int,
+            futures: list) -> np.ndarray:
+    """Forecasts ``(n, steps, n_targets)`` in the targets' units, each from the rows up to its anchor,
+    averaged over the ensemble's ``models``."""
+    n_targets, n_features = len(cfg.target), len(cfg.features)
+    x = np.stack([transforms.history_rows(cfg, scaler, s, anchor)[-cfg.lookback:] for s, anchor in histories])
+    exogenous = None
+    if cfg.horizon == 1 and n_features > n_targets:
+        exogenous = np.stack([transforms.scale_exogenous(cfg, scaler, f, s.id) for f, (s, _) in zip(futures, histories)])
+    members = []
+    for model in models:  # the ensemble's forecasts, averaged in the targets' units
+        if cfg.horizon == 1:
+            scaled = recursive(model, x, steps, targets=list(range(n_targets)), exogenous=exogenous,
+                               window=cfg.lookback)
+        else:
+            scaled = direct(model, x)[:, :steps]
+        members.append(transforms.to_units(cfg, scaler, histories, scaled.reshape(len(histories), steps, n_targets)))
+    return np.mean(members, axis=0)

@@ -134,3 +134,23 @@ def test_a_model_with_a_custom_initializer_saves_and_loads_with_custom_objects(t
     assert isinstance(restored.layers[0].cell.kernel_initializer, Halves)
     x = np.random.default_rng(0).normal(size=(2, 4, 2)).astype("float32")
     np.testing.assert_allclose(restored.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
+
+
+def test_losses_and_metrics_read_their_classes_through_the_registry():
+    from lstmkit.models import losses, metrics
+
+    config = losses.serialize(losses.Huber(delta=2.0))
+    assert config == {"module": "keras.losses", "class_name": "Huber", "config": losses.Huber(delta=2.0).get_config(),
+                      "registered_name": None}
+    assert losses.get(config).get_config() == config["config"]
+    assert isinstance(metrics.get({"class_name": "RootMeanSquaredError", "config": {}}), metrics.RootMeanSquaredError)
+    with pytest.raises(ValueError, match=r"losses\.get: `loss` expects one of BinaryCrossentropy.*'Hubber'"):
+        losses.get({"class_name": "Hubber", "config": {}})
+    with pytest.raises(ValueError, match=r"metrics\.get: `metric` expects one of Accuracy.*'Rmse'"):
+        metrics.get({"class_name": "Rmse", "config": {}})
+
+    class Scaled(losses.MeanSquaredError):
+        pass
+
+    with custom_object_scope({"Scaled": Scaled}):
+        assert type(losses.get({"class_name": "Scaled", "config": {}})) is Scaled

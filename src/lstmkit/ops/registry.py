@@ -41,7 +41,7 @@ class Registry:
         prefixed: also read ``"Package>Name"`` as ``Name``.
         wrap: turns a plain callable into a ``base`` (``get`` accepts callables only when given).
         unknown: builds the error for an unknown name, ``unknown(owner, name)``; by default it lists
-            the known names in snake case.
+            the known names (in snake case when names fold).
     """
 
     def __init__(self, kind: str, module: str, base: type | None, entries: Iterable[Any], *,
@@ -85,7 +85,7 @@ class Registry:
         """The error for a name this registry does not know: the names it knows, and how to add one."""
         if self._unknown is not None:
             return self._unknown(owner, name)
-        known = sorted({snake_case(n) for n in self.entries})
+        known = sorted({snake_case(n) for n in self.entries}) if self.fold is not None else sorted(self.entries)
         return _validation.value_error(owner, f"`{self.kind}`", "one of " + ", ".join(known), repr(name),
                                        "Check the spelling; your own class or function loads with "
                                        "custom_objects={name: obj} (load_model, custom_object_scope).")

@@ -101,6 +101,21 @@ def test_demo_writes_a_forecast_and_says_where(tmp_path, capsys):
     assert str(tmp_path / "demo" / "forecast.csv") in capsys.readouterr().out
 
 
+def test_demo_by_default_writes_a_new_temp_folder_not_the_working_directory(tmp_path, capsys, monkeypatch):
+    import tempfile
+
+    workdir, temp_root = tmp_path / "checkout", tmp_path / "tmp"
+    workdir.mkdir()
+    temp_root.mkdir()
+    monkeypatch.chdir(workdir)
+    monkeypatch.setattr(tempfile, "tempdir", str(temp_root))
+    assert run_cli("demo", "--epochs", 1, "--quiet") == 0
+    assert list(workdir.iterdir()) == []  # nothing in the directory it was run from
+    (out,) = temp_root.iterdir()
+    assert out.name.startswith("lstmkit_demo_") and (out / "forecast.csv").is_file()
+    assert str(out / "forecast.csv") in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--target", "price"], r"the column\(s\) \['price'\].*columns \['store', 'month', 'sales'\]"),
     (["--target", "store"], r"numeric target and feature columns.*'store'"),

@@ -7,7 +7,7 @@
     lstmkit summary MODEL                      # an lstmkit model (folder or file) or a Keras file
     lstmkit convert SOURCE DESTINATION         # Keras file <-> lstmkit (by the destination's suffix)
     lstmkit export MODEL OUT.onnx [--format torch] [--states]   # for onnxruntime / torch.export
-    lstmkit demo [--out DIR]                   # the bundled airline series: train, forecast, plot
+    lstmkit demo [--out DIR]                   # the bundled airline series: train, forecast, plot (default: a new temp folder)
     lstmkit ventilator simulate|run ...        # seed 000's pipeline on the simulated ventilator data
 
 Every command is ``main([...])`` in tests. Exit codes: 0 success; 1 an error in the user's input (an
@@ -154,7 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_parser(commands)
 
     demo = commands.add_parser("demo", help="train on the bundled airline series and forecast two years")
-    demo.add_argument("--out", default="lstmkit_demo", help="output folder (default lstmkit_demo)")
+    demo.add_argument("--out", default=None, help="output folder (default: a new folder lstmkit_demo_* in the "
+                      "system's temp directory, printed at the end, so the demo never writes into the "
+                      "current directory or a checkout)")
     demo.add_argument("--epochs", type=int, default=300)
     demo.add_argument("--quiet", action="store_true")
     demo.set_defaults(handler=_demo)
@@ -251,8 +253,13 @@ def _demo(args: argparse.Namespace) -> int:
     from ..data import load_airline_passengers
     from ..forecast.forecaster import Forecaster
 
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    if args.out is None:  # never into the working directory (often the repository itself)
+        import tempfile
+
+        out = Path(tempfile.mkdtemp(prefix="lstmkit_demo_"))
+    else:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
     frame = load_airline_passengers()
     history_csv = out / "airline_passengers.csv"
     frame.to_csv(history_csv, index=False)

@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import _validation
+from ..ops.registry import Registry
 
 EPSILON = 1e-7
 REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
@@ -376,10 +377,12 @@ FUNCTIONS: dict[str, Callable] = {
     "kl_divergence": kl_divergence, "kld": kl_divergence, "kullback_leibler_divergence": kl_divergence,
     "poisson": poisson, "cosine_similarity": cosine_similarity,
 }
-CLASSES: dict[str, type] = {cls.__name__: cls for cls in (
+# Loss classes by exact name (Keras's serialized losses); a class of your own loads through custom_objects.
+REGISTRY = Registry("loss", "keras.losses", Loss, (
     MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError, Huber, LogCosh,
     BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy, KLDivergence, Poisson,
-    CosineSimilarity)}
+    CosineSimilarity), fold=None)
+CLASSES: dict[str, type] = REGISTRY.builtins
 
 
 def get(identifier: Any) -> Loss | Callable:
@@ -390,7 +393,8 @@ def get(identifier: Any) -> Loss | Callable:
     if isinstance(identifier, Loss):
         return identifier
     if isinstance(identifier, dict):
-        return CLASSES[identifier["class_name"]].from_config(identifier.get("config", {}))
+        cls = REGISTRY.class_for(identifier, "losses.get", example="MeanSquaredError")
+        return cls.from_config(identifier.get("config", {}))
     if isinstance(identifier, str):
         if identifier in CLASSES:
             return CLASSES[identifier]()
@@ -411,8 +415,7 @@ def serialize(loss: Any) -> Any:
     if isinstance(loss, LossFunctionWrapper) and type(loss) is LossFunctionWrapper:
         return loss.name if loss.name in FUNCTIONS else getattr(loss.fn, "__name__", loss.name)
     if isinstance(loss, Loss):
-        return {"module": "keras.losses", "class_name": type(loss).__name__, "config": loss.get_config(),
-                "registered_name": None}
+        return REGISTRY.serialize(loss, "losses.serialize")
     return getattr(loss, "__name__", str(loss))
 
 

@@ -15,6 +15,7 @@ import torch
 
 from .. import _validation
 from ..losses import losses
+from ..ops.registry import Registry
 
 
 class Metric:
@@ -229,11 +230,13 @@ class Poisson(MeanMetricWrapper):
         super().__init__(losses.poisson, name=name)
 
 
-CLASSES: dict[str, type] = {cls.__name__: cls for cls in (
+# Metric classes by exact name (Keras's serialized metrics); a class of your own loads through custom_objects.
+REGISTRY = Registry("metric", "keras.metrics", Metric, (
     Mean, MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError,
     LogCoshError, RootMeanSquaredError, Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
     TopKCategoricalAccuracy, BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy,
-    KLDivergence, Poisson)}
+    KLDivergence, Poisson), fold=None)
+CLASSES: dict[str, type] = REGISTRY.builtins
 NAMES: dict[str, type] = {
     "mse": MeanSquaredError, "mean_squared_error": MeanSquaredError,
     "mae": MeanAbsoluteError, "mean_absolute_error": MeanAbsoluteError,
@@ -295,7 +298,8 @@ def get(identifier: Any, loss: Any = None) -> Metric:
         raise _validation.value_error("metrics.get", "metric", f"a Keras metric name ({', '.join(sorted(NAMES))}, "
                                       "accuracy), a Metric or a callable (y_true, y_pred)", repr(identifier))
     if isinstance(identifier, dict):
-        return CLASSES[identifier["class_name"]].from_config(identifier.get("config", {}))
+        cls = REGISTRY.class_for(identifier, "metrics.get", example="MeanSquaredError")
+        return cls.from_config(identifier.get("config", {}))
     if callable(identifier):
         return MeanMetricWrapper(identifier)
     raise _validation.type_error("metrics.get", "metric", "a name, a Metric object or a callable (y_true, y_pred)",

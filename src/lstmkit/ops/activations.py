@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import _validation
-from . import safe_mode
+from .registry import Registry
 
 Activation = Callable[[torch.Tensor], torch.Tensor]
 
@@ -98,12 +98,17 @@ def log_softmax(x: torch.Tensor) -> torch.Tensor:
     return torch.log_softmax(x, dim=-1)
 
 
-_REGISTRY: dict[str, Activation] = {
-    fn.__name__: fn
-    for fn in (linear, tanh, sigmoid, hard_sigmoid, hard_sigmoid_keras2, relu, relu6, leaky_relu, elu,
-               selu, softsign, softplus, exponential, silu, gelu, hard_silu, mish, softmax, log_softmax)
-}
-_ALIASES = {"swish": "silu", "hard_swish": "hard_silu"}
+def _unknown(owner: str, name: str) -> ValueError:
+    return _validation.value_error(owner, "`activation`", "one of " + ", ".join(sorted(REGISTRY.builtins)),
+                                   repr(name), "Pass a known name or a callable.")
+
+
+# Names are exact (Keras's activations are snake-case functions); a name lstmkit lacks may be a custom
+# activation the caller allowed while loading a file (custom_objects, custom_object_scope).
+REGISTRY = Registry("activation", "keras.activations", None, (
+    linear, tanh, sigmoid, hard_sigmoid, hard_sigmoid_keras2, relu, relu6, leaky_relu, elu, selu, softsign,
+    softplus, exponential, silu, gelu, hard_silu, mish, softmax, log_softmax),
+    aliases={"swish": silu, "hard_swish": hard_silu}, fold=None, unknown=_unknown)
 
 
 def get(identifier: str | Activation | None) -> Activation:
@@ -119,15 +124,10 @@ def get(identifier: str | Activation | None) -> Activation:
                                           '"config": ...}', repr(identifier)[:200])
         identifier = found
     if isinstance(identifier, str):
-        name = _ALIASES.get(identifier, identifier)
-        custom = safe_mode.custom_object(identifier) if name not in _REGISTRY else None
-        if callable(custom):  # a custom activation the caller allowed while loading a file
-            return custom
-        if name not in _REGISTRY:
-            raise _validation.value_error(
-                "activations.get", "`activation`", "one of " + ", ".join(sorted(_REGISTRY)),
-                repr(identifier), "Pass a known name or a callable.")
-        return _REGISTRY[name]
+        found = REGISTRY.find(identifier)
+        if not callable(found):
+            raise REGISTRY.unknown("activations.get", identifier)
+        return found
     if callable(identifier):
         return identifier
     raise _validation.type_error("activations.get", "`activation`", "a name, a callable or None",
@@ -136,14 +136,11 @@ def get(identifier: str | Activation | None) -> Activation:
 
 def serialize(fn: Activation) -> str:
     """Keras writes built-in activations by name; a custom callable is written by its ``__name__``."""
-    for name, registered in _REGISTRY.items():
-        if registered is fn:
-            return name
-    return getattr(fn, "__name__", repr(fn))
+    return REGISTRY.name_of(fn) or getattr(fn, "__name__", repr(fn))
 
 
 def deserialize(name: str) -> Activation:
     return get(name)
 
 
-__all__ = sorted(_REGISTRY) + ["get", "serialize", "deserialize"]
+__all__ = sorted(REGISTRY.builtins) + ["get", "serialize", "deserialize"]

@@ -15,7 +15,7 @@ from typing import Any, Callable
 import torch
 
 from .. import _validation
-from .serialization import resolve, serialize_identifier
+from .registry import Registry
 
 _MODULE = "keras.constraints"
 _EPSILON = 1e-7  # keras.config.epsilon()
@@ -168,20 +168,17 @@ class _CallableConstraint(Constraint):
 
 
 _CLASSES = (MaxNorm, NonNeg, UnitNorm, MinMaxNorm)
-_REGISTRY: dict[str, type] = {cls.__name__: cls for cls in _CLASSES}
+REGISTRY = Registry("constraint", _MODULE, Constraint, _CLASSES, wrap=_CallableConstraint)
 
 
 def get(identifier: Any) -> Constraint | None:
     """A Constraint from None, a name, Keras's serialized dict, an instance, a class or a callable."""
-    if isinstance(identifier, type) and issubclass(identifier, Constraint):
-        return identifier()
-    return resolve(identifier, _REGISTRY, Constraint, "constraints.get", "constraint",
-                   wrap_callable=_CallableConstraint)
+    return REGISTRY.get(identifier, "constraints.get")
 
 
 def serialize(constraint: Constraint | Callable | None) -> dict | None:
     """Keras's form: ``{"module": "keras.constraints", "class_name", "config", "registered_name": None}``."""
-    return serialize_identifier(constraint, Constraint, _CallableConstraint, _MODULE, "constraints.serialize", "constraint")
+    return REGISTRY.serialize_or_function(constraint, "constraints.serialize")
 
 
 def deserialize(obj: Any) -> Constraint | None:

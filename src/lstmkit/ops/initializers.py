@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from .. import _validation
-from .serialization import resolve, serialize_identifier
+from .registry import Registry
 
 _MODULE = "keras.initializers"
 _TRUNCATED_STD = 0.87962566103423978  # std of a standard normal truncated to (-2, 2)
@@ -417,24 +417,20 @@ class _CallableInitializer(Initializer):
 
 _CLASSES = (Zeros, Ones, Constant, Identity, RandomNormal, TruncatedNormal, RandomUniform, VarianceScaling,
             GlorotUniform, GlorotNormal, HeUniform, HeNormal, LecunUniform, LecunNormal, Orthogonal)
-_REGISTRY: dict[str, type] = {cls.__name__: cls for cls in _CLASSES}
-_REGISTRY.update({  # Keras 3's aliases
-    "normal": RandomNormal, "uniform": RandomUniform, "one": Ones, "zero": Zeros,
+REGISTRY = Registry("initializer", _MODULE, Initializer, _CLASSES, wrap=_CallableInitializer, aliases={
+    "normal": RandomNormal, "uniform": RandomUniform, "one": Ones, "zero": Zeros,  # Keras 3's aliases
     "IdentityInitializer": Identity, "OrthogonalInitializer": Orthogonal,
 })
 
 
 def get(identifier: Any) -> Initializer | None:
     """An Initializer from None, a name, Keras's serialized dict, an instance, a class or a callable."""
-    if isinstance(identifier, type) and issubclass(identifier, Initializer):
-        return identifier()
-    return resolve(identifier, _REGISTRY, Initializer, "initializers.get", "initializer",
-                   wrap_callable=_CallableInitializer)
+    return REGISTRY.get(identifier, "initializers.get")
 
 
 def serialize(initializer: Initializer | Callable | None) -> dict | None:
     """Keras's form: ``{"module": "keras.initializers", "class_name", "config", "registered_name": None}``."""
-    return serialize_identifier(initializer, Initializer, _CallableInitializer, _MODULE, "initializers.serialize", "initializer")
+    return REGISTRY.serialize_or_function(initializer, "initializers.serialize")
 
 
 def deserialize(obj: Any) -> Initializer | None:

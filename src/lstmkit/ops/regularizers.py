@@ -15,7 +15,7 @@ from typing import Any, Callable
 import torch
 
 from .. import _validation
-from .serialization import resolve, serialize_identifier
+from .registry import Registry
 
 _MODULE = "keras.regularizers"
 _EPSILON = 1e-7  # keras.config.epsilon()
@@ -170,7 +170,7 @@ class _CallableRegularizer(Regularizer):
 
 
 _CLASSES = (L1, L2, L1L2, OrthogonalRegularizer)
-_REGISTRY: dict[str, type] = {cls.__name__: cls for cls in _CLASSES}
+REGISTRY = Registry("regularizer", _MODULE, Regularizer, _CLASSES, wrap=_CallableRegularizer)
 
 
 def get(identifier: Any) -> Regularizer | None:
@@ -181,15 +181,12 @@ def get(identifier: Any) -> Regularizer | None:
     """
     if isinstance(identifier, str) and identifier == "l1_l2":
         return L1L2(l1=0.01, l2=0.01)
-    if isinstance(identifier, type) and issubclass(identifier, Regularizer):
-        return identifier()
-    return resolve(identifier, _REGISTRY, Regularizer, "regularizers.get", "regularizer",
-                   wrap_callable=_CallableRegularizer)
+    return REGISTRY.get(identifier, "regularizers.get")
 
 
 def serialize(regularizer: Regularizer | Callable | None) -> dict | None:
     """Keras's form: ``{"module": "keras.regularizers", "class_name", "config", "registered_name": None}``."""
-    return serialize_identifier(regularizer, Regularizer, _CallableRegularizer, _MODULE, "regularizers.serialize", "regularizer")
+    return REGISTRY.serialize_or_function(regularizer, "regularizers.serialize")
 
 
 def deserialize(obj: Any) -> Regularizer | None:

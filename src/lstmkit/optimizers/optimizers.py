@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from .. import _validation
+from ..ops.registry import Registry
 from ..mixed_precision.loss_scale_optimizer import LossScaleOptimizer
 from . import flat_update
 from .base_optimizer import MODULE, Optimizer, _beta, _epsilon, _np_dtype, _real, _sqrt
@@ -396,16 +397,16 @@ class Adadelta(Optimizer):
         return {"rho": self.rho, "epsilon": self.epsilon}
 
 
-ALL_OPTIMIZERS = {cls.__name__.lower(): cls for cls in (SGD, Adam, AdamW, Nadam, RMSprop, Adagrad, Adamax, Adadelta)}
+def _unknown(owner: str, name: Any) -> ValueError:
+    return _validation.value_error(owner, "the optimizer name", "one of " + ", ".join(
+        f'"{n}"' for n in ALL_OPTIMIZERS) + " (any case)", repr(name),
+        "Use one of these names, or pass an optimizer instance such as Adam(learning_rate=1e-3).")
 
 
-def _lookup(owner: str, name: Any) -> type[Optimizer]:
-    key = str(name).split(">")[-1].lower().replace("_", "")   # "Adam", "adam", "Custom>Adam", "rm_sprop"
-    if key not in ALL_OPTIMIZERS:
-        raise _validation.value_error(owner, "the optimizer name", "one of " + ", ".join(
-            f'"{n}"' for n in ALL_OPTIMIZERS) + " (any case)", repr(name),
-            "Use one of these names, or pass an optimizer instance such as Adam(learning_rate=1e-3).")
-    return ALL_OPTIMIZERS[key]
+# "Adam", "adam", "Custom>Adam" and "rm_sprop" all name a class: case and underscores do not count.
+REGISTRY = Registry("optimizer", MODULE, Optimizer, (SGD, Adam, AdamW, Nadam, RMSprop, Adagrad, Adamax, Adadelta),
+                    prefixed=True, unknown=_unknown)
+ALL_OPTIMIZERS = {name.lower(): cls for name, cls in REGISTRY.builtins.items()}
 
 
 def serialize(optimizer: Optimizer) -> dict:
@@ -413,27 +414,16 @@ def serialize(optimizer: Optimizer) -> dict:
     if isinstance(optimizer, LossScaleOptimizer):
         return {"module": MODULE, "class_name": "LossScaleOptimizer", "config": optimizer.get_config(),
                 "registered_name": None}
-    if not isinstance(optimizer, Optimizer):
-        raise _validation.type_error("optimizers.serialize", "`optimizer`", "an lstmkit optimizer",
-                                     f"{optimizer!r} of type {type(optimizer).__name__}")
-    return {"module": MODULE, "class_name": type(optimizer).__name__, "config": optimizer.get_config(),
-            "registered_name": None}
+    return REGISTRY.serialize(optimizer, "optimizers.serialize", "an lstmkit optimizer")
 
 
 def deserialize(config: dict, custom_objects: dict | None = None) -> Optimizer:
     """An optimizer from Keras's serialized form (class_name in any case, e.g. "adam" or "Adam"), or
     tf.keras 2's ``{"class_name": ..., "config": {...}}``."""
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise _validation.type_error("optimizers.deserialize", "`config`",
-                                     'a dict like {"class_name": "Adam", "config": {...}}', repr(config))
-    name = config["class_name"]
-    if name == "LossScaleOptimizer":  # Keras's mixed-precision wrapper: the inner optimizer nested
-        inner = dict(config.get("config") or {})
+    if isinstance(config, dict) and config.get("class_name") == "LossScaleOptimizer":
+        inner = dict(config.get("config") or {})  # Keras's mixed-precision wrapper: the inner optimizer nested
         return LossScaleOptimizer(deserialize(inner.pop("inner_optimizer"), custom_objects), **inner)
-    if custom_objects and name in custom_objects:
-        cls = custom_objects[name]
-    else:
-        cls = _lookup("optimizers.deserialize", name)
+    cls = REGISTRY.class_for(config, "optimizers.deserialize", custom_objects, example="Adam")
     return cls.from_config(dict(config.get("config") or {}), custom_objects=custom_objects)
 
 
@@ -442,7 +432,10 @@ def get(identifier: Any) -> Optimizer | None:
     if identifier is None or isinstance(identifier, (Optimizer, LossScaleOptimizer)):
         return identifier
     if isinstance(identifier, str):
-        return _lookup("optimizers.get", identifier)()
+        cls = REGISTRY.find(identifier)
+        if cls is None:
+            raise REGISTRY.unknown("optimizers.get", identifier)
+        return cls()
     if isinstance(identifier, dict):
         return deserialize(identifier)
     fix = ("Wrap nothing: use lstmkit.optimizers (same names as Keras), e.g. Adam(learning_rate=1e-3)."

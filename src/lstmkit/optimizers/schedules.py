@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .. import _validation
+from ..ops.registry import Registry
 
 MODULE = "keras.optimizers.schedules"
 _F32 = np.float32
@@ -310,17 +311,21 @@ class CosineDecayRestarts(LearningRateSchedule):
                 "t_mul": self._t_mul, "m_mul": self._m_mul, "alpha": self.alpha, "name": self.name}
 
 
-ALL_SCHEDULES = {cls.__name__: cls for cls in (ExponentialDecay, InverseTimeDecay, PiecewiseConstantDecay,
-                                                PolynomialDecay, CosineDecay, CosineDecayRestarts)}
+def _unknown(owner: str, name: str) -> ValueError:
+    return _validation.value_error(owner, "`class_name`", "one of " + ", ".join(sorted(ALL_SCHEDULES)), repr(name),
+                                   "Pass your own schedule class in custom_objects={name: cls}.")
+
+
+# Class names in any case; tf.keras's registered names ("Custom>MySchedule") read as the class name.
+REGISTRY = Registry("schedule", MODULE, LearningRateSchedule, (
+    ExponentialDecay, InverseTimeDecay, PiecewiseConstantDecay, PolynomialDecay, CosineDecay, CosineDecayRestarts),
+    fold=str.lower, prefixed=True, unknown=_unknown)
+ALL_SCHEDULES = REGISTRY.builtins
 
 
 def serialize(schedule: LearningRateSchedule) -> dict:
     """Keras's serialized form: ``{"module": "keras.optimizers.schedules", "class_name", "config", ...}``."""
-    if not isinstance(schedule, LearningRateSchedule):
-        raise _validation.type_error("schedules.serialize", "`schedule`", "a LearningRateSchedule",
-                                     f"{schedule!r} of type {type(schedule).__name__}")
-    return {"module": MODULE, "class_name": type(schedule).__name__, "config": schedule.get_config(),
-            "registered_name": None}
+    return REGISTRY.serialize(schedule, "schedules.serialize")
 
 
 def deserialize(config: dict, custom_objects: dict | None = None) -> LearningRateSchedule:
@@ -328,23 +333,7 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> LearningRat
 
     `custom_objects` maps class names of your own `LearningRateSchedule` subclasses to the classes.
     """
-    owner = "schedules.deserialize"
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise _validation.type_error(owner, "`config`", 'a dict like {"class_name": "ExponentialDecay", '
-                                     '"config": {...}}', repr(config))
-    name = str(config["class_name"])
-    registry = {**ALL_SCHEDULES, **(custom_objects or {})}
-    short = name.split(">")[-1]   # tf.keras registered names look like "Custom>MySchedule"
-    for key in (name, config.get("registered_name"), short):
-        if key in registry:
-            cls = registry[key]
-            break
-    else:
-        lowered = {k.lower(): v for k, v in registry.items()}
-        cls = lowered.get(short.lower())
-        if cls is None:
-            raise _validation.value_error(owner, "`class_name`", "one of " + ", ".join(sorted(ALL_SCHEDULES)),
-                                          repr(name), "Pass your own schedule class in custom_objects={name: cls}.")
+    cls = REGISTRY.class_for(config, "schedules.deserialize", custom_objects, example="ExponentialDecay")
     return cls.from_config(dict(config.get("config") or {}))
 
 

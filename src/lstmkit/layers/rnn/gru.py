@@ -55,13 +55,55 @@ class GRUCell(RecurrentCell):
 
 
 class GRU(RNN):
-    """Gated Recurrent Unit layer (Keras's ``keras.layers.GRU``).
+    """Gated Recurrent Unit layer (Keras's ``keras.layers.GRU``; Cho et al., 2014).
 
-    Args: as ``LSTM`` (without unit_forget_bias), plus ``reset_after`` (default True).
+    Each step mixes the previous state with a candidate: ``h' = z * h + (1 - z) * h~``, where the update
+    gate ``z`` and reset gate ``r`` use ``recurrent_activation`` and the candidate ``h~`` uses
+    ``activation``. The default (``reset_after=True``) is the cuDNN form; ``False`` is the 2014 paper's.
 
-    Returns:
-        ``(batch, units)``; ``(batch, timesteps, units)`` with return_sequences; with return_state
-        ``[output, h]``.
+    Args:
+        units: positive int, size of the state and of the output's last axis.
+        activation: candidate activation (name, callable or None for linear); default ``"tanh"``.
+        recurrent_activation: gate activation for ``z`` and ``r``; default ``"sigmoid"``.
+        use_bias: whether the layer adds a bias; default True.
+        kernel_initializer: initializer of ``kernel (features, 3*units)``, applied to the inputs;
+            default ``"glorot_uniform"``.
+        recurrent_initializer: initializer of ``recurrent_kernel (units, 3*units)``, applied to the
+            state; default ``"orthogonal"``.
+        bias_initializer: initializer of the bias; default ``"zeros"``.
+        kernel_regularizer, recurrent_regularizer, bias_regularizer: penalties on those weights,
+            added to the model's losses; default None.
+        activity_regularizer: penalty on the layer's output; default None.
+        kernel_constraint, recurrent_constraint, bias_constraint: projections applied to those
+            weights after each optimizer step; default None.
+        dropout: fraction in [0, 1) of input features dropped (training only); default 0.
+        recurrent_dropout: fraction in [0, 1) of state units dropped before the recurrent product
+            (training only; the reference loop then runs); default 0.
+        seed: int seeding the dropout masks, or None.
+        return_sequences: return the output at every step ``(batch, timesteps, units)`` instead of
+            the last one ``(batch, units)``; default False.
+        return_state: also return the final state ``h``; default False.
+        go_backwards: read the sequence from the last step to the first, and return the sequence
+            in that reversed order; default False.
+        stateful: carry each batch row's final state into the same row of the next batch until
+            ``reset_states()``; needs a fixed batch size; default False.
+        unroll: Keras's switch for unrolling the loop; accepted and saved, the numbers are the same.
+        reset_after: apply the reset gate after the recurrent matrix product (True, default, with
+            ``bias (2, 3*units)``: input row and recurrent row) or before it (False, ``bias (3*units,)``).
+        implementation: Keras 2's 1 or 2, kept in the config; the numbers are the same.
+        use_fused / use_cudnn: ``"auto"`` (default), True or False: see ``RNN``.
+        name, dtype, input_shape, batch_input_shape: as every layer.
+
+    Inputs: ``inputs (batch, timesteps, features)``; optional ``mask (batch, timesteps)`` (True where a
+        step counts; a masked step keeps the previous state and output); ``training``;
+        ``initial_state=[h0]`` with ``h0 (batch, units)`` (zeros when not given).
+
+    Outputs: ``output (batch, units)``, or ``(batch, timesteps, units)`` with return_sequences; with
+        return_state the list ``[output, h]``, ``h (batch, units)`` the final state.
+
+    Example:
+        >>> gru = GRU(4, return_sequences=True, return_state=True)
+        >>> seq, h = gru(np.random.rand(32, 10, 8))   # (32, 10, 4), (32, 4)
     """
 
     def __init__(self, units: int, activation: Any = "tanh", recurrent_activation: Any = "sigmoid",

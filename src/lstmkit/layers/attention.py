@@ -22,6 +22,11 @@ projections with a head axis (Keras's EinsumDense layout): ``q = query·Wq + bq`
 as ``where(mask, score, -1e9)`` before the softmax and ``where(mask, p, 0)`` after, then
 ``out = Σ_heads (p·v)·Wo + bo`` with ``Wo (heads, value_dim, output)``. Weights in Keras's order:
 query, key, (gate,) value, attention_output, each kernel then bias.
+
+All three declare their weights at construction (``layers/base.py``'s rule): uninitialized
+(``torch.nn.parameter.UninitializedParameter``) until the first call, an ``Input`` call or a
+``load_state_dict`` materialises them in place; a declared ``input_shape`` is taken as the query's and the
+value's (self-attention) and builds them at once.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import numbers
 from typing import Any
 
 import torch
+from torch.nn.parameter import UninitializedParameter
 
 from .. import _validation
 from ..ops import constraints as constraints_mod
@@ -79,6 +85,7 @@ class Attention(Layer):
     """
 
     supports_masking = True
+    lazy_input_rank = 3  # weights declared at construction, materialised at the first call
 
     def __init__(self, use_scale: bool = False, score_mode: str = "dot", dropout: float = 0.0,
                  seed: int | None = None, **kwargs: Any):
@@ -120,9 +127,25 @@ class Attention(Layer):
                                               "dimension", f"shapes {shapes}")
 
     # -- building ---------------------------------------------------------------------------------
+    def _finish_construction(self) -> None:
+        """A declared ``input_shape`` is the query's and the value's: built at once for them; else the
+        weights are declared uninitialized (``Layer._finish_construction``)."""
+        shape = self._batch_input_shape
+        if shape is not None and not self.built and len(shape) == 3 and shape[-1] is not None:
+            self.maybe_build([tuple(shape), tuple(shape)])
+            return
+        super()._finish_construction()
+
+    def input_shape_from_weights(self, shapes: dict[str, tuple]) -> list[tuple] | None:
+        """``[query, value]`` shapes for loaded weights (the scalars need none; a vector ``scale`` gives
+        the feature size)."""
+        dim = shapes["scale"][0] if len(shapes.get("scale", ())) == 1 else None
+        return [(None, None, dim), (None, None, dim)]
+
     def build(self, input_shape: Any) -> None:
-        self._validate(list(input_shape))
-        self._check_shapes([tuple(s) for s in input_shape])
+        if not self._declaring:
+            self._validate(list(input_shape))
+            self._check_shapes([tuple(s) for s in input_shape])
         if self.use_scale:
             self.add_weight("scale", (), "ones")
         else:
@@ -214,19 +237,26 @@ class AdditiveAttention(Attention):
         super().__init__(use_scale=use_scale, dropout=dropout, **kwargs)
 
     def build(self, input_shape: Any) -> None:
-        self._validate(list(input_shape))
-        self._check_shapes([tuple(s) for s in input_shape])
-        dim = input_shape[0][-1]
+        if self._declaring:  # the scale's size is the query's feature size, not known yet
+            dim = None
+        else:
+            self._validate(list(input_shape))
+            self._check_shapes([tuple(s) for s in input_shape])
+            dim = input_shape[0][-1]
         if self.use_scale:
-            if dim is None:
+            if dim is None and not self._declaring:
                 raise _validation.value_error(owner_of(self), "query", "a known last dimension",
                                               f"shape {tuple(input_shape[0])}")
-            self.add_weight("scale", (int(dim),), "glorot_uniform")
+            self.add_weight("scale", (None if dim is None else int(dim),), "glorot_uniform")
         else:
             self.scale = None
         self.concat_score_weight = None
 
     def _scores(self, q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+        if self.scale is not None and q.shape[-1] != self.scale.shape[0]:
+            raise _validation.value_error(owner_of(self), "query", f"{self.scale.shape[0]} features (it was "
+                                          "built for that)", f"shape {tuple(q.shape)}",
+                                          f"Create a new AdditiveAttention for {q.shape[-1]} features.")
         terms = torch.tanh(q.unsqueeze(-2) + k.unsqueeze(-3))
         return (terms * self.scale if self.scale is not None else terms).sum(dim=-1)
 
@@ -242,21 +272,33 @@ class HeadProjection(Layer):
 
     ``"in"``: ``(B, T, F) @ kernel (F, heads, dim) + bias (heads, dim)`` -> ``(B, T, heads, dim)``;
     ``"out"``: ``(B, T, heads, dim) @ kernel (heads, dim, *out) + bias (*out)`` -> ``(B, T, *out)``.
+    Its parent creates its weights with ``create``: declared uninitialized first (None where the input
+    decides the size), then materialised in place when the parent builds.
     """
 
-    def __init__(self, kind: str, kernel_shape: tuple, bias_shape: tuple | None, parent: "MultiHeadAttention",
-                 activation: str | None = None, **kwargs: Any):
+    def __init__(self, kind: str, parent: "MultiHeadAttention", activation: str | None = None, **kwargs: Any):
         super().__init__(dtype=parent.dtype_name, **kwargs)
         self.kind, self.activation = kind, activation
         self.activity_regularizer = parent.activity_regularizer
-        self.add_weight("kernel", kernel_shape, parent.kernel_initializer, parent.kernel_regularizer,
-                        parent.kernel_constraint)
-        if bias_shape is not None:
-            self.add_weight("bias", bias_shape, parent.bias_initializer, parent.bias_regularizer,
-                            parent.bias_constraint)
-        else:
-            self.bias = None
-        self.built = True
+        self._kernel_args = (parent.kernel_initializer, parent.kernel_regularizer, parent.kernel_constraint)
+        self._bias_args = (parent.bias_initializer, parent.bias_regularizer, parent.bias_constraint)
+
+    def create(self, kernel_shape: tuple, bias_shape: tuple | None, declaring: bool) -> None:
+        """Add (``declaring``: declare uninitialized) the kernel then the bias, Keras's order."""
+        self._declaring = declaring
+        try:
+            self.add_weight("kernel", kernel_shape, *self._kernel_args)
+            if bias_shape is not None:
+                self.add_weight("bias", bias_shape, *self._bias_args)
+            else:
+                self.bias = None
+        finally:
+            self._declaring = False
+        self.built = not declaring
+
+    def input_shape_from_weights(self, shapes: dict[str, tuple]) -> None:
+        """Built by its MultiHeadAttention (which reads every projection's loaded kernel), never alone."""
+        return None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.kind == "in":
@@ -304,6 +346,7 @@ class MultiHeadAttention(Layer):
     """
 
     supports_masking = True
+    lazy_input_rank = 3  # projections declared at construction, materialised at the first call
 
     def __init__(self, num_heads: int, key_dim: int, value_dim: int | None = None, dropout: float = 0.0,
                  use_bias: bool = True, output_shape: Any = None, attention_axes: Any = None,
@@ -349,6 +392,7 @@ class MultiHeadAttention(Layer):
         self.seed = None if seed is None else _validation.non_negative_int(owner, "seed", seed)
         self._generators: dict[torch.device, torch.Generator] = {}
         self._shapes: dict[str, tuple] = {}
+        self.register_load_state_dict_pre_hook(_build_from_projections)
 
     # -- building ---------------------------------------------------------------------------------
     def _split(self, input_shape: Any) -> tuple[tuple, tuple, tuple | None]:
@@ -371,32 +415,48 @@ class MultiHeadAttention(Layer):
                                           "of 3-D inputs)", repr(self.attention_axes))
 
     def build(self, input_shape: Any) -> None:
-        """``input_shape``: ``[query_shape, value_shape(, key_shape)]`` (one shape: self-attention)."""
+        """``input_shape``: ``[query_shape, value_shape(, key_shape)]`` (one shape: self-attention).
+        While declaring (construction, input unknown) the projections get uninitialized weights."""
+        if self._declaring:
+            self._project(None, None, None)
+            return
         query, value, key = self._split(input_shape)
         self._check(query, value, key)
         key_features = (value if key is None else key)[-1]
         if None in (query[-1], value[-1], key_features):
             raise _validation.value_error(owner_of(self), "inputs", "known feature sizes",
                                           f"query {query}, value {value}, key {key}")
-        heads, bias = self.num_heads, self.use_bias
-        out = self._output_shape or (query[-1],)
-        self.query_dense = HeadProjection("in", (query[-1], heads, self.key_dim),
-                                          (heads, self.key_dim) if bias else None, self, name="query")
-        self.key_dense = HeadProjection("in", (key_features, heads, self.key_dim),
-                                        (heads, self.key_dim) if bias else None, self, name="key")
-        if self.use_gate:
-            self._gate_dense = HeadProjection("in", (query[-1], heads, self.value_dim),
-                                              (heads, self.value_dim) if bias else None, self,
-                                              activation="sigmoid", name="gate")
-        self.value_dense = HeadProjection("in", (value[-1], heads, self.value_dim),
-                                          (heads, self.value_dim) if bias else None, self, name="value")
-        self.output_dense = HeadProjection("out", (heads, self.value_dim, *out), tuple(out) if bias else None,
-                                           self, name="attention_output")
+        self._project(int(query[-1]), int(value[-1]), int(key_features))
         if self.attention_axes is None:
             self.attention_axes = (1,)  # Keras resolves the default at build and saves it
         self._shapes = {"query_shape": query, "value_shape": value}
         if key is not None:
             self._shapes["key_shape"] = key
+
+    def _project(self, query: int | None, value: int | None, key: int | None) -> None:
+        """Create (or materialise in place) the projections in Keras's weight order: query, key, (gate,)
+        value, attention_output; a None feature size declares the weights it sizes uninitialized."""
+        heads, bias, declaring = self.num_heads, self.use_bias, self._declaring
+        out = self._output_shape or (query,)
+        specs = [("query_dense", "query", "in", (query, heads, self.key_dim), (heads, self.key_dim), None),
+                 ("key_dense", "key", "in", (key, heads, self.key_dim), (heads, self.key_dim), None)]
+        if self.use_gate:
+            specs.append(("_gate_dense", "gate", "in", (query, heads, self.value_dim), (heads, self.value_dim),
+                          "sigmoid"))
+        specs += [("value_dense", "value", "in", (value, heads, self.value_dim), (heads, self.value_dim), None),
+                  ("output_dense", "attention_output", "out", (heads, self.value_dim, *out), tuple(out),
+                   None)]
+        for attribute, name, kind, kernel, bias_shape, activation in specs:
+            projection = self._modules.get(attribute)
+            if projection is None:
+                projection = HeadProjection(kind, self, activation=activation, name=name)
+                setattr(self, attribute, projection)
+            projection.create(kernel, bias_shape if bias else None, declaring)
+
+    def _built_features(self) -> tuple[int, int, int]:
+        """The query, value and key feature sizes the projections were built for."""
+        return (self.query_dense.kernel.shape[0], self.value_dense.kernel.shape[0],
+                self.key_dense.kernel.shape[0])
 
     def keras_build_config(self) -> dict:
         return {"shapes_dict": {k: list(v) for k, v in self._shapes.items()}}
@@ -464,6 +524,11 @@ class MultiHeadAttention(Layer):
         shapes = [tuple(q.shape), tuple(v.shape)] + ([] if key is None else [tuple(k.shape)])
         self.maybe_build(shapes)
         self._check(*self._split(shapes))
+        given = (q.shape[-1], v.shape[-1], k.shape[-1])
+        if given != self._built_features():
+            raise _validation.value_error(
+                owner_of(self), "inputs", "query, value, key feature sizes {} (it was built for that)".format(
+                    self._built_features()), f"{given}", "Create a new MultiHeadAttention for these inputs.")
         device = self.query_dense.kernel.device
         q, v, k = q.to(device), v.to(device), k.to(device)
         mask = self._mask(q, v, masks, attention_mask, use_causal_mask)
@@ -507,3 +572,18 @@ class MultiHeadAttention(Layer):
             "seed": self.seed,
         })
         return config
+
+
+def _build_from_projections(layer: MultiHeadAttention, state_dict: dict, prefix: str, *args: Any) -> None:
+    """``load_state_dict`` pre-hook: build an unbuilt MultiHeadAttention for the loaded projections'
+    feature sizes (query, value, and key where it differs from value)."""
+    if layer.built:
+        return
+    sizes = []
+    for attribute in ("query_dense", "value_dense", "key_dense"):
+        kernel = state_dict.get(f"{prefix}{attribute}.kernel")
+        if kernel is None or isinstance(kernel, UninitializedParameter) or kernel.ndim != 3:
+            return
+        sizes.append(int(kernel.shape[0]))
+    query, value, key = sizes
+    layer.maybe_build([(None, None, query), (None, None, value)] + ([] if key == value else [(None, None, key)]))

@@ -15,6 +15,10 @@ non-trainable ``moving_mean`` and ``moving_variance``, each of shape ``(input_sh
 ``LayerNormalization``: ``y = gamma·(x - mean)/sqrt(var + epsilon) + beta``, statistics over ``axis``
 (default the last) per sample, biased variance, ``epsilon=1e-3``; ``gamma`` / ``beta`` have the shape of
 the normalized axes. Both layers pass a mask on unchanged.
+
+Both declare their weights at construction, as ``layers/base.py``'s ``Layer`` describes: uninitialized
+(``torch.nn.parameter.UninitializedParameter``, their size is the input's) until the first call or a
+``load_state_dict`` materialises them in place, or built at once from a declared ``input_shape``.
 """
 
 from __future__ import annotations
@@ -51,6 +55,23 @@ def _number(owner: str, name: str, value: Any, low: float, high: float | None = 
     return float(value)
 
 
+def _shape_with_sizes(axes: list[int], sizes: tuple, batch_free: bool) -> tuple | None:
+    """The smallest input shape ``(None, ...)`` (rank >= 2) holding ``sizes`` on ``axes`` (distinct axes,
+    never the batch axis when ``batch_free``): what loaded weights of those sizes imply."""
+    if len(axes) != len(sizes):
+        return None
+    for rank in range(2, max(abs(a) for a in axes) + 3):
+        if any(a >= rank or a < -rank for a in axes) or len({a % rank for a in axes}) != len(axes):
+            continue
+        if batch_free and any(a % rank == 0 for a in axes):
+            continue
+        shape: list = [None] * rank
+        for a, size in zip(axes, sizes):
+            shape[a] = int(size)
+        return tuple(shape)
+    return None
+
+
 def _check_axis(layer: Layer, axes: list[int], rank: int) -> None:
     for axis in axes:
         if axis >= rank or axis < -rank or (axis % rank == 0 and isinstance(layer, BatchNormalization)):
@@ -79,6 +100,7 @@ class BatchNormalization(Layer):
     """
 
     supports_masking = True
+    lazy_input_rank = 2  # weights declared at construction, materialised at the first call
 
     def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3, center: bool = True,
                  scale: bool = True, beta_initializer: Any = "zeros", gamma_initializer: Any = "ones",
@@ -118,12 +140,15 @@ class BatchNormalization(Layer):
 
     def build(self, input_shape: tuple) -> None:
         input_shape = tuple(input_shape)
-        _check_axis(self, [self.axis], len(input_shape))
-        size = input_shape[self.axis]
-        if size is None:
-            raise _validation.value_error(owner_of(self), "input", f"a known size on axis {self.axis}",
-                                          f"shape {input_shape}")
-        shape = (int(size),)
+        if self._declaring:  # declared uninitialized: the input's size on `axis` is not known yet
+            shape: tuple = (None,)
+        else:
+            _check_axis(self, [self.axis], len(input_shape))
+            size = input_shape[self.axis]
+            if size is None:
+                raise _validation.value_error(owner_of(self), "input", f"a known size on axis {self.axis}",
+                                              f"shape {input_shape}")
+            shape = (int(size),)
         if self.scale:
             self.add_weight("gamma", shape, self.gamma_initializer, self.gamma_regularizer, self.gamma_constraint)
         else:
@@ -134,7 +159,12 @@ class BatchNormalization(Layer):
             self.beta = None
         self.add_weight("moving_mean", shape, self.moving_mean_initializer, trainable=False)
         self.add_weight("moving_variance", shape, self.moving_variance_initializer, trainable=False)
-        self._rank = len(input_shape)
+        self._rank = None if self._declaring else len(input_shape)
+
+    def input_shape_from_weights(self, shapes: dict[str, tuple]) -> tuple | None:
+        """The smallest input shape whose size on ``axis`` is the loaded weights' length."""
+        sizes = {shape for shape in shapes.values() if len(shape) == 1}
+        return _shape_with_sizes([self.axis], sizes.pop(), batch_free=True) if len(sizes) == 1 else None
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         _check_axis(self, [self.axis], len(tuple(input_shape)))
@@ -224,6 +254,7 @@ class LayerNormalization(Layer):
     """
 
     supports_masking = True
+    lazy_input_rank = 2  # weights declared at construction, materialised at the first call
 
     def __init__(self, axis: Any = -1, epsilon: float = 1e-3, center: bool = True, scale: bool = True,
                  beta_initializer: Any = "zeros", gamma_initializer: Any = "ones", beta_regularizer: Any = None,
@@ -258,6 +289,9 @@ class LayerNormalization(Layer):
     def build(self, input_shape: tuple) -> None:
         input_shape = tuple(input_shape)
         axes = self._axes()
+        if self._declaring:  # declared uninitialized: the sizes of the normalized axes are the input's
+            self._add_weights(tuple(None for _ in axes))
+            return
         _check_axis(self, axes, len(input_shape))
         if len({a % len(input_shape) for a in axes}) != len(axes):
             raise _validation.value_error(owner_of(self), "`axis`", "distinct axes", repr(self.axis))
@@ -266,6 +300,11 @@ class LayerNormalization(Layer):
         if any(d is None for d in shape):
             raise _validation.value_error(owner_of(self), "input", f"known sizes on axes {self.axis}",
                                           f"shape {input_shape}")
+        self._add_weights(shape)
+        self._rank, self._sizes = len(input_shape), tuple(int(d) for d in shape)
+
+    def _add_weights(self, shape: tuple) -> None:
+        """``gamma`` then ``beta`` (Keras's order) of the normalized axes' ``shape`` (None: not known yet)."""
         if self.scale or self.rms_scaling:
             self.add_weight("gamma", shape, self.gamma_initializer, self.gamma_regularizer, self.gamma_constraint)
         else:
@@ -274,7 +313,19 @@ class LayerNormalization(Layer):
             self.add_weight("beta", shape, self.beta_initializer, self.beta_regularizer, self.beta_constraint)
         else:
             self.beta = None
-        self._rank, self._sizes = len(input_shape), tuple(int(d) for d in shape)
+
+    def input_shape_from_weights(self, shapes: dict[str, tuple]) -> tuple | None:
+        """The smallest input shape with the loaded weights' sizes on the (sorted) normalized axes."""
+        found = {shape for shape in shapes.values()}
+        return _shape_with_sizes(sorted(self._axes()), found.pop(), batch_free=False) if len(found) == 1 else None
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args: Any) -> None:
+        """A layer built here from loaded weights knows its axes' sizes but not the input's rank: the
+        first call sets it."""
+        unbuilt = not self.built
+        super()._load_from_state_dict(state_dict, prefix, *args)
+        if unbuilt and self.built:
+            self._rank = None
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         _check_axis(self, self._axes(), len(tuple(input_shape)))
@@ -290,6 +341,8 @@ class LayerNormalization(Layer):
         x = to_tensor(inputs, self.torch_dtype, cast_all=True)
         _check_axis(self, self._axes(), x.ndim)
         self.maybe_build(tuple(x.shape))
+        if self._rank is None:  # built from loaded weights: the first input settles the rank
+            self._rank = x.ndim
         if x.ndim != self._rank or tuple(x.shape[a] for a in self.axis) != self._sizes:
             raise _validation.value_error(owner_of(self), "input", f"rank {self._rank} with sizes "
                                           f"{self._sizes} on axes {self.axis} (it was built for that)",

@@ -4,7 +4,7 @@ Keras compiles its train step with XLA; here the forward pass and the loss of a 
 then compiles the backward) and the forward pass of a predict step go through ``torch.compile``.
 The native LSTM/GRU kernel cannot be traced, so under compilation ``RNN.dispatch`` picks the reference
 recurrence (its reason says so) and the compiler unrolls and fuses it; the numbers equal eager ones
-within float tolerance (tests/models/test_compiled.py). The optimizer update, constraints, metrics and
+within float tolerance (tests/trainers/test_compiled.py). The optimizer update, constraints, metrics and
 callbacks stay eager.
 
 ``jit_compile="auto"`` (the default) runs eagerly: compiling costs seconds to a minute per model

@@ -1,4 +1,4 @@
-"""Training scenarios run once in one process and once under torchrun (tests/models/test_distributed.py).
+"""Training scenarios run once in one process and once under torchrun (tests/trainers/test_distributed.py).
 
 ``python dist_scenarios.py OUT SCENARIO...`` writes ``OUT/SCENARIO_rank{r}.npz`` with the final weights,
 the history, evaluate / predict results, the samples each rank trained on and what it printed. The script

@@ -11,8 +11,11 @@ or the command line can tell "your input is wrong" from "lstmkit has a bug" by t
 
 from __future__ import annotations
 
+import functools
+import inspect
 import numbers
-from collections.abc import Iterable
+import warnings
+from collections.abc import Callable, Iterable
 from typing import Any
 
 
@@ -99,3 +102,26 @@ def describe_array(x: Any) -> str:
     """A short description of an array-like for error messages: ``"a 2-D array of shape (32, 25)"``."""
     shape = tuple(getattr(x, "shape", ()))
     return f"a {len(shape)}-D array of shape {shape}"
+
+
+def renamed_keyword(old: str, new: str) -> Callable[[Callable], Callable]:
+    """Accept a function's old keyword ``old=`` for ``new=``, with a DeprecationWarning; both at once is an
+    error (``new`` given by position counts)."""
+
+    def decorate(function: Callable) -> Callable:
+        position = list(inspect.signature(function).parameters).index(new)
+
+        @functools.wraps(function)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if old in kwargs:
+                if new in kwargs or len(args) > position:
+                    raise type_error(function.__name__, f"`{old}`", f"`{new}` alone ({old} is its deprecated "
+                                     "spelling)", "both", f"Pass only {new}=.")
+                warnings.warn(f"{function.__name__}: `{old}` is deprecated; use `{new}` (the same value).",
+                              DeprecationWarning, stacklevel=2)
+                kwargs[new] = kwargs.pop(old)
+            return function(*args, **kwargs)
+
+        return call
+
+    return decorate

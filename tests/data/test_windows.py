@@ -253,10 +253,10 @@ def test_lookback_errors():
         lookback(frame, 2, targets=[])
     with pytest.raises(TypeError, match=r"`targets` expects None, a column position"):
         lookback(frame, 2, targets=1.5)
-    with pytest.raises(ValueError, match=r"`look_back` \+ `horizon` expects at most the series length \(5\); "
-                       r"received look_back=4 \+ horizon=2 = 6\. Use a shorter look_back"):
+    with pytest.raises(ValueError, match=r"`lookback` \+ `horizon` expects at most the series length \(5\); "
+                       r"received lookback=4 \+ horizon=2 = 6\. Use a shorter lookback"):
         lookback(frame, 4, horizon=2)
-    with pytest.raises(ValueError, match=r"`look_back` expects a positive integer; received 0"):
+    with pytest.raises(ValueError, match=r"`lookback` expects a positive integer; received 0"):
         lookback(frame, 0)
     with pytest.raises(TypeError, match=r"`horizon` expects a positive integer; received 1.0"):
         lookback(frame, 2, horizon=1.0)
@@ -495,6 +495,20 @@ def test_fit_and_predict_on_a_timeseries_dataset():
 
 def test_lookback_on_an_empty_series_says_it_is_too_short():
     # issue 13 fuzz: NumPy's bare "cannot reshape array of size 0 into shape (0,newaxis)" before
-    with pytest.raises(ValueError, match=r"lookback: `look_back` \+ `horizon` expects at most the series length "
+    with pytest.raises(ValueError, match=r"lookback: `lookback` \+ `horizon` expects at most the series length "
                                          r"\(0\)"):
         lookback(np.zeros((0, 2)), 1)
+
+
+def test_lookback_keeps_look_back_as_a_deprecated_spelling():
+    """One spelling, ``lookback``, across data and forecast; ``look_back=`` warns and gives the same pairs."""
+    series = np.arange(10.0)
+    X, y = lookback(series, lookback=3)
+    with pytest.warns(DeprecationWarning, match=r"lookback: `look_back` is deprecated; use `lookback`"):
+        X_old, y_old = lookback(series, look_back=3)
+    np.testing.assert_array_equal(X_old, X)
+    np.testing.assert_array_equal(y_old, y)
+    with pytest.raises(TypeError, match=r"`look_back` expects `lookback` alone"):
+        lookback(series, 3, look_back=3)
+    with pytest.raises(TypeError, match=r"`look_back` expects `lookback` alone"):
+        lookback(series, lookback=3, look_back=3)

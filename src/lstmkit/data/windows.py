@@ -467,11 +467,12 @@ def _target_columns(series: Any, n_columns: int, targets: Any, owner: str) -> li
     return [_column_position(column, names, n_columns, owner) for column in chosen]
 
 
-def lookback(series: Any, look_back: int, horizon: int = 1, targets: Any = None) -> tuple[np.ndarray, np.ndarray]:
-    """The look-back framing: each ``look_back`` rows as an input, the ``horizon`` rows after them as its target.
+@_validation.renamed_keyword("look_back", "lookback")
+def lookback(series: Any, lookback: int, horizon: int = 1, targets: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    """The look-back framing: each ``lookback`` rows as an input, the ``horizon`` rows after them as its target.
 
-    ``X[i] = series[i : i + look_back]`` and ``y[i] = series[i + look_back : i + look_back + horizon]`` (target
-    columns only), for every usable ``i``: ``n = N - look_back - horizon + 1`` pairs.
+    ``X[i] = series[i : i + lookback]`` and ``y[i] = series[i + lookback : i + lookback + horizon]`` (target
+    columns only), for every usable ``i``: ``n = N - lookback - horizon + 1`` pairs.
 
     It reproduces two framings from the seed tutorials:
 
@@ -486,13 +487,13 @@ def lookback(series: Any, look_back: int, horizon: int = 1, targets: Any = None)
     Args:
         series: Array (N,) (one feature), (N, F), a pandas Series or DataFrame, or a torch tensor. Must be numeric
             and finite (the rows holding NaN / inf are named, by their index labels for pandas objects).
-        look_back: Steps per input window.
+        lookback: Steps per input window (``look_back=`` still works, deprecated).
         horizon: Steps to predict after each window. Default 1.
         targets: Target columns: None (all columns), an int or a list of ints (positions, even for a frame
             whose column labels are ints) or a str / list of str (DataFrame column names). Default None.
 
     Returns:
-        ``(X, y)``, new arrays in the series' dtype: ``X`` of shape ``(n, look_back, F)`` and ``y`` of shape
+        ``(X, y)``, new arrays in the series' dtype: ``X`` of shape ``(n, lookback, F)`` and ``y`` of shape
         ``(n, n_targets)`` when ``horizon == 1``, ``(n, horizon, n_targets)`` otherwise.
 
     Example:
@@ -501,7 +502,7 @@ def lookback(series: Any, look_back: int, horizon: int = 1, targets: Any = None)
         ([[0.0, 1.0, 2.0], [1.0, 2.0, 3.0], [2.0, 3.0, 4.0]], [3.0, 4.0, 5.0])
     """
     owner = "lookback"
-    look_back = _validation.positive_int(owner, "look_back", look_back)
+    lookback = _validation.positive_int(owner, "lookback", lookback)
     horizon = _validation.positive_int(owner, "horizon", horizon)
     array = _numeric(_series(series, owner, "series"), owner, "series")
     if array.ndim == 1:
@@ -511,14 +512,14 @@ def lookback(series: Any, look_back: int, horizon: int = 1, targets: Any = None)
                                       _validation.describe_array(array), "Use windows() for N-D data.")
     columns = _target_columns(series, array.shape[1], targets, owner)
     checks.check_finite(array, owner, "series", series if hasattr(series, "to_numpy") else None)
-    n = len(array) - look_back - horizon + 1
+    n = len(array) - lookback - horizon + 1
     if n <= 0:
-        raise _validation.value_error(owner, "`look_back` + `horizon`", f"at most the series length ({len(array)})",
-                                      f"look_back={look_back} + horizon={horizon} = {look_back + horizon}",
-                                      "Use a shorter look_back or horizon, or a longer series.")
-    view = np.lib.stride_tricks.sliding_window_view(array, look_back, axis=0)[:n]  # (n, F, look_back)
+        raise _validation.value_error(owner, "`lookback` + `horizon`", f"at most the series length ({len(array)})",
+                                      f"lookback={lookback} + horizon={horizon} = {lookback + horizon}",
+                                      "Use a shorter lookback or horizon, or a longer series.")
+    view = np.lib.stride_tricks.sliding_window_view(array, lookback, axis=0)[:n]  # (n, F, lookback)
     X = np.ascontiguousarray(np.moveaxis(view, -1, 1))
-    future = array[look_back:, columns]  # (N - look_back, n_targets)
+    future = array[lookback:, columns]  # (N - lookback, n_targets)
     if horizon == 1:
         return X, future[:n]
     ahead = np.lib.stride_tricks.sliding_window_view(future, horizon, axis=0)  # (n, n_targets, horizon)

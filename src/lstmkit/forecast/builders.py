@@ -15,9 +15,7 @@ with a DeprecationWarning.
 
 from __future__ import annotations
 
-import functools
-import warnings
-from typing import Any, Callable
+from typing import Any
 
 from .. import _validation
 from ..layers import (GRU, LSTM, Bidirectional, Concatenate, Dense, Input, RepeatVector, Reshape, SimpleRNN,
@@ -82,24 +80,9 @@ def build_model(spec: str, lookback: int, n_features: int, n_targets: int, horiz
     return recurrent_model(parse_model_spec(spec), n_features, n_targets, lookback, horizon)
 
 
-def _renamed_lookback(builder: Callable) -> Callable:
-    """Accept the old keyword ``look_back=`` for ``lookback=``, with a DeprecationWarning."""
-
-    @functools.wraps(builder)
-    def call(*args: Any, **kwargs: Any) -> Any:
-        if "look_back" in kwargs:
-            if "lookback" in kwargs or args:
-                raise _validation.type_error(builder.__name__, "`look_back`", "`lookback` alone (look_back is "
-                                             "its deprecated spelling)", "both", "Pass only lookback=.")
-            warnings.warn(f"{builder.__name__}: `look_back` is deprecated; use `lookback` (the same value).",
-                          DeprecationWarning, stacklevel=2)
-            kwargs["lookback"] = kwargs.pop("look_back")
-        return builder(*args, **kwargs)
-
-    return call
 
 
-@_renamed_lookback
+@_validation.renamed_keyword("look_back", "lookback")
 def direct_model(lookback: int, n_features: int, horizon: int, n_targets: int = 1, units: int = 32,
                  stacked: int = 1, cell: str = "lstm") -> Sequential:
     """An uncompiled ``Sequential`` that maps ``lookback`` steps to a whole ``horizon`` in one call.
@@ -130,7 +113,7 @@ def direct_model(lookback: int, n_features: int, horizon: int, n_targets: int = 
     return recurrent_model(parts, n_features, n_targets, lookback, horizon, steps_axis=True)
 
 
-@_renamed_lookback
+@_validation.renamed_keyword("look_back", "lookback")
 def seq2seq_model(lookback: int, n_features: int, horizon: int, n_targets: int = 1, units: int = 32,
                   future_features: int = 0, cell: str = "lstm") -> Model:
     """An uncompiled encoder-decoder: encode ``lookback`` steps, decode ``horizon`` steps.

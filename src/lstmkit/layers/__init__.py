@@ -36,6 +36,7 @@ for _cls in _AROUND_RECURRENT:
 for _alias, _cls in (("MaxPool1D", MaxPooling1D), ("AvgPool1D", AveragePooling1D),
                      ("GlobalMaxPool1D", GlobalMaxPooling1D), ("GlobalAvgPool1D", GlobalAveragePooling1D)):
     register(_cls, _alias)
+del _cls, _alias  # registration loop variables, not layers users should see
 
 __all__ = ["Layer", "RecurrentCell", "RNN", "LSTM", "LSTMCell", "GRU", "GRUCell", "SimpleRNN",
            "SimpleRNNCell", "serialize", "deserialize", "register", "Input", "InputLayer", "KerasTensor",

@@ -323,6 +323,34 @@ class Layer(symbolic.NodeAttributes, nn.Module, metaclass=_Constructed):
         own = [getattr(self, n) for n in self._weight_order]
         return own + [w for layer in self.sublayers() for w in layer.weights]
 
+    @property
+    def trainable_weights(self) -> list[nn.Parameter]:
+        """Keras's ``trainable_weights``: in ``weights`` order, those of trainable layers (a frozen layer
+        freezes its sublayers) not created with ``trainable=False``."""
+        trainable = _trainable_ids(self)
+        return [w for w in self.weights if id(w) in trainable]
+
+    @property
+    def non_trainable_weights(self) -> list[nn.Parameter]:
+        """Keras's ``non_trainable_weights``: every other weight (moving statistics, frozen layers)."""
+        trainable = _trainable_ids(self)
+        return [w for w in self.weights if id(w) not in trainable]
+
+    @property
+    def variables(self) -> list[nn.Parameter]:
+        """Keras 3's name for ``weights``."""
+        return self.weights
+
+    @property
+    def trainable_variables(self) -> list[nn.Parameter]:
+        """Keras 3's name for ``trainable_weights``."""
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self) -> list[nn.Parameter]:
+        """Keras 3's name for ``non_trainable_weights``."""
+        return self.non_trainable_weights
+
     def get_weights(self) -> list[np.ndarray]:
         """The weights as NumPy arrays, exactly as Keras's ``get_weights()`` orders and shapes them."""
         return [policy_mod.to_numpy(w).copy() for w in self.weights]
@@ -379,6 +407,16 @@ class Layer(symbolic.NodeAttributes, nn.Module, metaclass=_Constructed):
 
 
 @torch.compiler.disable
+def _trainable_ids(layer: "Layer") -> set[int]:
+    """``id``s of the weights a trainable path of layers reaches, not created with ``trainable=False``."""
+    if not layer.trainable:
+        return set()
+    ids = {id(getattr(layer, n)) for n in layer._weight_order if n not in layer._non_trainable}
+    for sub in layer.sublayers():
+        ids |= _trainable_ids(sub)
+    return ids
+
+
 def _build_eagerly(layer: "Layer", shape: Any) -> None:
     """Build outside any ``torch.compile`` trace: the initializers draw random numbers and the
     uninitialized weights are materialised in place, which a graph cannot hold (a graph break)."""

@@ -796,27 +796,14 @@ def class_sample_weights(y: Any, class_weight: dict, sample_weight: Any) -> torc
 
 
 def trainable_weights(model: Layer) -> list[torch.nn.Parameter]:
-    """Keras's ``trainable_weights``: weights of trainable layers (a frozen layer freezes its sublayers),
-    then any plain-torch parameters a subclassed model holds."""
-    out: list[torch.nn.Parameter] = []
-    seen: set[int] = set()
-
-    def visit(layer: Layer) -> None:
-        if not layer.trainable:
-            return
-        for name in layer._weight_order:
-            param = getattr(layer, name)
-            if id(param) not in seen and name not in layer._non_trainable:
-                seen.add(id(param))
-                out.append(param)
-        for sub in layer.sublayers():
-            visit(sub)
-
-    visit(model)
+    """What ``fit`` trains: Keras's ``model.trainable_weights``, then any plain-torch parameters a
+    subclassed model holds (an ``nn.Linear`` beside lstmkit layers)."""
+    out = model.trainable_weights
     lstmkit_params = {id(w) for m in model.modules() if isinstance(m, Layer) for w in
                       (getattr(m, n) for n in m._weight_order)}
-    out += [p for p in model.parameters() if id(p) not in lstmkit_params and p.requires_grad and id(p) not in seen]
-    return out
+    seen = {id(w) for w in out}
+    return out + [p for p in model.parameters() if id(p) not in lstmkit_params and p.requires_grad
+                  and id(p) not in seen]
 
 
 def sync_requires_grad(model: Layer, trainable: list[torch.nn.Parameter]) -> None:

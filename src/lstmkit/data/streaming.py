@@ -70,6 +70,19 @@ def pieces(files: Sequence[Path], chunk_rows: int) -> list[tuple[int, int]]:
     return out
 
 
+def piece_first_rows(path: Path, chunk_rows: int) -> np.ndarray:
+    """The file row number of each piece's first row (Parquet row groups from the footer; CSV chunks)."""
+    if _is_parquet(path):
+        import pyarrow.parquet as pq
+
+        meta = pq.ParquetFile(path).metadata
+        sizes = [meta.row_group(g).num_rows for g in range(meta.num_row_groups)]
+        return np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64) if sizes else np.zeros(0, np.int64)
+    with open(path, "rb") as handle:
+        rows = max(0, sum(1 for _ in handle) - 1)
+    return np.arange(0, rows, chunk_rows, dtype=np.int64)
+
+
 def _read_pieces(path: Path, start: int, columns: list[str], chunk_rows: int) -> Iterator[dict[str, np.ndarray]]:
     """The columns of piece ``start``, then of each following piece of the file, one piece at a time."""
     if _is_parquet(path):
@@ -204,14 +217,18 @@ class WindowStream(_TableStream):
         lookback, horizon: window sizes.
         batch_size: the global batch (each of ``W`` ranks yields ``ceil(batch_size / W)``).
         scale: ``column_stats(...)`` to standardize (or min-max, ``scaling="minmax"``) every input.
+        row_filter: ``row_filter(file_index, first_rows) -> bool mask``: keep only the windows whose first
+            row (file row numbers, ``(n,)``) it accepts, e.g. a train / validation split by time. Default all.
     """
 
     def __init__(self, paths: Any, target: Any, features: Sequence[str] = (), id_col: str | None = None,
                  lookback: int = 12, horizon: int = 1, batch_size: int = 32, scale: ColumnStats | None = None,
-                 scaling: str = "standard", chunk_rows: int = 100_000):
+                 scaling: str = "standard", chunk_rows: int = 100_000, row_filter: Any = None):
         super().__init__(paths, target, features, id_col, batch_size, scale, scaling, chunk_rows)
         self.lookback = _validation.positive_int(OWNER, "lookback", lookback)
         self.horizon = _validation.positive_int(OWNER, "horizon", horizon)
+        self.row_filter = row_filter
+        self._first_rows: dict[int, np.ndarray] = {}  # file index -> each piece's first file row
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         span = self.lookback + self.horizon
@@ -267,6 +284,10 @@ class WindowStream(_TableStream):
             same[1:] = id_values[1:] == id_values[:-1]
             breaks = np.cumsum(~same)  # the run (id) number of each row
             starts = starts[breaks[starts] == breaks[starts + span - 1]]
+        if self.row_filter is not None and len(starts):
+            if f not in self._first_rows:
+                self._first_rows[f] = piece_first_rows(self.files[f], self.chunk_rows)
+            starts = starts[np.asarray(self.row_filter(f, self._first_rows[f][p] + starts), dtype=bool)]
         if not len(starts):
             return
         t = len(self.target)

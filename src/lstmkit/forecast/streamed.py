@@ -23,6 +23,7 @@ so). No conformal intervals are calibrated (``forecast --level`` needs in-memory
 from __future__ import annotations
 
 import math
+import os
 import time
 import warnings
 from typing import Any, Iterator
@@ -46,6 +47,25 @@ SAMPLE_ROWS = 200_000  # rows read for the season when it is not given
 PER_ID_LIMIT = 10_000  # ids above which scaling defaults to one scaler for all
 SHUFFLE_WINDOWS = 65_536  # windows mixed before batching (a few pieces' worth)
 SCALERS = {"minmax": "MinMaxScaler", "standard": "StandardScaler"}
+STREAM_BYTES = 1 << 30  # a single file above this streams unless told otherwise
+
+
+def choose_streaming(paths: Any, requested: bool | None = None) -> tuple[bool, str]:
+    """Whether to stream the table in ``paths`` and why: ``requested`` (``--stream`` / ``--no-stream``) wins;
+    otherwise yes for a glob, a folder, several files or one file over ``STREAM_BYTES``."""
+    items = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    if requested is not None:
+        return bool(requested), "--stream" if requested else "--no-stream"
+    if len(items) > 1:
+        return True, f"{len(items)} paths"
+    text = str(items[0])
+    if any(c in text for c in "*?["):
+        return True, f"a glob pattern, {text!r}"
+    if os.path.isdir(text):
+        return True, f"a folder, {text!r}"
+    if os.path.isfile(text) and os.path.getsize(text) > STREAM_BYTES:
+        return True, f"{os.path.getsize(text) / 2 ** 30:.1f} GiB, over {STREAM_BYTES / 2 ** 30:g} GiB"
+    return False, "one file under the streaming size"
 
 
 # -- scaling statistics of the training rows -------------------------------------------------------------------

@@ -410,7 +410,7 @@ def _print_scores(title: str, scores: dict | None) -> None:
     print(f"\n{title}:")
     print(f"  {'':<16}{'MAE':>10}{'RMSE':>10}{'MAPE %':>10}{'sMAPE %':>10}{'MASE':>10}")
     for name, values in scores.items():
-        print(f"  {name:<16}" + "".join(f"{values.get(k, float('nan')):>10.4g}"
+        print(f"  {name:<16}" + "".join(f"{values[k]:>10.4g}" if k in values else f"{'-':>10}"
                                         for k in ("MAE", "RMSE", "MAPE", "sMAPE", "MASE")))
 
 

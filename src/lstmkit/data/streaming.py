@@ -83,7 +83,7 @@ def piece_first_rows(path: Path, chunk_rows: int) -> np.ndarray:
     return np.arange(0, rows, chunk_rows, dtype=np.int64)
 
 
-def _read_pieces(path: Path, start: int, columns: list[str], chunk_rows: int) -> Iterator[dict[str, np.ndarray]]:
+def read_pieces(path: Path, start: int, columns: list[str], chunk_rows: int) -> Iterator[dict[str, np.ndarray]]:
     """The columns of piece ``start``, then of each following piece of the file, one piece at a time."""
     if _is_parquet(path):
         import pyarrow as pa
@@ -106,7 +106,7 @@ def _read_pieces(path: Path, start: int, columns: list[str], chunk_rows: int) ->
                 yield {c: frame[c].to_numpy() for c in columns}
 
 
-def _reader_slot() -> tuple[int, int]:
+def reader_slot() -> tuple[int, int]:
     """This reader's index among every reader of the job, and their number (ranks x DataLoader workers)."""
     import torch.distributed as dist
 
@@ -137,7 +137,7 @@ def column_stats(paths: Any, columns: Sequence[str], chunk_rows: int = 1_000_000
     count, mean, m2 = np.zeros(k), np.zeros(k), np.zeros(k)
     lo, hi = np.full(k, np.inf), np.full(k, -np.inf)
     for path in files:
-        for part in _read_pieces(path, 0, columns, chunk_rows):
+        for part in read_pieces(path, 0, columns, chunk_rows):
             block = np.stack([np.asarray(part[c], dtype=np.float64) for c in columns], axis=1)
             if not np.isfinite(block).all():
                 bad = np.argwhere(~np.isfinite(block))[0]
@@ -184,12 +184,12 @@ class _TableStream(torch.utils.data.IterableDataset):
         self.pieces = pieces(self.files, self.chunk_rows)
 
     def my_pieces(self) -> list[tuple[int, int]]:
-        slot, readers = _reader_slot()
+        slot, readers = reader_slot()
         return self.pieces[slot::readers]
 
     def local_batch(self) -> int:
         """The per-rank batch: ``batch_size`` is the global batch (Keras's DataParallel)."""
-        _, world = _reader_slot()
+        _, world = reader_slot()
         info = torch.utils.data.get_worker_info()
         ranks = world // (info.num_workers if info is not None else 1)
         return max(1, -(-self.batch_size // ranks))
@@ -259,7 +259,7 @@ class WindowStream(_TableStream):
 
     def _piece_windows(self, f: int, p: int, span: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Windows whose first row lies in piece ``p`` (reading on into the next pieces for their ends)."""
-        parts = _read_pieces(self.files[f], p, self.columns, self.chunk_rows)
+        parts = read_pieces(self.files[f], p, self.columns, self.chunk_rows)
         own = next(parts, None)
         if own is None:
             return
@@ -337,9 +337,9 @@ class SequenceStream(_TableStream):
         """Sequences whose first row lies in piece ``p`` (continued from the following pieces)."""
         previous_last = None
         if p > 0:  # the id running into this piece from the previous one belongs to that piece
-            previous = next(_read_pieces(self.files[f], p - 1, [self.id_col], self.chunk_rows))[self.id_col]
+            previous = next(read_pieces(self.files[f], p - 1, [self.id_col], self.chunk_rows))[self.id_col]
             previous_last = previous[-1] if len(previous) else None
-        parts = _read_pieces(self.files[f], p, self.columns, self.chunk_rows)
+        parts = read_pieces(self.files[f], p, self.columns, self.chunk_rows)
         own = next(parts, None)
         if own is None:
             return

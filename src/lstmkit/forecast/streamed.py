@@ -79,7 +79,7 @@ def training_stats(layout: Layout, columns: list[str], cuts: np.ndarray, per_id:
     lo, hi = np.full((groups, k), np.inf), np.full((groups, k), -np.inf)
     for f, path in enumerate(layout.files):
         row = 0
-        for part in streaming._read_pieces(path, 0, columns, chunk_rows):
+        for part in streaming.read_pieces(path, 0, columns, chunk_rows):
             block = np.stack([np.asarray(part[c], dtype=np.float64) for c in columns], axis=1)
             n = len(block)
             if not np.isfinite(block).all():
@@ -200,7 +200,7 @@ class ForecastWindows(streaming.WindowStream):
     def my_pieces(self) -> list:
         mine = super().my_pieces()
         if self.shuffle:
-            slot, _ = streaming._reader_slot()
+            slot, _ = streaming.reader_slot()
             order = np.random.default_rng([self.seed, self.passes, slot]).permutation(len(mine))
             mine = [mine[i] for i in order]
         return mine
@@ -209,7 +209,7 @@ class ForecastWindows(streaming.WindowStream):
         if not self.shuffle:
             yield from super().__iter__()
             return
-        slot, _ = streaming._reader_slot()
+        slot, _ = streaming.reader_slot()
         rng = np.random.default_rng([self.seed, self.passes, slot, 1])
         self.passes += 1
         batch, span = self.local_batch(), self.lookback + self.horizon
@@ -253,7 +253,7 @@ def _sample_season(layout: Layout, cfg: Any, chunk_rows: int) -> tuple[int, str,
     """The season from the first ``SAMPLE_ROWS`` rows of the first file: (season, source, rows read)."""
     columns = [c for c in (cfg.id_col, cfg.time_col, cfg.target[0]) if c]
     parts, rows = [], 0
-    for part in streaming._read_pieces(layout.files[0], 0, columns, min(chunk_rows, SAMPLE_ROWS)):
+    for part in streaming.read_pieces(layout.files[0], 0, columns, min(chunk_rows, SAMPLE_ROWS)):
         parts.append(pd.DataFrame(part))
         rows += len(parts[-1])
         if rows >= SAMPLE_ROWS:

@@ -163,7 +163,7 @@ def scan(files: Sequence[Path], id_col: str | None, time_col: str | None, chunk_
     for f, path in enumerate(files):
         ids_f, starts_f, lens_f, first_t, last_t = [], [], [], [], []
         row = 0
-        for part in (streaming._read_pieces(path, 0, columns, chunk_rows) if columns else
+        for part in (streaming.read_pieces(path, 0, columns, chunk_rows) if columns else
                      ({"_": np.zeros(n, np.int8)} for n in _piece_sizes(path, chunk_rows))):
             n = len(next(iter(part.values())))
             if not n:

@@ -75,7 +75,8 @@ def main() -> None:
         results[name] = {"train_windows": metrics["train_windows"], "epochs": metrics["epochs_run"],
                          "windows_per_s": round(windows / timed[name], 1), "fit_loop_s": round(timed[name], 2),
                          "whole_call_s": round(wall, 2)}
-    results["streamed_over_memory"] = round(results["streamed"]["windows_per_s"] / results["memory"]["windows_per_s"], 3)
+    ratio = results["streamed"]["windows_per_s"] / results["memory"]["windows_per_s"]
+    results["streamed_over_memory"] = round(ratio, 3)
     results["table"] = {"rows": len(frame), "files": len(list(folder.glob("*.parquet"))), "batch": args.batch,
                         "device": args.device}
     print(json.dumps(results, indent=2))

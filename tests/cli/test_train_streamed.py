@@ -113,5 +113,5 @@ def test_two_processes_stream_their_own_pieces(tmp_path, partitioned, monkeypatc
     assert two["train_windows"] == one["train_windows"] and two["epochs_run"] == 2
     for name in ("model", "persistence"):  # summed over both ranks' held-out windows
         assert two["validation_scaled"][name]["MAE"] > 0
-    assert two["validation_scaled"]["persistence"]["MAE"] == pytest.approx(one["validation_scaled"]["persistence"]["MAE"],
-                                                                            rel=1e-6)
+    naive_one, naive_two = (m["validation_scaled"]["persistence"]["MAE"] for m in (one, two))
+    assert naive_two == pytest.approx(naive_one, rel=1e-6)  # every held-out window counted once

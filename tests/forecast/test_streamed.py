@@ -24,8 +24,8 @@ def meters(n_ids=6, lengths=None, seed=0):
     frames = []
     for m, n in enumerate(lengths):
         t = np.arange(n)
-        frames.append(pd.DataFrame({"meter": m, "ts": np.int64(1000) + t,
-                                    "load": (10 + m + 3 * np.sin(2 * np.pi * t / 24) + rng.normal(size=n)).astype(np.float32),
+        load = 10 + m + 3 * np.sin(2 * np.pi * t / 24) + rng.normal(size=n)
+        frames.append(pd.DataFrame({"meter": m, "ts": np.int64(1000) + t, "load": load.astype(np.float32),
                                     "temp": rng.normal(size=n).astype(np.float32)}))
     return pd.concat(frames, ignore_index=True)
 
@@ -155,7 +155,10 @@ def test_refuses_what_it_cannot_stream(tmp_path):
 def test_bad_tables_get_clear_errors(tmp_path):
     frame = meters()
     good = write_by_id(frame, tmp_path / "good")
-    fit = lambda paths: Forecaster("load", ["temp"], "meter", "ts", lookback=6).fit_files(paths, epochs=1, verbose=0)  # noqa: E731
+
+    def fit(paths):
+        return Forecaster("load", ["temp"], "meter", "ts", lookback=6).fit_files(paths, epochs=1, verbose=0)
+
     with pytest.raises(ValueError, match="files matching the pattern"):
         fit(str(tmp_path / "none" / "*.parquet"))
     with pytest.raises(ValueError, match="holding none"):
@@ -240,8 +243,8 @@ def test_the_passes_hold_pieces_not_the_table(tmp_path):
     table_bytes = rows * 8 * 4  # the table in pandas as float64 / int64 columns
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.join(os.path.dirname(__file__), "..", "..", "src"),
                                                        os.environ.get("PYTHONPATH", "")]))
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(READER), str(folder), str(small)], env=env, capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(READER), str(folder), str(small)], env=env,
+                          capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     count, expected, grown = (int(v) for v in done.stdout.split()[-3:])  # the last pass's window counts
     assert count == expected == (rows // per_id) * (per_id - 100 - 8)

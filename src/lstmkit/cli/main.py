@@ -214,7 +214,8 @@ def _train_streamed(args: argparse.Namespace, why: str) -> int:
                             args.model, args.scaler, args.scale_per_id, args.difference, args.log, args.method,
                             season=args.season, transform=args.transform,
                             ensemble=_positive("--ensemble", args.ensemble))
-    metrics = forecaster.fit_files(args.data, epochs=None if args.epochs is None else _positive("--epochs", args.epochs),
+    epochs = None if args.epochs is None else _positive("--epochs", args.epochs)
+    metrics = forecaster.fit_files(args.data, epochs=epochs,
                                    batch_size=_positive("--batch-size", args.batch_size), validation=args.validation,
                                    patience=args.patience, learning_rate=args.learning_rate, seed=args.seed,
                                    verbose=0 if args.quiet else 1, device=args.device)

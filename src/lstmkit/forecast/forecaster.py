@@ -78,7 +78,7 @@ class Forecaster:
 
     Example:
         >>> f = Forecaster("Passengers", time_col="Month")   # season, transform, look-back chosen by fit
-        >>> f.fit(frame)
+        >>> f.fit(frame)                                     # or f.fit_files("data/*.parquet"): streamed
         >>> f.predict(frame, steps=24, level=[80, 95])       # step, Month, Passengers, Passengers-lo-80, ...
     """
 

@@ -170,9 +170,9 @@ def scan(files: Sequence[Path], id_col: str | None, time_col: str | None, chunk_
                 continue
             ids = part[id_col] if id_col else np.zeros(n, np.int8)
             if id_col and pd.isna(ids).any():
-                raise _validation.value_error(OWNER, f"the id column {id_col!r} of {str(path)!r}",
-                                              "an id in every row", f"an empty id at row {row + int(np.flatnonzero(pd.isna(ids))[0])}",
-                                              "Fill or drop those rows.")
+                empty = row + int(np.flatnonzero(pd.isna(ids))[0])
+                raise _validation.value_error(OWNER, f"the id column {id_col!r} of {str(path)!r}", "an id in every "
+                                              "row", f"an empty id at row {empty}", "Fill or drop those rows.")
             times = _times(path, time_col, part[time_col]) if time_col else None
             same = ids[1:] == ids[:-1]
             joined = bool(lens_f) and ids[0] == ids_f[-1]  # the last run of the previous piece goes on

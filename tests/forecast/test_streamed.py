@@ -249,4 +249,4 @@ def test_the_passes_hold_pieces_not_the_table(tmp_path):
     count, expected, grown = (int(v) for v in done.stdout.split()[-3:])  # the last pass's window counts
     assert count == expected == (rows // per_id) * (per_id - 100 - 8)
     print(f"{rows} rows ({table_bytes / 1e6:.0f} MB in pandas): peak RSS grew by {grown / 1e6:.1f} MB")
-    assert grown < table_bytes / 4, f"peak memory grew by {grown / 1e6:.0f} MB"  # a few pieces and buffers
+    assert grown < table_bytes / 3, f"peak memory grew by {grown / 1e6:.0f} MB"  # pieces, buffers: ~50 MB

@@ -45,7 +45,7 @@ from .training import TrainOptions, history_record, train, warn_if_few
 OWNER = "Forecaster.fit_files"
 SAMPLE_ROWS = 200_000  # rows read for the season when it is not given
 PER_ID_LIMIT = 10_000  # ids above which scaling defaults to one scaler for all
-SHUFFLE_WINDOWS = 65_536  # windows mixed before batching (a few pieces' worth)
+SHUFFLE_BYTES = 4 << 20  # windows mixed before batching: at most this much of them (a few pieces' worth)
 SCALERS = {"minmax": "MinMaxScaler", "standard": "StandardScaler"}
 STREAM_BYTES = 1 << 30  # a single file above this streams unless told otherwise
 
@@ -174,7 +174,8 @@ class TimeSplit:
 
 class ForecastWindows(streaming.WindowStream):
     """``WindowStream`` scaled as the forecaster's scaler does (per id or global), keeping one part of the
-    time split, and with ``shuffle`` its pieces in a new order each pass and windows mixed in a buffer."""
+    time split, and with ``shuffle`` its pieces in a new order each pass and windows mixed in a buffer of
+    at most ``SHUFFLE_BYTES``."""
 
     def __init__(self, layout: Layout, target: list[str], features: list[str], id_col: str | None, lookback: int,
                  horizon: int, batch_size: int, split: TimeSplit, shift: np.ndarray, size: np.ndarray,
@@ -213,14 +214,16 @@ class ForecastWindows(streaming.WindowStream):
         rng = np.random.default_rng([self.seed, self.passes, slot, 1])
         self.passes += 1
         batch, span = self.local_batch(), self.lookback + self.horizon
+        mixed = max(batch, SHUFFLE_BYTES // (4 * span * len(self.inputs)))  # windows in the buffer
         xs, ys, held = [], [], 0
         for f, p in self.my_pieces():
             for x, y in self._piece_windows(f, p, span):
                 xs.append(np.array(x))
                 ys.append(np.array(y))
                 held += len(x)
-                if held >= SHUFFLE_WINDOWS:
+                if held >= mixed:
                     x_all, y_all = np.concatenate(xs), np.concatenate(ys)
+                    xs = ys = []  # noqa: F841 - the pieces go before the batches are cut
                     order = rng.permutation(len(x_all))
                     whole = len(x_all) // batch * batch
                     for s in range(0, whole, batch):

@@ -167,3 +167,26 @@ def test_ten_million_rows_stream_in_bounded_memory(tmp_path):
     assert int(float(seen)) == rows
     print(f"10M rows ({table_bytes / 1e6:.0f} MB as columns): peak RSS grew by {int(grown) / 1e6:.1f} MB")
     assert int(grown) < table_bytes / 2, f"peak memory grew by {int(grown) / 1e6:.0f} MB"
+
+
+def test_row_filter_keeps_the_windows_whose_first_row_it_accepts(tmp_path):
+    frame = long_table()
+    path = write(frame, tmp_path, "parquet", rows_per_piece=9)
+    frame["row"] = np.arange(len(frame), dtype=np.float32)  # file row numbers, to check against
+    seen = []
+
+    def even_rows(f, first_rows):
+        assert f == 0
+        seen.append(first_rows)
+        return first_rows % 2 == 0
+
+    x, _ = collect(WindowStream(path, "y", ["f"], id_col="id", lookback=3, row_filter=even_rows, chunk_rows=9))
+    first = np.concatenate(seen)
+    want = []
+    for _, part in frame.groupby("id", sort=False):
+        rows = part["row"].to_numpy().astype(int)
+        want += [r for r in rows[:max(0, len(rows) - 3)] if r % 2 == 0]  # windows of 3 + 1 within the id
+    assert sorted(first[first % 2 == 0].tolist()) == want  # the filter saw every window's first row
+    got = {bytes(w) for w in x.reshape(len(x), -1)}
+    values = frame[["y", "f"]].to_numpy(np.float32)
+    assert got == {bytes(values[r:r + 3].reshape(-1)) for r in want}

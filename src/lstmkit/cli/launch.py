@@ -87,12 +87,14 @@ def command_line(parser: argparse.ArgumentParser, args: argparse.Namespace, comm
             continue
         value = getattr(args, action.dest, action.default)
         if not action.option_strings:
-            positionals.append(_text(value))
+            positionals += [str(v) for v in value] if action.nargs in ("+", "*") else [_text(value)]
             continue
         if value == action.default:
             continue
         flag = action.option_strings[-1] if action.option_strings[-1].startswith("--") else action.option_strings[0]
-        if isinstance(action, argparse._StoreTrueAction):
+        if isinstance(action, argparse.BooleanOptionalAction):  # --flag / --no-flag, no value
+            line.append(action.option_strings[0] if value else action.option_strings[1])
+        elif isinstance(action, argparse._StoreTrueAction):
             line.append(flag)
         elif isinstance(action, argparse._StoreFalseAction):
             line.append(flag)

@@ -2,6 +2,7 @@
 
     lstmkit train DATA.csv --target COL [--features COLS] [--id COL] [--time COL] [--lookback N] [--ensemble N]
                            [--transform auto|none|log|difference|...] [--season S] [--out DIR]
+    lstmkit train "data/*.parquet" --target COL --id COL --time COL [--stream/--no-stream]   # streamed
     lstmkit forecast MODEL_DIR DATA.csv --steps H [--level 80 95] [--out forecast.csv] [--plot forecast.png]
     lstmkit evaluate MODEL_DIR DATA.csv [--steps H] [--season S] [--baselines ets,arima] [--level 80 95]
     lstmkit summary MODEL                      # an lstmkit model (folder or file) or a Keras file
@@ -82,7 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     train = commands.add_parser("train", help="train a forecaster on a CSV / Parquet table")
-    train.add_argument("data", help="CSV or Parquet file, one row per time step (and series)")
+    train.add_argument("data", nargs="+", help="CSV or Parquet file(s), one row per time step (and series); a glob "
+                       "such as 'data/*.parquet', a folder of Parquet files or several files are streamed")
+    train.add_argument("--stream", action=argparse.BooleanOptionalAction, default=None,
+                       help="read the table in pieces instead of loading it (default: yes for a glob, a folder, "
+                       "several files or a file over 1 GiB; rows sorted by --id, then --time, in each file)")
     train.add_argument("--target", required=True, type=_columns, help="column(s) to forecast, comma-separated")
     train.add_argument("--features", type=_columns, default=[],
                        help="other input columns, comma-separated (horizon 1: `forecast` reads their future values "
@@ -170,9 +175,14 @@ def _train(args: argparse.Namespace) -> int:
     from ..forecast.forecaster import Forecaster, check_output_folder
     from ..trainers.trainer import resolve_device
 
+    from ..forecast.streamed import choose_streaming
+
     check_output_folder("lstmkit train", args.out)  # before training, not after
     resolve_device(args.device)
-    frame = read_table(args.data)
+    stream, why = choose_streaming(args.data, args.stream)
+    if stream:
+        return _train_streamed(args, why)
+    frame = read_tables(args.data)
     forecaster = Forecaster(args.target, args.features, args.id_col, args.time_col, args.lookback, args.horizon,
                             args.model, args.scaler, args.scale_per_id, args.difference, args.log, args.method,
                             season=args.season, transform=args.transform,
@@ -193,6 +203,32 @@ def _train(args: argparse.Namespace) -> int:
         _print_scores(f"validation ({multi['steps']} steps ahead)", {k: v for k, v in multi.items() if k != "steps"})
     _print_warnings(metrics.get("warnings"))
     _print_written(written)
+    return 0
+
+
+def _train_streamed(args: argparse.Namespace, why: str) -> int:
+    from ..forecast.forecaster import Forecaster
+
+    print(f"Streaming the table ({why}): it is read in pieces, never loaded whole.")
+    forecaster = Forecaster(args.target, args.features, args.id_col, args.time_col, args.lookback, args.horizon,
+                            args.model, args.scaler, args.scale_per_id, args.difference, args.log, args.method,
+                            season=args.season, transform=args.transform,
+                            ensemble=_positive("--ensemble", args.ensemble))
+    epochs = None if args.epochs is None else _positive("--epochs", args.epochs)
+    metrics = forecaster.fit_files(args.data, epochs=epochs,
+                                   batch_size=_positive("--batch-size", args.batch_size), validation=args.validation,
+                                   patience=args.patience, learning_rate=args.learning_rate, seed=args.seed,
+                                   verbose=0 if args.quiet else 1, device=args.device)
+    out = forecaster.save(args.out)
+    write_json(out / "metrics.json", metrics)
+    _print_choices(metrics.get("choices"))
+    print(f"\nstreamed {metrics['rows']} rows of {metrics['series']} series from {metrics['files']} file(s): "
+          f"{metrics['train_windows']} training and {metrics['validation_windows']} validation windows, "
+          f"{metrics['windows_per_second']} windows/s; scaling {metrics['scaling']}")
+    _print_scores("validation (one step ahead, scaled units)" if args.horizon == 1 else "validation (scaled units)",
+                  metrics.get("validation_scaled"))
+    print("\n(no plots or conformal intervals: they need the table in memory, --no-stream)")
+    _print_written([out / "model.lstmkit", out / "forecaster.json", out / "metrics.json"])
     return 0
 
 
@@ -291,6 +327,17 @@ def write_json(path: Path, data: Any) -> None:
         tmp.write_text(json.dumps(data, indent=2))
 
 
+def read_tables(paths: Sequence[str]) -> Any:
+    """One table from one file, or several files (or a glob, a folder) read whole and concatenated."""
+    import pandas as pd
+
+    from ..forecast.table_files import table_files
+
+    if len(paths) == 1 and Path(paths[0]).is_file():
+        return read_table(paths[0])
+    return pd.concat([read_table(str(path)) for path in table_files(paths)], ignore_index=True)
+
+
 def read_table(path: str) -> Any:
     """A CSV (or .tsv) or Parquet file as a DataFrame, with a clear error naming the file when it is
     missing, empty, unparsable or holds no rows."""
@@ -364,7 +411,7 @@ def _print_scores(title: str, scores: dict | None) -> None:
     print(f"\n{title}:")
     print(f"  {'':<16}{'MAE':>10}{'RMSE':>10}{'MAPE %':>10}{'sMAPE %':>10}{'MASE':>10}")
     for name, values in scores.items():
-        print(f"  {name:<16}" + "".join(f"{values.get(k, float('nan')):>10.4g}"
+        print(f"  {name:<16}" + "".join(f"{values[k]:>10.4g}" if k in values else f"{'-':>10}"
                                         for k in ("MAE", "RMSE", "MAPE", "sMAPE", "MASE")))
 
 

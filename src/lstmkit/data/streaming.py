@@ -70,7 +70,20 @@ def pieces(files: Sequence[Path], chunk_rows: int) -> list[tuple[int, int]]:
     return out
 
 
-def _read_pieces(path: Path, start: int, columns: list[str], chunk_rows: int) -> Iterator[dict[str, np.ndarray]]:
+def piece_first_rows(path: Path, chunk_rows: int) -> np.ndarray:
+    """The file row number of each piece's first row (Parquet row groups from the footer; CSV chunks)."""
+    if _is_parquet(path):
+        import pyarrow.parquet as pq
+
+        meta = pq.ParquetFile(path).metadata
+        sizes = [meta.row_group(g).num_rows for g in range(meta.num_row_groups)]
+        return np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64) if sizes else np.zeros(0, np.int64)
+    with open(path, "rb") as handle:
+        rows = max(0, sum(1 for _ in handle) - 1)
+    return np.arange(0, rows, chunk_rows, dtype=np.int64)
+
+
+def read_pieces(path: Path, start: int, columns: list[str], chunk_rows: int) -> Iterator[dict[str, np.ndarray]]:
     """The columns of piece ``start``, then of each following piece of the file, one piece at a time."""
     if _is_parquet(path):
         import pyarrow as pa
@@ -93,7 +106,7 @@ def _read_pieces(path: Path, start: int, columns: list[str], chunk_rows: int) ->
                 yield {c: frame[c].to_numpy() for c in columns}
 
 
-def _reader_slot() -> tuple[int, int]:
+def reader_slot() -> tuple[int, int]:
     """This reader's index among every reader of the job, and their number (ranks x DataLoader workers)."""
     import torch.distributed as dist
 
@@ -124,7 +137,7 @@ def column_stats(paths: Any, columns: Sequence[str], chunk_rows: int = 1_000_000
     count, mean, m2 = np.zeros(k), np.zeros(k), np.zeros(k)
     lo, hi = np.full(k, np.inf), np.full(k, -np.inf)
     for path in files:
-        for part in _read_pieces(path, 0, columns, chunk_rows):
+        for part in read_pieces(path, 0, columns, chunk_rows):
             block = np.stack([np.asarray(part[c], dtype=np.float64) for c in columns], axis=1)
             if not np.isfinite(block).all():
                 bad = np.argwhere(~np.isfinite(block))[0]
@@ -171,12 +184,12 @@ class _TableStream(torch.utils.data.IterableDataset):
         self.pieces = pieces(self.files, self.chunk_rows)
 
     def my_pieces(self) -> list[tuple[int, int]]:
-        slot, readers = _reader_slot()
+        slot, readers = reader_slot()
         return self.pieces[slot::readers]
 
     def local_batch(self) -> int:
         """The per-rank batch: ``batch_size`` is the global batch (Keras's DataParallel)."""
-        _, world = _reader_slot()
+        _, world = reader_slot()
         info = torch.utils.data.get_worker_info()
         ranks = world // (info.num_workers if info is not None else 1)
         return max(1, -(-self.batch_size // ranks))
@@ -204,14 +217,18 @@ class WindowStream(_TableStream):
         lookback, horizon: window sizes.
         batch_size: the global batch (each of ``W`` ranks yields ``ceil(batch_size / W)``).
         scale: ``column_stats(...)`` to standardize (or min-max, ``scaling="minmax"``) every input.
+        row_filter: ``row_filter(file_index, first_rows) -> bool mask``: keep only the windows whose first
+            row (file row numbers, ``(n,)``) it accepts, e.g. a train / validation split by time. Default all.
     """
 
     def __init__(self, paths: Any, target: Any, features: Sequence[str] = (), id_col: str | None = None,
                  lookback: int = 12, horizon: int = 1, batch_size: int = 32, scale: ColumnStats | None = None,
-                 scaling: str = "standard", chunk_rows: int = 100_000):
+                 scaling: str = "standard", chunk_rows: int = 100_000, row_filter: Any = None):
         super().__init__(paths, target, features, id_col, batch_size, scale, scaling, chunk_rows)
         self.lookback = _validation.positive_int(OWNER, "lookback", lookback)
         self.horizon = _validation.positive_int(OWNER, "horizon", horizon)
+        self.row_filter = row_filter
+        self._first_rows: dict[int, np.ndarray] = {}  # file index -> each piece's first file row
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         span = self.lookback + self.horizon
@@ -242,7 +259,7 @@ class WindowStream(_TableStream):
 
     def _piece_windows(self, f: int, p: int, span: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Windows whose first row lies in piece ``p`` (reading on into the next pieces for their ends)."""
-        parts = _read_pieces(self.files[f], p, self.columns, self.chunk_rows)
+        parts = read_pieces(self.files[f], p, self.columns, self.chunk_rows)
         own = next(parts, None)
         if own is None:
             return
@@ -267,6 +284,10 @@ class WindowStream(_TableStream):
             same[1:] = id_values[1:] == id_values[:-1]
             breaks = np.cumsum(~same)  # the run (id) number of each row
             starts = starts[breaks[starts] == breaks[starts + span - 1]]
+        if self.row_filter is not None and len(starts):
+            if f not in self._first_rows:
+                self._first_rows[f] = piece_first_rows(self.files[f], self.chunk_rows)
+            starts = starts[np.asarray(self.row_filter(f, self._first_rows[f][p] + starts), dtype=bool)]
         if not len(starts):
             return
         t = len(self.target)
@@ -316,9 +337,9 @@ class SequenceStream(_TableStream):
         """Sequences whose first row lies in piece ``p`` (continued from the following pieces)."""
         previous_last = None
         if p > 0:  # the id running into this piece from the previous one belongs to that piece
-            previous = next(_read_pieces(self.files[f], p - 1, [self.id_col], self.chunk_rows))[self.id_col]
+            previous = next(read_pieces(self.files[f], p - 1, [self.id_col], self.chunk_rows))[self.id_col]
             previous_last = previous[-1] if len(previous) else None
-        parts = _read_pieces(self.files[f], p, self.columns, self.chunk_rows)
+        parts = read_pieces(self.files[f], p, self.columns, self.chunk_rows)
         own = next(parts, None)
         if own is None:
             return

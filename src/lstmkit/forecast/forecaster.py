@@ -34,7 +34,7 @@ from .._lazy import pandas as pd
 from .. import _validation
 from ..data.scaling import SeriesScaler
 from ..models import Sequential
-from . import choices, framing, intervals, scoring, storage, whole_series, windowed
+from . import choices, framing, intervals, scoring, storage, streamed, whole_series, windowed
 from .builders import KINDS, build_model, check_forward
 from .framing import Series, as_time
 from .specs import SPEC, ForecasterConfig, parse_model_spec
@@ -78,7 +78,7 @@ class Forecaster:
 
     Example:
         >>> f = Forecaster("Passengers", time_col="Month")   # season, transform, look-back chosen by fit
-        >>> f.fit(frame)
+        >>> f.fit(frame)                                     # or f.fit_files("data/*.parquet"): streamed
         >>> f.predict(frame, steps=24, level=[80, 95])       # step, Month, Passengers, Passengers-lo-80, ...
     """
 
@@ -182,6 +182,29 @@ class Forecaster:
         if validation:
             scoring.validate(self)
         return self.metrics
+
+    def fit_files(self, paths: Any, epochs: int | None = None, batch_size: int = 32, validation: float = 0.2,
+                  patience: int | None = None, learning_rate: float | None = None, seed: int = 0, verbose: Any = 1,
+                  device: str = "auto", chunk_rows: int = 100_000) -> dict:
+        """Train on a long table larger than memory, streamed from its files (a glob such as
+        ``"data/*.parquet"``, a folder of Parquet files, or a list; rows sorted by id, then time, in each
+        file), with the window method; the same folder as ``fit`` is saved afterwards.
+
+        Scaling statistics come from one pass over the training rows (per series, or global past
+        ``streamed.PER_ID_LIMIT`` series), the season from a bounded sample, the transform is ``none``;
+        validation is each series' last ``validation`` fraction of windows, disjoint in time from the
+        training windows' targets (see :mod:`.streamed`). Under torchrun each rank reads its own pieces.
+
+        Returns:
+            ``self.metrics``: ``{"streamed": True, "choices": {...}, "train_windows", "validation_windows",
+            "validation_scaled": {"model": {MAE, RMSE}, "persistence": {...}}, "windows_per_second", ...}``.
+        """
+        epochs = 300 if epochs is None else epochs
+        options = TrainOptions(_validation.positive_int("Forecaster.fit_files", "epochs", epochs),
+                               _validation.positive_int("Forecaster.fit_files", "batch_size", batch_size),
+                               validation, 30 if patience is None else patience,
+                               2e-3 if learning_rate is None else learning_rate, verbose, device, seed)
+        return streamed.fit(self, paths, options, chunk_rows=chunk_rows)
 
     # -- forecasting -----------------------------------------------------------------------------------
     def predict(self, frame: pd.DataFrame, steps: int | None = None, level: Any = None) -> pd.DataFrame:

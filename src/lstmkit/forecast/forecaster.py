@@ -16,6 +16,8 @@ series' windows is held out. Horizon 1 models forecast further by feeding predic
 window (``forecast.recursive``, future values of the other features taken from the table's future
 rows); horizon H models predict H steps at once (direct) from the last window of every feature, so
 they need no future rows (future rows given are ignored).
+Past covariates (``past_features``) join the window but are never needed after the origin; static
+covariates (``static_features``) are repeated along it (see :mod:`.covariates`).
 
 ``method="stateful"``: a stateful ``return_sequences`` model reads every series from its first row,
 trained in chunks of ``lookback`` steps with the state carried between chunks; it forecasts by warming

@@ -22,7 +22,8 @@ from . import covariates
 
 @dataclass
 class Series:
-    """One series: its id, values ``(T, F)`` in the features' order, times, and future exogenous rows."""
+    """One series: its id, values ``(T, F)`` in the features' order (targets, future-known, past) then
+    its encoded statics, times, and future exogenous rows (past columns zero: never read)."""
 
     id: Any
     values: np.ndarray

@@ -147,7 +147,9 @@ def test_defaults_that_need_the_whole_table_are_stated(tmp_path):
 def test_refuses_what_it_cannot_stream(tmp_path):
     folder = write_by_id(meters(), tmp_path / "d")
     for kwargs, match in [(dict(transform="log"), "transform"), (dict(scaler="robust"), "quantiles"),
-                          (dict(ensemble=2), "ensemble"), (dict(method="stateful"), "method")]:
+                          (dict(ensemble=2), "ensemble"), (dict(method="stateful"), "method"),
+                          (dict(past_features=["temp"]), "past_features.*in memory"),
+                          (dict(static_features=["meter"]), "static_features.*in memory")]:
         with pytest.raises(ValueError, match=match):
             Forecaster("load", id_col="meter", time_col="ts", **kwargs).fit_files(folder, epochs=1, verbose=0)
 

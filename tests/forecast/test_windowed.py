@@ -28,7 +28,7 @@ def test_exogenous_future_rows_feed_the_recursive_forecast():
     assert len(table) == 2 * 4 and table.sales.notna().all()
     changed = pd.concat([data, future.assign(temp=future.temp + 5)])
     assert not np.allclose(f.forecast(changed).sales, table.sales)  # the known future does matter
-    with pytest.raises(ValueError, match="future rows with the other features' known values"):
+    with pytest.raises(ValueError, match="`temp` is a future-known feature: give its values for the 1 forecast rows"):
         f.forecast(data)
     with pytest.raises(ValueError, match=r"at most the 4 future rows given"):
         f.forecast(pd.concat([data, future]), steps=6)

@@ -92,6 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--features", type=_columns, default=[],
                        help="other input columns, comma-separated (horizon 1: `forecast` reads their future values "
                        "from rows with empty targets; --horizon H models read past rows only)")
+    train.add_argument("--past-features", type=_columns, default=[],
+                       help="past covariates, comma-separated: known only up to the forecast origin, never needed "
+                       "in forecast rows (horizon 1 then forecasts one step; use --horizon H for H steps)")
+    train.add_argument("--static", type=_columns, default=[],
+                       help="static covariates, comma-separated: one value per --id series (numbers or text)")
     train.add_argument("--id", dest="id_col", help="column naming each series (several series in one table)")
     train.add_argument("--time", dest="time_col", help="column to order rows by (numbers or dates)")
     train.add_argument("--lookback", type=int, help="steps per input window (default: two seasons, at most a third "
@@ -186,7 +191,8 @@ def _train(args: argparse.Namespace) -> int:
     forecaster = Forecaster(args.target, args.features, args.id_col, args.time_col, args.lookback, args.horizon,
                             args.model, args.scaler, args.scale_per_id, args.difference, args.log, args.method,
                             season=args.season, transform=args.transform,
-                            ensemble=_positive("--ensemble", args.ensemble))
+                            ensemble=_positive("--ensemble", args.ensemble), past_features=args.past_features,
+                            static_features=args.static)
     metrics = forecaster.fit(frame, epochs=None if args.epochs is None else _positive("--epochs", args.epochs),
                              batch_size=_positive("--batch-size", args.batch_size),
                              validation=args.validation, patience=args.patience, learning_rate=args.learning_rate,

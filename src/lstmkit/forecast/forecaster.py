@@ -16,6 +16,8 @@ series' windows is held out. Horizon 1 models forecast further by feeding predic
 window (``forecast.recursive``, future values of the other features taken from the table's future
 rows); horizon H models predict H steps at once (direct) from the last window of every feature, so
 they need no future rows (future rows given are ignored).
+Past covariates (``past_features``) join the window but are never needed after the origin; static
+covariates (``static_features``) are repeated along it (see :mod:`.covariates`).
 
 ``method="stateful"``: a stateful ``return_sequences`` model reads every series from its first row,
 trained in chunks of ``lookback`` steps with the state carried between chunks; it forecasts by warming
@@ -34,7 +36,7 @@ from .._lazy import pandas as pd
 from .. import _validation
 from ..data.scaling import SeriesScaler
 from ..models import Sequential
-from . import choices, framing, intervals, scoring, storage, streamed, whole_series, windowed
+from . import choices, covariates, framing, intervals, scoring, storage, streamed, whole_series, windowed
 from .builders import KINDS, build_model, check_forward
 from .framing import Series, as_time
 from .specs import SPEC, ForecasterConfig, parse_model_spec
@@ -51,7 +53,13 @@ class Forecaster:
 
     Args:
         target: the column(s) to forecast.
-        features: the input columns per step besides the targets (exogenous); default none.
+        features: future-known covariates: input columns per step besides the targets whose values are
+            known for the forecast rows too (NeuralForecast's ``futr_exog_list``); default none.
+        past_features: past covariates (``hist_exog_list``): inputs known only up to the forecast origin,
+            never needed in forecast rows. A horizon-1 model with them forecasts one step; use
+            ``horizon=H`` for H steps. Default none.
+        static_features: per-series constants (``stat_exog_list``; needs ``id_col``): numbers standardised,
+            text one-hot encoded, fed to every window. Default none. See :mod:`.covariates`.
         id_col: the column naming each series (several series in one table); default one series.
         time_col: the column to order rows by (numbers or dates); default the table's order.
         lookback: steps per input window; default two seasons (8 steps without one), at most a third of
@@ -86,12 +94,17 @@ class Forecaster:
                  lookback: int | None = None, horizon: int = 1, model: str = "lstm:32", scaler: str = "minmax",
                  scale_per_id: bool | None = None, difference: bool = False, log: bool = False,
                  method: str = "recursive", season: int | None = None, transform: str | None = None,
-                 ensemble: int = 1):
+                 ensemble: int = 1, past_features: Any = None, static_features: Any = None):
         targets = [target] if isinstance(target, str) else list(target)
-        extra = [] if features is None else ([features] if isinstance(features, str) else list(features))
+        extra = covariates.as_list(features)
+        past, static = covariates.as_list(past_features), covariates.as_list(static_features)
         owner = "Forecaster"
         if not targets:
             raise _validation.value_error(owner, "`target`", "at least one column", "none")
+        covariates.check_kinds(owner, targets, [c for c in extra if c not in targets], past, static)
+        if method == "stateful" and (past or static):
+            raise _validation.value_error(owner, "`method`", "'recursive' with past or static features",
+                                          "'stateful'", "Use method='recursive' (the default).")
         if lookback is not None:
             lookback = _validation.positive_int(owner, "lookback", lookback)
         parse_model_spec(model)
@@ -115,11 +128,12 @@ class Forecaster:
                                           "step, carrying the state)", repr(horizon),
                                           "Use horizon=1, or method='recursive' for a direct multi-step head.")
         self.config = ForecasterConfig(
-            target=targets, features=targets + [c for c in extra if c not in targets], id_col=id_col,
+            target=targets, features=targets + [c for c in extra if c not in targets] + past, id_col=id_col,
             time_col=time_col, lookback=lookback, horizon=_validation.positive_int(owner, "horizon", horizon),
             model=model, scaler=scaler, scale_per_id=bool(scale_per_id), difference=flags["difference"],
             log=flags["log"], method=method, season=season, seasonal_difference=flags["seasonal_difference"],
-            ensemble=_validation.positive_int(owner, "ensemble", ensemble))
+            ensemble=_validation.positive_int(owner, "ensemble", ensemble), past_features=past,
+            static_features=static)
         if method == "stateful":
             check_forward(parse_model_spec(model))
             if ensemble != 1:
@@ -170,6 +184,10 @@ class Forecaster:
             raise _validation.value_error(owner, "`validation`", "a fraction in [0, 1)", repr(validation))
         if self._requested["transform"] is None:  # a refit chooses again
             cfg.log = cfg.difference = cfg.seasonal_difference = False
+        if cfg.static_features:
+            if not isinstance(frame, pd.DataFrame):
+                raise _validation.type_error(owner, "the data", "a pandas DataFrame", type(frame).__name__)
+            cfg.static_encoding = covariates.fit_encoding(owner, cfg, frame)
         series = framing.split_series(cfg, owner, frame, allow_future=False)
         made = choices.resolve(cfg, self._requested, series, validation)
         framing.check_lengths(cfg, owner, series, extra=1 if validation else 0)
@@ -177,7 +195,7 @@ class Forecaster:
         fitted = (whole_series if stateful_method else windowed).fit(cfg, series, options)
         self.models, self.scaler, self.history, self._held_out = (fitted.models, fitted.scaler, fitted.history,
                                                                   fitted.held_out)
-        self.metrics = {"choices": made, **fitted.metrics}
+        self.metrics = {"choices": made, **fitted.metrics, "covariates": covariates.describe(cfg)}
         self.calibration = None
         if validation:
             scoring.validate(self)
@@ -315,10 +333,14 @@ class Forecaster:
         """A Forecaster saved by ``save`` (JSON and safetensors only; nothing is unpickled; the model
         loaded with ``safe_mode`` as in ``load_model``)."""
         config, state = storage.read_state(folder)
-        forecaster = cls(config.target, config.features[len(config.target):], config.id_col, config.time_col,
+        n_targets = len(config.target)
+        forecaster = cls(config.target, config.features[n_targets:n_targets + covariates.n_future(config)],
+                         config.id_col, config.time_col,
                          config.lookback, config.horizon, config.model, config.scaler, config.scale_per_id,
                          method=config.method, season=config.season, ensemble=config.ensemble,
-                         transform=choices.transform_name(config.log, config.difference, config.seasonal_difference))
+                         transform=choices.transform_name(config.log, config.difference, config.seasonal_difference),
+                         past_features=config.past_features, static_features=config.static_features)
+        forecaster.config.static_encoding = config.static_encoding
         return storage.restore(forecaster, folder, state, safe_mode)
 
     # -- the parts -----------------------------------------------------------------------------------------

@@ -17,11 +17,13 @@ import numpy as np
 from .. import _validation
 from .._lazy import pandas as pd
 from ..data.checks import describe_rows
+from . import covariates
 
 
 @dataclass
 class Series:
-    """One series: its id, values ``(T, F)`` in the features' order, times, and future exogenous rows."""
+    """One series: its id, values ``(T, F)`` in the features' order (targets, future-known, past) then
+    its encoded statics, times, and future exogenous rows (past columns zero: never read)."""
 
     id: Any
     values: np.ndarray
@@ -65,11 +67,13 @@ def split_series(cfg: Any, owner: str, frame: Any, allow_future: bool) -> list[S
             raise _validation.value_error(owner, "the data", f"one row per {' and '.join(keys)}",
                                           f"duplicates in rows {describe_rows(list(frame.index[dupes]))}",
                                           "Aggregate or drop the duplicated rows first.")
+    statics = covariates.encoded(owner, cfg, frame)
     groups = frame.groupby(cfg.id_col, sort=False) if cfg.id_col else [(None, frame)]
-    return [one_series(cfg, owner, key, part, allow_future) for key, part in groups]
+    return [one_series(cfg, owner, key, part, allow_future, statics.get(key)) for key, part in groups]
 
 
-def one_series(cfg: Any, owner: str, key: Any, part: pd.DataFrame, allow_future: bool) -> Series:
+def one_series(cfg: Any, owner: str, key: Any, part: pd.DataFrame, allow_future: bool,
+               static: np.ndarray | None = None) -> Series:
     """The rows ``part`` of series ``key`` as a :class:`Series`, checked (finite, positive with ``log``)."""
     values = part[cfg.features].to_numpy(dtype=np.float64)
     n_targets = len(cfg.target)
@@ -83,8 +87,18 @@ def one_series(cfg: Any, owner: str, key: Any, part: pd.DataFrame, allow_future:
                                           + describe_rows(list(part.index[:known][missing_target[:known]])),
                                           "Fill or drop those rows.")
         future, values = values[known:, n_targets:], values[:known]
-        if future.shape[1] == 0:
-            future = None
+        n_future = covariates.n_future(cfg)
+        for j, column in enumerate(cfg.features[n_targets:n_targets + n_future]):
+            if cfg.horizon == 1 and not np.isfinite(future[:, j]).all():  # direct models ignore future rows
+                raise covariates.missing_future(owner, cfg, column, len(future))
+        future[~np.isfinite(future)] = 0.0  # (direct models) never read
+        future[:, n_future:] = 0.0  # past features: unknown after the origin, never read (see .covariates)
+    if static is not None:  # the encoded statics, the same at every step
+        values = np.concatenate([values, np.tile(static, (len(values), 1))], axis=1)
+        if future is not None:
+            future = np.concatenate([future, np.tile(static, (len(future), 1))], axis=1)
+    if future is not None and future.shape[1] == 0:
+        future = None
     bad = ~np.isfinite(values).all(axis=1)
     if bad.any():
         raise _validation.value_error(owner, "the data", "finite values in the target and feature columns",
@@ -97,9 +111,6 @@ def one_series(cfg: Any, owner: str, key: Any, part: pd.DataFrame, allow_future:
                                       f"zero or negative targets in rows {describe_rows(rows)}"
                                       + ("" if key is None else f" of series {key!r}"),
                                       "Train without --log, or shift the series above zero.")
-    if future is not None and not np.isfinite(future).all():
-        raise _validation.value_error(owner, "the data", "known values of the other features in the future "
-                                      "rows", f"NaN in the future rows of series {key!r}")
     times = part[cfg.time_col].iloc[:len(values)].reset_index(drop=True) if cfg.time_col else None
     return Series(key, values, times, future)
 
@@ -136,15 +147,12 @@ def forecast_steps(cfg: Any, owner: str, series: list[Series], steps: int | None
                                           "(recursive forecasts of any length).")
         return steps
     available = [len(s.future) for s in series if s.future is not None]
-    has_exogenous = len(cfg.features) > len(cfg.target)
+    has_exogenous = covariates.n_future(cfg) > 0
     if has_exogenous and len(available) < len(series):
-        raise _validation.value_error(owner, "the data", "future rows with the other features' known values "
-                                      "(empty targets) at the end of every series",
-                                      "a series without such rows", "Append the future rows of "
-                                      f"{cfg.features[len(cfg.target):]} with the targets left empty.")
+        raise covariates.missing_future(owner, cfg, cfg.features[len(cfg.target)], steps or 1)
     if steps is None:
-        steps = min(available) if available else cfg.horizon
-    steps = _validation.positive_int(owner, "steps", steps)
+        steps = min(available) if has_exogenous else cfg.horizon
+    steps = covariates.check_steps(owner, cfg, _validation.positive_int(owner, "steps", steps))
     if has_exogenous and steps > min(available):
         raise _validation.value_error(owner, "`steps`", f"at most the {min(available)} future rows given",
                                       repr(steps), "Add future rows, or forecast fewer steps.")
@@ -168,7 +176,7 @@ def held_out_count(cfg: Any, n_rows: int, validation: float) -> int:
 def known_futures(cfg: Any, anchors: list[tuple[Series, int]], steps: int) -> list:
     """The other features' observed values in the ``steps`` rows after each anchor (None without any)."""
     n_targets = len(cfg.target)
-    return [s.values[a + 1:a + 1 + steps, n_targets:] if len(cfg.features) > n_targets else None
+    return [s.values[a + 1:a + 1 + steps, n_targets:] if s.values.shape[1] > n_targets else None
             for s, a in anchors]
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _validation
-from . import evaluation, framing, intervals
+from . import covariates, evaluation, framing, intervals
 from .backtest import rolling_origins
 from .metrics import naive_scale
 from .specs import parse_model_spec
@@ -26,10 +26,10 @@ def validate(f: Any) -> None:
     n_targets = len(cfg.target)
     anchors = f._held_out
     f.metrics["validation"] = score(f, anchors, cfg.horizon if cfg.horizon > 1 else 1)
-    steps = cfg.horizon if cfg.horizon > 1 else max(6, cfg.season or 1)
+    steps = cfg.horizon if cfg.horizon > 1 else 1 if covariates.n_past(cfg) else max(6, cfg.season or 1)
     futures = []
     for s, a in anchors:  # exogenous futures padded past the series' end (those steps are not scored)
-        if len(cfg.features) == n_targets:
+        if s.values.shape[1] == n_targets:
             futures.append(None)
             continue
         future = s.values[a + 1:a + 1 + steps, n_targets:]
@@ -111,7 +111,7 @@ def evaluate(f: Any, frame: pd.DataFrame, steps: int | None = None, season: int 
 
 def evaluation_steps(cfg: Any, owner: str, steps: int | None) -> int:
     """``steps`` to evaluate, default the horizon; at most the horizon of a direct model."""
-    steps = _validation.positive_int(owner, "steps", steps or cfg.horizon)
+    steps = covariates.check_steps(owner, cfg, _validation.positive_int(owner, "steps", steps or cfg.horizon))
     if cfg.horizon > 1 and steps > cfg.horizon:
         raise _validation.value_error(owner, "`steps`", f"at most the model's horizon ({cfg.horizon})",
                                       repr(steps), "Evaluate fewer steps, or train with --horizon 1.")

@@ -47,3 +47,6 @@ class ForecasterConfig:
     season: int | None = None
     seasonal_difference: bool = False
     ensemble: int = 1
+    past_features: list[str] = field(default_factory=list)  # inputs known up to the origin (last in features)
+    static_features: list[str] = field(default_factory=list)  # one value per series (see .covariates)
+    static_encoding: list[dict] = field(default_factory=list)  # how fit encoded them

@@ -247,6 +247,10 @@ def check_supported(cfg: Any, requested: dict) -> None:
     if requested["transform"] not in (None, "none"):
         raise _validation.value_error(OWNER, "`transform`", "'none' (or auto) when streaming: log and differencing "
                                       "are not streamed", repr(requested["transform"]), fix)
+    for kind in ("past_features", "static_features"):
+        if getattr(cfg, kind, None):
+            raise _validation.value_error(OWNER, f"`{kind}`", "none when streaming (covariates are framed in memory)",
+                                          repr(list(getattr(cfg, kind))), fix)
     if cfg.scaler not in SCALERS:
         raise _validation.value_error(OWNER, "`scaler`", "'minmax' or 'standard' when streaming (one pass of "
                                       "moments and extremes)", repr(cfg.scaler), "'robust' needs quantiles. " + fix)

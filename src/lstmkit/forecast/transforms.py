@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..data.scaling import SeriesScaler
+from .covariates import n_static
 from .framing import Series, offset
 
 
@@ -37,14 +38,20 @@ def fit_scaler(cfg: Any, series: list[Series], fit_rows: list[np.ndarray]) -> Se
     scaler = SeriesScaler(cfg.scaler, per_group=cfg.scale_per_id)
     groups = (np.concatenate([[str(s.id)] * len(r) for s, r in zip(series, fit_rows)])
               if cfg.scale_per_id else None)
-    scaler.fit(np.concatenate(fit_rows), groups=groups)
+    rows = np.concatenate(fit_rows)
+    scaler.fit(rows[:, :rows.shape[1] - n_static(cfg)], groups=groups)  # the statics are encoded, not scaled
     return scaler
 
 
 def scale(cfg: Any, scaler: SeriesScaler, rows: np.ndarray, series_id: Any) -> np.ndarray:
     """``rows`` ``(T, F)`` of series ``series_id`` scaled."""
     groups = [str(series_id)] * len(rows) if cfg.scale_per_id else None
-    return scaler.transform(rows, groups=groups)
+    statics = n_static(cfg)
+    if not statics:
+        return scaler.transform(rows, groups=groups)
+    # the encoded statics (last columns) are already on a common scale: a per-series scaler would flatten them
+    scaled = np.asarray(scaler.transform(rows[:, :-statics], groups=groups), dtype=np.float64)
+    return np.concatenate([scaled, rows[:, -statics:]], axis=1)
 
 
 def scale_exogenous(cfg: Any, scaler: SeriesScaler, future: np.ndarray, series_id: Any) -> np.ndarray:

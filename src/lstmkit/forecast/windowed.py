@@ -18,6 +18,7 @@ import torch
 from ..data.windows import lookback as lookback_pairs
 from . import framing, transforms
 from .builders import build_model
+from .covariates import input_width
 from .framing import Series
 from .strategies import direct, recursive
 from .training import Fitted, TrainOptions, history_record, train, warn_if_few
@@ -49,7 +50,7 @@ def fit(cfg: Any, series: list[Series], options: TrainOptions) -> Fitted:
     for member in range(cfg.ensemble):
         torch.manual_seed(options.seed + member)
         np.random.seed(options.seed + member)
-        model = build_model(cfg.model, cfg.lookback, len(cfg.features), len(cfg.target), cfg.horizon)
+        model = build_model(cfg.model, cfg.lookback, input_width(cfg), len(cfg.target), cfg.horizon)
         history = train(model, options, x_train, y_train, validation_data)
         models.append(model)
         epochs_run.append(len(history.epoch))
@@ -66,10 +67,14 @@ def predict(cfg: Any, scaler: Any, models: list, histories: list[tuple[Series, i
             futures: list) -> np.ndarray:
     """Forecasts ``(n, steps, n_targets)`` in the targets' units, each from the rows up to its anchor,
     averaged over the ensemble's ``models``."""
-    n_targets, n_features = len(cfg.target), len(cfg.features)
+    n_targets, n_features = len(cfg.target), input_width(cfg)
     x = np.stack([transforms.history_rows(cfg, scaler, s, anchor)[-cfg.lookback:] for s, anchor in histories])
     exogenous = None
     if cfg.horizon == 1 and n_features > n_targets:
+        # no future rows (only past / static covariates): the last row's repeated, right for the statics
+        # (constant); past features are never read (a horizon-1 model with them forecasts one step)
+        futures = [np.tile(s.values[anchor, n_targets:], (steps, 1)) if f is None else f
+                   for f, (s, anchor) in zip(futures, histories)]
         exogenous = np.stack([transforms.scale_exogenous(cfg, scaler, f, s.id) for f, (s, _) in zip(futures, histories)])
     members = []
     for model in models:  # the ensemble's forecasts, averaged in the targets' units

@@ -34,7 +34,7 @@ from .._lazy import pandas as pd
 from .. import _validation
 from ..data.scaling import SeriesScaler
 from ..models import Sequential
-from . import choices, framing, intervals, scoring, storage, whole_series, windowed
+from . import choices, combination, framing, intervals, scoring, storage, whole_series, windowed
 from .builders import KINDS, build_model, check_forward
 from .framing import Series, as_time
 from .specs import SPEC, ForecasterConfig, parse_model_spec
@@ -177,6 +177,7 @@ class Forecaster:
         fitted = (whole_series if stateful_method else windowed).fit(cfg, series, options)
         self.models, self.scaler, self.history, self._held_out = (fitted.models, fitted.scaler, fitted.history,
                                                                   fitted.held_out)
+        self._calibration_origins = fitted.calibration or fitted.held_out
         self.metrics = {"choices": made, **fitted.metrics}
         self.calibration = None
         if validation:
@@ -315,8 +316,10 @@ class Forecaster:
     def _predict(self, histories: list[tuple[Series, int]], steps: int, futures: list) -> np.ndarray:
         """Forecasts ``(n, steps, n_targets)`` in target units, each from the rows up to its anchor index."""
         if self.config.method == "stateful":
-            return whole_series.predict(self.config, self.scaler, self.model, histories, steps, futures)
-        return windowed.predict(self.config, self.scaler, self.models, histories, steps, futures)
+            model = whole_series.predict(self.config, self.scaler, self.model, histories, steps, futures)
+        else:
+            model = windowed.predict(self.config, self.scaler, self.models, histories, steps, futures)
+        return combination.apply(self, histories, steps, model)  # weight 1 (the model) unless validated
 
     def _check_trained(self, owner: str) -> None:
         if self.model is None or self.scaler is None:

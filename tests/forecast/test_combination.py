@@ -68,6 +68,7 @@ def test_the_choices_appear_in_metrics(tmp_path):
     metrics = f.fit(frame, epochs=2, verbose=0)
     made = metrics["choices"]["combination"]
     assert 0.0 <= made["model_weight"] <= 1.0 and "validation_mase_seasonal_naive" in made
+    assert made["value"] == f"model weight {made['model_weight']:.1f}" and "seasonal naive" in made["chosen_by"]
     assert metrics["calibration_windows"] + metrics["early_stopping_windows"] == metrics["validation_windows"]
     assert metrics["intervals"]["calibration_origins"] == metrics["calibration_windows"]
     assert "did not see" in metrics["intervals"]["method"]

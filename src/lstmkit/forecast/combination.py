@@ -37,11 +37,14 @@ def choose(model: np.ndarray, naive: np.ndarray, truths: list, scales: list) -> 
         return float(np.mean(np.concatenate([x.ravel() for x in terms]))) if terms else float("nan")
     scored = {w: mase(w) for w in WEIGHTS}
     if any(np.isnan(v) for v in scored.values()):
-        return {"model_weight": 1.0, "rule": "no held-out origins to validate on: the model alone"}
+        return {"value": "model weight 1.0", "chosen_by": "no held-out origins to validate on: the model alone",
+                "model_weight": 1.0}
     best = min(WEIGHTS, key=lambda w: (round(scored[w], 12), -w))  # ties keep more of the model
-    return {"model_weight": best, "validation_mase_model": scored[1.0], "validation_mase_seasonal_naive": scored[0.0],
-            "validation_mase_combined": scored[best],
-            "rule": "weight on the model vs seasonal naive minimising validation MASE on the early-stopping origins"}
+    return {"value": f"model weight {best:.1f}",
+            "chosen_by": f"vs seasonal naive, validation MASE model {scored[1.0]:.3f}, seasonal naive "
+                         f"{scored[0.0]:.3f}, combined {scored[best]:.3f}",
+            "model_weight": best, "validation_mase_model": scored[1.0], "validation_mase_seasonal_naive": scored[0.0],
+            "validation_mase_combined": scored[best]}
 
 
 def fit(f: Any, anchors: list, steps: int, futures: list) -> dict:

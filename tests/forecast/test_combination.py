@@ -75,3 +75,16 @@ def test_the_choices_appear_in_metrics(tmp_path):
     f.save(tmp_path / "f")
     loaded = Forecaster.load(tmp_path / "f")
     np.testing.assert_allclose(loaded.forecast(frame, steps=6)["y"], f.forecast(frame, steps=6)["y"], rtol=1e-6)
+
+
+def test_replacing_the_model_forecasts_with_it_alone():
+    from lstmkit.layers import Input, Lambda
+    from lstmkit.models import Sequential
+
+    t = np.arange(60)
+    frame = pd.DataFrame({"t": t, "y": 5 + np.sin(2 * np.pi * t / 12)})
+    f = Forecaster("y", time_col="t", lookback=12, season=12, transform="none")
+    f.fit(frame, epochs=1, verbose=0)
+    f.model = Sequential([Input((12, 1)), Lambda(lambda x: x[:, -1, :1])])  # persistence in scaled units
+    assert f.metrics["choices"]["combination"]["model_weight"] == 1.0
+    np.testing.assert_allclose(f.forecast(frame, steps=3)["y"], [frame.y.iloc[-1]] * 3, rtol=1e-5)

@@ -133,12 +133,17 @@ class Forecaster:
 
     @property
     def model(self) -> Sequential | None:
-        """The (first) trained model; setting it replaces the whole ensemble with that one model."""
+        """The (first) trained model; setting it replaces the whole ensemble with that one model (and
+        forecasts with it alone: the combination weight was validated for the replaced models)."""
         return self.models[0] if self.models else None
 
     @model.setter
     def model(self, value: Sequential | None) -> None:
         self.models = [] if value is None else [value]
+        made = (self.metrics or {}).get("choices") if hasattr(self, "metrics") else None
+        if made and "combination" in made:
+            made["combination"] = {"value": "model weight 1.0", "model_weight": 1.0,
+                                   "chosen_by": "the model was replaced after fit: not validated, used alone"}
 
     # -- training ------------------------------------------------------------------------------------
     def fit(self, frame: pd.DataFrame, epochs: int | None = None, batch_size: int = 32, validation: float = 0.2,

@@ -226,7 +226,8 @@ def main(argv: list[str] | None = None) -> int:
                                **{m: scored[m][key]["MASE"] for m in methods}})
         row = {"dataset": name, "frequency": frequency, "domain": domain, "series": n_series,
                "length": int(frame.groupby("id").size().min()), "H": horizon,
-               "choices": f"{made['transform']['value']}, lookback {made['lookback']['value']}, season {season}"}
+               "choices": f"{made['transform']['value']}, lookback {made['lookback']['value']}, season {season}"
+                          + (f", {made['combination']['value']}" if "combination" in made else "")}
         for method, (_, secs) in methods.items():
             row[f"MASE {method}"] = float(np.mean([v["MASE"] for v in scored[method].values()]))
             row[f"CPU s/series {method}"] = secs / n_series

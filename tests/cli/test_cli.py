@@ -276,7 +276,11 @@ def test_intervals_baselines_and_choices_on_the_command_line(tmp_path, stores_cs
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["choices"]["season"] == {"value": 12, "chosen_by": "the time column's frequency"}
     assert metrics["ensemble"] == 2 and (out / "model-2.lstmkit").is_file()
-    assert metrics["validation_multi_step"]["steps"] >= 6 and metrics["intervals"]["calibrated_steps"] >= 6
+    assert metrics["validation_multi_step"]["steps"] >= 6
+    # calibrated on the held-out tail early stopping did not see: as many steps as its first origin has truths
+    assert 1 <= metrics["intervals"]["calibrated_steps"] <= metrics["validation_multi_step"]["steps"]
+    assert metrics["choices"]["combination"]["value"].startswith("model weight")
+    assert "model weight" in printed
 
     forecast_csv, plot = tmp_path / "f.csv", tmp_path / "f.png"
     assert run_cli("forecast", out, stores_csv, "--steps", 4, "--level", 80, 95, "--out", forecast_csv,

@@ -36,7 +36,7 @@ from .._lazy import pandas as pd
 from .. import _validation
 from ..data.scaling import SeriesScaler
 from ..models import Sequential
-from . import choices, covariates, framing, intervals, scoring, storage, streamed, whole_series, windowed
+from . import choices, combination, covariates, framing, intervals, scoring, storage, streamed, whole_series, windowed
 from .builders import KINDS, build_model, check_forward
 from .framing import Series, as_time
 from .specs import SPEC, ForecasterConfig, parse_model_spec
@@ -147,12 +147,17 @@ class Forecaster:
 
     @property
     def model(self) -> Sequential | None:
-        """The (first) trained model; setting it replaces the whole ensemble with that one model."""
+        """The (first) trained model; setting it replaces the whole ensemble with that one model (and
+        forecasts with it alone: the combination weight was validated for the replaced models)."""
         return self.models[0] if self.models else None
 
     @model.setter
     def model(self, value: Sequential | None) -> None:
         self.models = [] if value is None else [value]
+        made = (self.metrics or {}).get("choices") if hasattr(self, "metrics") else None
+        if made and "combination" in made:
+            made["combination"] = {"value": "model weight 1.0", "model_weight": 1.0,
+                                   "chosen_by": "the model was replaced after fit: not validated, used alone"}
 
     # -- training ------------------------------------------------------------------------------------
     def fit(self, frame: pd.DataFrame, epochs: int | None = None, batch_size: int = 32, validation: float = 0.2,
@@ -195,6 +200,7 @@ class Forecaster:
         fitted = (whole_series if stateful_method else windowed).fit(cfg, series, options)
         self.models, self.scaler, self.history, self._held_out = (fitted.models, fitted.scaler, fitted.history,
                                                                   fitted.held_out)
+        self._calibration_origins = fitted.calibration or fitted.held_out
         self.metrics = {"choices": made, **fitted.metrics, "covariates": covariates.describe(cfg)}
         self.calibration = None
         if validation:
@@ -360,8 +366,10 @@ class Forecaster:
     def _predict(self, histories: list[tuple[Series, int]], steps: int, futures: list) -> np.ndarray:
         """Forecasts ``(n, steps, n_targets)`` in target units, each from the rows up to its anchor index."""
         if self.config.method == "stateful":
-            return whole_series.predict(self.config, self.scaler, self.model, histories, steps, futures)
-        return windowed.predict(self.config, self.scaler, self.models, histories, steps, futures)
+            model = whole_series.predict(self.config, self.scaler, self.model, histories, steps, futures)
+        else:
+            model = windowed.predict(self.config, self.scaler, self.models, histories, steps, futures)
+        return combination.apply(self, histories, steps, model)  # weight 1 (the model) unless validated
 
     def _check_trained(self, owner: str) -> None:
         if self.model is None or self.scaler is None:

@@ -1,7 +1,7 @@
 """Split-conformal prediction intervals per horizon step.
 
-At fit time, the forecaster forecasts ``K`` steps from every origin of the held-out part of each series
-(windows the model never trained on) and records each error divided by its series' scale (the
+At fit time, the forecaster forecasts ``K`` steps from every origin of the calibration tail of each
+series (the later half of the held-out windows: the model neither trained nor early-stopped on them) and records each error divided by its series' scale (the
 in-sample seasonal naive MAE before the origin), so that series of different sizes pool. For a level
 ``L`` the half-width at step ``k`` is the conformal quantile of the ``n`` absolute scaled errors at that
 step, the ``ceil((n + 1) L / 100)``-th smallest (the largest when ``n`` is too small for ``L``), times

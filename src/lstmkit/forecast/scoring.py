@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _validation
-from . import covariates, evaluation, framing, intervals
+from . import combination, covariates, evaluation, framing, intervals
 from .backtest import rolling_origins
 from .metrics import naive_scale
 from .specs import parse_model_spec
@@ -25,18 +25,16 @@ def validate(f: Any) -> None:
     cfg = f.config
     n_targets = len(cfg.target)
     anchors = f._held_out
-    f.metrics["validation"] = score(f, anchors, cfg.horizon if cfg.horizon > 1 else 1)
     steps = cfg.horizon if cfg.horizon > 1 else 1 if covariates.n_past(cfg) else max(6, cfg.season or 1)
-    futures = []
-    for s, a in anchors:  # exogenous futures padded past the series' end (those steps are not scored)
-        if s.values.shape[1] == n_targets:
-            futures.append(None)
-            continue
-        future = s.values[a + 1:a + 1 + steps, n_targets:]
-        futures.append(np.concatenate([future, np.repeat(future[-1:], steps - len(future), axis=0)]))
-    predicted = f._predict(anchors, steps, futures)
+    calibration = getattr(f, "_calibration_origins", None) or anchors
+    tail = {(id(s), a) for s, a in calibration}
+    selecting = [(s, a) for s, a in anchors if (id(s), a) not in tail] or anchors
+    chosen = combination.fit(f, selecting, steps, _padded_futures(cfg, selecting, steps))
+    f.metrics["validation"] = score(f, anchors, cfg.horizon if cfg.horizon > 1 else 1)
+    futures = _padded_futures(cfg, calibration, steps)
+    predicted = f._predict(calibration, steps, futures)
     errors = [[] for _ in range(steps)]
-    for (s, a), forecast in zip(anchors, predicted):
+    for (s, a), forecast in zip(calibration, predicted):
         scale = naive_scale(s.values[:a + 1, :n_targets], cfg.season or 1)
         truth = s.values[a + 1:a + 1 + steps, :n_targets]
         for k in range(len(truth)):
@@ -53,9 +51,26 @@ def validate(f: Any) -> None:
         warned += evaluation.losing_warnings({k: v for k, v in f.metrics["validation_multi_step"].items()
                                               if k != "steps"}, where)
     if f.calibration is not None:
-        f.metrics["intervals"] = {"method": "conformal, from the held-out origins",
-                                     "calibrated_steps": len(errors), "errors_per_step": len(errors[0])}
+        method = ("conformal, from the held-out origins early stopping did not see (calibration tail)"
+                  if len(calibration) < len(anchors) else "conformal, from the held-out origins")
+        f.metrics["intervals"] = {"method": method, "calibrated_steps": len(errors),
+                                  "errors_per_step": len(errors[0]), "calibration_origins": len(calibration)}
+    if chosen["model_weight"] < 1.0:
+        warned.append(combination.warning(chosen))
     f.metrics["warnings"] = warned
+
+
+def _padded_futures(cfg: Any, anchors: list, steps: int) -> list:
+    """Exogenous futures after each anchor, padded past the series' end (those steps are not scored)."""
+    n_targets = len(cfg.target)
+    futures = []
+    for s, a in anchors:
+        if s.values.shape[1] == n_targets:
+            futures.append(None)
+            continue
+        future = s.values[a + 1:a + 1 + steps, n_targets:]
+        futures.append(np.concatenate([future, np.repeat(future[-1:], steps - len(future), axis=0)]))
+    return futures
 
 
 def cross_validation(f: Any, frame: pd.DataFrame, h: int, n_windows: int = 1, step_size: int | None = None,

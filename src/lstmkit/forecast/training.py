@@ -32,13 +32,15 @@ class TrainOptions:
 @dataclass
 class Fitted:
     """What a method's ``fit`` returns: the ensemble's models, the scaler, the first model's history,
-    the training counts for ``metrics`` and the held-out origins ``[(series, anchor row), ...]``."""
+    the training counts for ``metrics``, the held-out origins ``[(series, anchor row), ...]`` and those of
+    them early stopping did not see (``calibration``, for the intervals; empty: use ``held_out``)."""
 
     models: list[Sequential]
     scaler: SeriesScaler
     history: dict
     metrics: dict
     held_out: list = field(default_factory=list)
+    calibration: list = field(default_factory=list)  # held-out origins early stopping did not see
 
 
 def train(model: Sequential, options: TrainOptions, x: Any, y: Any = None, validation_data: Any = None,

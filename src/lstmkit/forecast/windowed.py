@@ -2,7 +2,9 @@
 
 Each ``lookback`` rows of a series' features (targets first) are an input and the next ``horizon`` rows
 of the targets its output; the last ``validation`` fraction of each series' windows is held out for
-early stopping and scoring. Horizon 1 models forecast further by feeding their predictions back into
+scoring. Early stopping sees only the first half of each series' held-out windows; the later half (the
+calibration tail) neither trains nor selects weights, so the conformal intervals calibrated on it are not
+made optimistic by the weight selection. Horizon 1 models forecast further by feeding their predictions back into
 the last window (``strategies.recursive``, future values of the other features given); horizon H models
 predict H steps at once (``strategies.direct``). An ensemble is ``cfg.ensemble`` models from
 consecutive seeds, their forecasts averaged in the targets' units.
@@ -38,11 +40,14 @@ def fit(cfg: Any, series: list[Series], options: TrainOptions) -> Fitted:
         x, y = lookback_pairs(scaled, cfg.lookback, cfg.horizon, targets=list(range(len(cfg.target))))
         x_train.append(x[:w - v])
         y_train.append(y[:w - v])
-        x_val.append(x[w - v:])
-        y_val.append(y[w - v:])
+        stop = w - v + early_stopping_count(v)
+        x_val.append(x[w - v:stop])
+        y_val.append(y[w - v:stop])
     # the held-out origins: the last input row of each held-out window
     lag = framing.offset(cfg)
     held_out = [(s, lag + i + cfg.lookback - 1) for s, w, v in zip(series, windows, n_val) for i in range(w - v, w)]
+    tail = [(s, lag + i + cfg.lookback - 1) for s, w, v in zip(series, windows, n_val)
+            for i in range(w - v + early_stopping_count(v), w)]
     x_train, y_train = np.concatenate(x_train), np.concatenate(y_train)
     validation_data = (np.concatenate(x_val), np.concatenate(y_val)) if validation else None
     warn_if_few("windows", len(x_train), int(sum(n_val)), validation, cfg.lookback)
@@ -59,8 +64,16 @@ def fit(cfg: Any, series: list[Series], options: TrainOptions) -> Fitted:
     metrics = {"train_windows": int(len(x_train)), "validation_windows": int(sum(n_val)),
                "epochs_run": epochs_run[0] if len(epochs_run) == 1 else epochs_run,
                "lookback": cfg.lookback, "horizon": cfg.horizon, "ensemble": cfg.ensemble,
-               "validation_fraction": validation}
-    return Fitted(models, scaler, record, metrics, held_out)
+               "validation_fraction": validation,
+               "early_stopping_windows": int(sum(early_stopping_count(v) for v in n_val)),
+               "calibration_windows": len(tail)}
+    return Fitted(models, scaler, record, metrics, held_out, tail)
+
+
+def early_stopping_count(n_held_out: int) -> int:
+    """Of a series' ``n_held_out`` held-out windows, how many early stopping sees: the first half
+    (rounded up; all of them when there is just one), the rest being the calibration tail."""
+    return n_held_out if n_held_out < 2 else (n_held_out + 1) // 2
 
 
 def predict(cfg: Any, scaler: Any, models: list, histories: list[tuple[Series, int]], steps: int,
@@ -75,7 +88,8 @@ def predict(cfg: Any, scaler: Any, models: list, histories: list[tuple[Series, i
         # (constant); past features are never read (a horizon-1 model with them forecasts one step)
         futures = [np.tile(s.values[anchor, n_targets:], (steps, 1)) if f is None else f
                    for f, (s, anchor) in zip(futures, histories)]
-        exogenous = np.stack([transforms.scale_exogenous(cfg, scaler, f, s.id) for f, (s, _) in zip(futures, histories)])
+        exogenous = np.stack([transforms.scale_exogenous(cfg, scaler, f, s.id)
+                              for f, (s, _) in zip(futures, histories)])
     members = []
     for model in models:  # the ensemble's forecasts, averaged in the targets' units
         if cfg.horizon == 1:

@@ -15,6 +15,7 @@ from typing import Any, Iterable
 import numpy as np
 import torch
 from torch import nn
+from torch.nn.modules import module as _nn_module
 from torch.nn.parameter import UninitializedParameter
 
 from .. import _validation
@@ -166,6 +167,16 @@ class Layer(symbolic.NodeAttributes, nn.Module, metaclass=_Constructed):
             outputs = super().__call__(*args, **kwargs)
         attach_mask(outputs, self.compute_mask(inputs, mask))
         return outputs
+
+    def eval_call(self, x: torch.Tensor) -> Any:
+        """Inference without the framework's per-call work: ``training=False``, no gradient, no mask.
+
+        Models call it on each layer while predicting (``Sequential``); it returns the same tensor the
+        full call would, or ``NotImplemented`` when this call needs the full path (a check to run, a
+        weight to build, state to carry, a subclass's own ``forward``), which the caller then takes. Layers
+        that can skip work override it; the equality with ``layer(x, training=False)`` is tested per layer.
+        """
+        return NotImplemented
 
     def _autocast_call(self, policy: policy_mod.DTypePolicy, inputs: Any, args: tuple, kwargs: dict) -> Any:
         """A mixed policy's call: floating inputs and outputs in the compute dtype, float32 weights read in
@@ -455,6 +466,15 @@ def _several(shape: Any) -> bool:
 
 
 _ACCEPTS: dict[tuple[type, str], bool] = {}
+
+
+def hooked(module: nn.Module) -> bool:
+    """Whether calling ``module`` runs hooks (its own or global ones): ``eval_call`` skips them, so a
+    hooked module always takes the full call."""
+    return bool(module._forward_hooks or module._forward_pre_hooks or module._backward_hooks
+                or module._backward_pre_hooks or _nn_module._global_forward_hooks
+                or _nn_module._global_forward_pre_hooks or _nn_module._global_backward_hooks
+                or _nn_module._global_backward_pre_hooks)
 
 
 def accepts(layer: nn.Module, argument: str) -> bool:

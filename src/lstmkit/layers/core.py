@@ -155,6 +155,20 @@ class Dense(Layer):
         record_activity(self, self.activity_regularizer, y)
         return y
 
+    def eval_call(self, x: torch.Tensor) -> Any:
+        """``forward`` once built, for an input already of the weights' dtype, device and size."""
+        if type(self).forward is not Dense.forward or not self.built:
+            return NotImplemented
+        kernel = self.kernel
+        if (self._provisional or self.activity_regularizer is not None
+                or self._activity_losses or x.ndim < 2 or x.dtype != kernel.dtype or x.dtype != self.torch_dtype
+                or x.device != kernel.device or x.shape[-1] != self._input_features):
+            return NotImplemented
+        y = torch.matmul(x, kernel)
+        if self.bias is not None:
+            y = y + self.bias
+        return self.activation(y)
+
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return (*tuple(input_shape)[:-1], self.units)
 
@@ -234,6 +248,12 @@ class Dropout(Layer):
         keep = torch.full(self._mask_shape(x), 1.0 - self.rate,
                           dtype=x.dtype if x.is_floating_point() else self.torch_dtype, device=x.device)
         return x * torch.bernoulli(keep, generator=self._generator(x.device)) / (1.0 - self.rate)
+
+    def eval_call(self, x: torch.Tensor) -> Any:
+        """The identity (no dropout at inference) for an input already in the layer's dtype."""
+        if type(self).forward is not Dropout.forward or (x.is_floating_point() and x.dtype != self.torch_dtype):
+            return NotImplemented
+        return x
 
     def _mask_shape(self, x: torch.Tensor) -> tuple[int, ...]:
         if self.noise_shape is None:

@@ -282,6 +282,6 @@ def _is_data(obj: Any) -> bool:
 def _to_tensor(value: Any, dtype: str, device: torch.device | None) -> torch.Tensor:
     """An input value as a tensor of the Input's dtype family (float inputs cast, integer ids kept)."""
     tensor = value if torch.is_tensor(value) else torch.as_tensor(np.asarray(value))
-    if dtype.startswith("float"):
-        tensor = tensor.to(getattr(torch, dtype))
+    if dtype.startswith("float") and tensor.dtype != (target := getattr(torch, dtype)):
+        tensor = tensor.to(target)
     return tensor if device is None else tensor.to(device)

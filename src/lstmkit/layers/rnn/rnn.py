@@ -155,11 +155,41 @@ class RNN(Layer):
             self.states = [s.detach() for s in final]
         output = outputs if self.return_sequences else outputs[:, -1]
         result = [output, *final] if self.return_state else output
-        self._activity_losses = []
+        if self._activity_losses:
+            self._activity_losses = []
         if self.activity_regularizer is not None:
             flat = result if isinstance(result, list) else [result]
             self._activity_losses = [self.activity_regularizer(t) for t in flat]
         return result
+
+    def eval_call(self, x: torch.Tensor) -> Any:
+        """``forward`` on the native kernel from zero states, once ``dispatch`` would choose it anyway:
+        a built, stateless layer of a built-in cell, no mask, no returned states, an input already of
+        the weights' dtype, device and size."""
+        cell = self.cell
+        if (type(self).forward is not RNN.forward or type(self)._recur is not RNN._recur or not self.built
+                or "_recur" in self.__dict__ or "_initial_states" in self.__dict__  # shadowed (export)
+                or self._provisional or not isinstance(cell, RecurrentCell) or self.stateful or self._carry is not None
+                or self.return_state or self.use_fused is False or self.activity_regularizer is not None
+                or self._activity_losses or x.ndim != 3 or x.shape[1] == 0 or x.dtype != self.torch_dtype
+                or x.shape[2] != self._input_features):
+            return NotImplemented
+        kernel, math = cell.kernel, cell.math
+        if (x.device != kernel.device or x.dtype != kernel.dtype
+                or fused.unsupported_reason(math, x.dtype, x.device, False, None) is not None):
+            return NotImplemented
+        if self.__dict__.get("last_path") != "fused":
+            self.last_path = "fused"
+        cache = self.__dict__.setdefault("_fused_cache", {})
+        key = ("zero states", x.shape[0], x.dtype, x.device)
+        states = cache.get(key)  # the kernel never writes its initial states: one set serves every call
+        if states is None:
+            cache.pop(next((k for k in cache if isinstance(k, tuple) and k[0] == "zero states"), None), None)
+            states = cache[key] = [torch.zeros(x.shape[0], size, dtype=x.dtype, device=x.device)
+                                   for size in self.state_size]
+        outputs, _ = fused.run(math, x, states, kernel, cell.recurrent_kernel, cell.bias, None,
+                               self.go_backwards, self.zero_output_for_mask, False, cache=cache)
+        return outputs if self.return_sequences else outputs[:, -1]
 
     def _recur(self, x: torch.Tensor, states: list[torch.Tensor], mask: torch.Tensor | None,
                training: bool) -> tuple[torch.Tensor, list[torch.Tensor]]:
@@ -178,7 +208,8 @@ class RNN(Layer):
             raise _validation.value_error(f"{type(self).__name__} '{self.name}'", "use_fused=True",
                                           "a configuration the native kernel supports", reason,
                                           "Use use_fused='auto' to fall back to the reference loop.")
-        self.last_path = path
+        if self.__dict__.get("last_path") != path:
+            self.last_path = path
         if path == "fused":
             return fused.run(cell.math, x, states, cell.kernel, cell.recurrent_kernel, cell.bias, mask,
                              self.go_backwards, self.zero_output_for_mask, training,

@@ -57,7 +57,6 @@ def test_recurrent_eval_call_follows_weight_updates_and_batch_sizes():
 
 
 @pytest.mark.parametrize("make, x", [
-    (lambda: layers.LSTM(4, stateful=True), torch.randn(2, 5, 3)),  # carries state: the full call
     (lambda: layers.LSTM(4, return_state=True), torch.randn(2, 5, 3)),
     (lambda: layers.LSTM(4, use_fused=False), torch.randn(2, 5, 3)),
     (lambda: layers.LSTM(4, activity_regularizer="l2"), torch.randn(2, 5, 3)),
@@ -71,6 +70,28 @@ def test_eval_call_declines_what_the_full_call_must_handle(make, x):
     layer(x)
     with torch.no_grad():
         assert layer.eval_call(x) is NotImplemented
+
+
+def test_stateful_eval_calls_carry_the_memory_as_the_full_calls_do():
+    torch.manual_seed(4)
+    fast, full = layers.LSTM(5, stateful=True), layers.LSTM(5, stateful=True)
+    chunks = [torch.randn(2, 3, 2) for _ in range(4)]
+    fast(chunks[0][:, :1])
+    full.load_state_dict(fast.state_dict())
+    fast.reset_states()
+    with torch.no_grad():
+        assert fast.eval_call(chunks[0]) is NotImplemented  # no memory yet: the full call checks the batch
+        outs_fast = [fast(chunks[0], training=False)] + [fast.eval_call(c) for c in chunks[1:]]
+        outs_full = [full(c, training=False) for c in chunks]
+        assert fast.eval_call(torch.randn(3, 3, 2)) is NotImplemented  # another batch: the full call's error
+    for a, b in zip(outs_fast, outs_full):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    for a, b in zip(fast.states, full.states):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    with pytest.raises(ValueError, match=r"received 3 samples\. Pick a batch size that divides 3 \(e\.g\. 3, 1\)"):
+        Sequential([fast]).predict(torch.randn(3, 3, 2), verbose=0)  # fewer samples than the default batch
+    with pytest.raises(ValueError, match="a batch of 2"):
+        Sequential([fast]).predict(torch.randn(3, 3, 2), batch_size=3, verbose=0)
 
 
 def test_eval_call_declines_wrong_sizes_dtypes_and_unbuilt_layers():
@@ -150,6 +171,29 @@ def test_sequential_in_training_or_with_gradients_takes_the_full_call():
     with torch.no_grad():
         model(x, training=True)
     assert calls == []
+    with torch.no_grad():
+        model(x, training=False)
+    assert calls == [1]
+
+
+def test_functional_models_use_eval_calls_and_equal_the_full_calls():
+    torch.manual_seed(3)
+    from lstmkit.models import Model
+
+    inputs = layers.Input((6, 2))
+    hidden = layers.LSTM(8, return_sequences=True)(inputs)
+    merged = layers.Concatenate()([layers.GRU(4)(hidden), layers.LSTM(4, go_backwards=True)(hidden)])
+    model = Model(inputs, layers.Dense(1)(layers.Dropout(0.5)(merged)))
+    x = torch.randn(5, 6, 2)
+    fast = model.predict(x, verbose=0)
+    for layer in model.layers:
+        if hasattr(layer, "use_fused"):
+            assert layer.last_path == "fused"
+            layer.use_fused = False  # the reference loops, through the full calls
+    np.testing.assert_allclose(fast, model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+    calls = []
+    dense = model.layers[-1]
+    dense.eval_call = lambda x: calls.append(1) or NotImplemented
     with torch.no_grad():
         model(x, training=False)
     assert calls == [1]

@@ -468,6 +468,20 @@ def _several(shape: Any) -> bool:
 _ACCEPTS: dict[tuple[type, str], bool] = {}
 
 
+def eval_calls_allowed(training: bool, mask: Any = None) -> bool:
+    """Whether a model may run its layers' ``eval_call``: inference (``training=False``) without gradients
+    or an explicit mask, and not while ``torch.compile`` / ``torch.jit`` / export trace the full calls."""
+    return (not training and mask is None and not torch.is_grad_enabled() and not torch.compiler.is_compiling()
+            and not torch.jit.is_tracing())
+
+
+def eval_call_of(layer: "Layer", x: Any) -> Any:
+    """``layer.eval_call(x)`` for an unmasked tensor and an unhooked layer; else ``NotImplemented``."""
+    if not torch.is_tensor(x) or "_keras_mask" in x.__dict__ or hooked(layer):
+        return NotImplemented
+    return layer.eval_call(x)
+
+
 def hooked(module: nn.Module) -> bool:
     """Whether calling ``module`` runs hooks (its own or global ones): ``eval_call`` skips them, so a
     hooked module always takes the full call."""

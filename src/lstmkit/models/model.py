@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from .. import _validation
-from ..layers.base import Layer, accepts
+from ..layers.base import Layer, accepts, eval_call_of, eval_calls_allowed
 from ..layers.input_layer import InputLayer
 from ..layers.rnn.rnn import RNN
 from ..layers.symbolic import KerasTensor, flatten, map_structure
@@ -106,15 +106,19 @@ class Model(LegacyMethods, Trainer, Layer):
         for tensor, value in zip(self.inputs, self._flat_inputs(inputs)):
             values[id(tensor)] = value
         resolve = lambda o: values[id(o)] if isinstance(o, KerasTensor) else o  # noqa: E731
+        inferring = eval_calls_allowed(training, mask)
         for node in self._nodes:
             if isinstance(node.layer, InputLayer):
                 continue
             args = map_structure(resolve, node.args)
             kwargs = {k: map_structure(resolve, v) for k, v in node.kwargs.items()
                       if k != "training" and not (k == "mask" and v is None)}
-            if accepts(node.layer, "training"):
-                kwargs["training"] = training
-            result = node.layer(*args, **kwargs)
+            result = eval_call_of(node.layer, args[0]) if inferring and len(args) == 1 and not kwargs \
+                else NotImplemented  # a layer's inference without the per-call checks it has settled
+            if result is NotImplemented:
+                if accepts(node.layer, "training"):
+                    kwargs["training"] = training
+                result = node.layer(*args, **kwargs)
             result = result if isinstance(result, (list, tuple)) else [result]
             for tensor, value in zip(node.outputs, result):
                 values[id(tensor)] = value

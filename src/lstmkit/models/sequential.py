@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from .. import _validation
-from ..layers.base import Layer, accepts, hooked
+from ..layers.base import Layer, accepts, eval_call_of, eval_calls_allowed
 from ..layers.input_layer import InputLayer
 from ..layers.symbolic import KerasTensor
 from . import input_checks
@@ -165,15 +165,12 @@ class Sequential(Model):
             x = x.view(x.shape)  # a new tensor object to carry the mask, the caller's stays untouched
             x._keras_mask = torch.as_tensor(mask).bool()
         training = self.training if training is None else bool(training)
-        inferring = (not training and mask is None and not torch.is_grad_enabled()
-                     and not torch.compiler.is_compiling() and not torch.jit.is_tracing())  # traces: full calls
+        inferring = eval_calls_allowed(training, mask)
         for layer in self._layers:
-            if inferring and "_keras_mask" not in x.__dict__ and not hooked(layer):
-                y = layer.eval_call(x)  # a layer's inference without the per-call checks it has settled
-                if y is not NotImplemented:
-                    x = y
-                    continue
-            x = layer(x, training=training) if accepts(layer, "training") else layer(x)
+            y = eval_call_of(layer, x) if inferring else NotImplemented  # skips the checks it has settled
+            if y is NotImplemented:
+                y = layer(x, training=training) if accepts(layer, "training") else layer(x)
+            x = y
         return x
 
     # -- config -----------------------------------------------------------------------------------

@@ -471,8 +471,9 @@ class Trainer:
                 raise _validation.value_error(
                     owner, "the data", f"a number of samples that batch_size={batch_size} divides (a stateful "
                     "model carries each batch slot's state into the next batch)", f"{n} samples",
-                    f"Drop the remainder (x[:{n - n % batch_size}], y[:{n - n % batch_size}]) or pick a batch "
-                    f"size that divides {n} (e.g. {', '.join(map(str, divisors))}).")
+                    (f"Drop the remainder (x[:{n - n % batch_size}], y[:{n - n % batch_size}]) or pick a batch "
+                     if n > batch_size else "Pick a batch ")  # fewer samples than one batch: nothing to keep
+                    + f"size that divides {n} (e.g. {', '.join(map(str, divisors))}).")
             if shuffle is True and owner == "fit":
                 warnings.warn("fit: shuffle=True on a stateful model breaks the continuity its states rely on; "
                               "pass shuffle=False.", stacklevel=4)

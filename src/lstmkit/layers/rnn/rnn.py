@@ -163,13 +163,13 @@ class RNN(Layer):
         return result
 
     def eval_call(self, x: torch.Tensor) -> Any:
-        """``forward`` on the native kernel from zero states, once ``dispatch`` would choose it anyway:
-        a built, stateless layer of a built-in cell, no mask, no returned states, an input already of
-        the weights' dtype, device and size."""
+        """``forward`` on the native kernel, once ``dispatch`` would choose it anyway: a built layer of a
+        built-in cell, no mask, no returned states, an input already of the weights' dtype, device and
+        size; from zero states, or a stateful layer's memory for the batch it holds (then carried on)."""
         cell = self.cell
         if (type(self).forward is not RNN.forward or type(self)._recur is not RNN._recur or not self.built
                 or "_recur" in self.__dict__ or "_initial_states" in self.__dict__  # shadowed (export)
-                or self._provisional or not isinstance(cell, RecurrentCell) or self.stateful or self._carry is not None
+                or self._provisional or not isinstance(cell, RecurrentCell) or self._carry is not None
                 or self.return_state or self.use_fused is False or self.activity_regularizer is not None
                 or self._activity_losses or x.ndim != 3 or x.shape[1] == 0 or x.dtype != self.torch_dtype
                 or x.shape[2] != self._input_features):
@@ -178,17 +178,25 @@ class RNN(Layer):
         if (x.device != kernel.device or x.dtype != kernel.dtype
                 or fused.unsupported_reason(math, x.dtype, x.device, False, None) is not None):
             return NotImplemented
+        cache = self.__dict__.setdefault("_fused_cache", {})
+        if self.stateful:
+            states = self.states  # none yet, or another batch / dtype: the full call checks or converts
+            if states is None or any(s.shape[0] != x.shape[0] or s.dtype != x.dtype or s.device != x.device
+                                     for s in states):
+                return NotImplemented
+        else:
+            key = ("zero states", x.shape[0], x.dtype, x.device)
+            states = cache.get(key)  # the kernel never writes its initial states: one set serves every call
+            if states is None:
+                cache.pop(next((k for k in cache if isinstance(k, tuple) and k[0] == "zero states"), None), None)
+                states = cache[key] = [torch.zeros(x.shape[0], size, dtype=x.dtype, device=x.device)
+                                       for size in self.state_size]
         if self.__dict__.get("last_path") != "fused":
             self.last_path = "fused"
-        cache = self.__dict__.setdefault("_fused_cache", {})
-        key = ("zero states", x.shape[0], x.dtype, x.device)
-        states = cache.get(key)  # the kernel never writes its initial states: one set serves every call
-        if states is None:
-            cache.pop(next((k for k in cache if isinstance(k, tuple) and k[0] == "zero states"), None), None)
-            states = cache[key] = [torch.zeros(x.shape[0], size, dtype=x.dtype, device=x.device)
-                                   for size in self.state_size]
-        outputs, _ = fused.run(math, x, states, kernel, cell.recurrent_kernel, cell.bias, None,
-                               self.go_backwards, self.zero_output_for_mask, False, cache=cache)
+        outputs, final = fused.run(math, x, states, kernel, cell.recurrent_kernel, cell.bias, None,
+                                   self.go_backwards, self.zero_output_for_mask, False, cache=cache)
+        if self.stateful:
+            self.states = [s.detach() for s in final]
         return outputs if self.return_sequences else outputs[:, -1]
 
     def _recur(self, x: torch.Tensor, states: list[torch.Tensor], mask: torch.Tensor | None,

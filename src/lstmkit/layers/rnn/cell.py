@@ -20,6 +20,24 @@ from ...ops import regularizers as regularizers_mod
 from ..base import Layer
 
 
+# What LSTM, GRU and SimpleRNN keep for the ``RNN`` loop; every other named argument builds their cell.
+LAYER_ARGUMENTS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll", "activity_regularizer")
+
+
+def cell_and_layer_arguments(cell_class: type, cell_name: str, arguments: dict) -> tuple[Any, dict]:
+    """The cell and the ``RNN.__init__`` keywords of a built-in recurrent layer, from its ``__init__``'s ``locals()``.
+
+    Why: LSTM, GRU and SimpleRNN take Keras's flat argument list but are an ``RNN`` over a cell; this splits
+    the list once for all three. The cell gets the layer's dtype and the name ``cell_name``; ``kwargs``
+    (name, dtype, input_shape, use_fused, ...) go to ``RNN``.
+    """
+    arguments = {key: value for key, value in arguments.items() if key != "self" and not key.startswith("__")}
+    kwargs = arguments.pop("kwargs")
+    layer = {key: arguments.pop(key) for key in LAYER_ARGUMENTS}
+    cell = cell_class(**arguments, dtype=kwargs.get("dtype"), name=cell_name)
+    return cell, {**layer, **kwargs}
+
+
 class RecurrentCell(Layer):
     """Shared arguments of the built-in cells (see ``LSTMCell`` for their meaning)."""
 

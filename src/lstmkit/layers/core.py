@@ -58,6 +58,37 @@ def place_activity_regularizer(config: dict, regularizer: Any, always: bool = Fa
     return config
 
 
+# Each weight's options, in the order Keras's layers take and write them.
+_WEIGHT_OPTIONS = (("initializer", initializers_mod), ("regularizer", regularizers_mod), ("constraint", constraints_mod))
+
+
+def set_weight_options(layer: Layer, arguments: dict, weights: Sequence[str] = ("kernel", "bias")) -> None:
+    """Sets ``layer.<weight>_initializer`` / ``_regularizer`` / ``_constraint`` for each of ``weights``, and
+    ``activity_regularizer`` when ``arguments`` (the constructor's ``locals()``) has one, through each module's ``get``.
+
+    Why: Dense, Conv1D, MultiHeadAttention and the recurrent cells take the same per-weight options; they are
+    resolved once here, initializers first, then regularizers (the activity one last), then constraints.
+    """
+    for kind, module in _WEIGHT_OPTIONS:
+        names = [f"{weight}_{kind}" for weight in weights]
+        if kind == "regularizer" and "activity_regularizer" in arguments:
+            names.append("activity_regularizer")
+        for name in names:
+            setattr(layer, name, module.get(arguments[name]))
+
+
+def weight_options_config(layer: Layer, weights: Sequence[str] = ("kernel", "bias"), activity: bool = False) -> dict:
+    """Keras's config entries for the options ``set_weight_options`` set, in the same order
+    (``activity_regularizer`` after the weight regularizers when ``activity``)."""
+    config = {}
+    for kind, module in _WEIGHT_OPTIONS:
+        for weight in weights:
+            config[f"{weight}_{kind}"] = module.serialize(getattr(layer, f"{weight}_{kind}"))
+        if kind == "regularizer" and activity:
+            config["activity_regularizer"] = regularizers_mod.serialize(layer.activity_regularizer)
+    return config
+
+
 def reject_unsupported(owner: str, **arguments: Any) -> None:
     """Keras arguments lstmkit accepts only at their default (None): LoRA and quantization."""
     for name, value in arguments.items():
@@ -107,13 +138,7 @@ class Dense(Layer):
         self.units = _validation.positive_int(owner, "units", units)
         self.activation = activations.get(activation)
         self.use_bias = _validation.boolean(owner, "use_bias", use_bias)
-        self.kernel_initializer = initializers_mod.get(kernel_initializer)
-        self.bias_initializer = initializers_mod.get(bias_initializer)
-        self.kernel_regularizer = regularizers_mod.get(kernel_regularizer)
-        self.bias_regularizer = regularizers_mod.get(bias_regularizer)
-        self.activity_regularizer = regularizers_mod.get(activity_regularizer)
-        self.kernel_constraint = constraints_mod.get(kernel_constraint)
-        self.bias_constraint = constraints_mod.get(bias_constraint)
+        set_weight_options(self, locals())
         self._input_features: int | None = None
 
     lazy_input_rank = 2
@@ -164,12 +189,7 @@ class Dense(Layer):
             "units": self.units,
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": initializers_mod.serialize(self.kernel_initializer),
-            "bias_initializer": initializers_mod.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers_mod.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers_mod.serialize(self.bias_regularizer),
-            "kernel_constraint": constraints_mod.serialize(self.kernel_constraint),
-            "bias_constraint": constraints_mod.serialize(self.bias_constraint),
+            **weight_options_config(self),
             "quantization_config": None,
         })
         return place_activity_regularizer(config, self.activity_regularizer)

@@ -14,12 +14,11 @@ import torch
 
 from ... import _validation
 from ...ops import activations, recurrence
-from ...ops import constraints as constraints_mod
-from ...ops import initializers as initializers_mod
-from ...ops import regularizers as regularizers_mod
 from ..base import Layer
+from ..core import set_weight_options, weight_options_config
 
 
+_WEIGHTS = ("kernel", "recurrent", "bias")  # each has an initializer, a regularizer and a constraint
 # What LSTM, GRU and SimpleRNN keep for the ``RNN`` loop; every other named argument builds their cell.
 LAYER_ARGUMENTS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll", "activity_regularizer")
 
@@ -59,15 +58,7 @@ class RecurrentCell(Layer):
         self.activation = activations.get(activation)
         self.recurrent_activation = activations.get(recurrent_activation)
         self.use_bias = _validation.boolean(owner, "use_bias", use_bias)
-        self.kernel_initializer = initializers_mod.get(kernel_initializer)
-        self.recurrent_initializer = initializers_mod.get(recurrent_initializer)
-        self.bias_initializer = initializers_mod.get(bias_initializer)
-        self.kernel_regularizer = regularizers_mod.get(kernel_regularizer)
-        self.recurrent_regularizer = regularizers_mod.get(recurrent_regularizer)
-        self.bias_regularizer = regularizers_mod.get(bias_regularizer)
-        self.kernel_constraint = constraints_mod.get(kernel_constraint)
-        self.recurrent_constraint = constraints_mod.get(recurrent_constraint)
-        self.bias_constraint = constraints_mod.get(bias_constraint)
+        set_weight_options(self, locals(), _WEIGHTS)
         self.dropout = _validation.fraction(owner, "dropout", dropout)
         self.recurrent_dropout = _validation.fraction(owner, "recurrent_dropout", recurrent_dropout)
         self.seed = None if seed is None else _validation.non_negative_int(owner, "seed", seed)
@@ -172,15 +163,7 @@ class RecurrentCell(Layer):
             "activation": activations.serialize(self.activation),
             "recurrent_activation": activations.serialize(self.recurrent_activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": initializers_mod.serialize(self.kernel_initializer),
-            "recurrent_initializer": initializers_mod.serialize(self.recurrent_initializer),
-            "bias_initializer": initializers_mod.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers_mod.serialize(self.kernel_regularizer),
-            "recurrent_regularizer": regularizers_mod.serialize(self.recurrent_regularizer),
-            "bias_regularizer": regularizers_mod.serialize(self.bias_regularizer),
-            "kernel_constraint": constraints_mod.serialize(self.kernel_constraint),
-            "recurrent_constraint": constraints_mod.serialize(self.recurrent_constraint),
-            "bias_constraint": constraints_mod.serialize(self.bias_constraint),
+            **weight_options_config(self, _WEIGHTS),
             "dropout": self.dropout,
             "recurrent_dropout": self.recurrent_dropout,
             "seed": self.seed,

@@ -40,7 +40,7 @@ from torch.nn.parameter import UninitializedParameter
 
 from .. import _validation
 from .base import Layer, implicit_mask
-from .core import owner_of, record_activity, set_weight_options, to_tensor, weight_options_config
+from .core import owner_of, record_activity, seeded_generator, set_weight_options, to_tensor, weight_options_config
 
 LARGE_NEGATIVE = 1e9  # Keras's offset for masked scores (float32)
 SCORE_MODES = ("dot", "concat")
@@ -57,12 +57,7 @@ def _dropout(layer: Layer, weights: torch.Tensor, training: bool) -> torch.Tenso
     if not training or layer.dropout == 0:
         return weights
     keep = torch.full_like(weights, 1.0 - layer.dropout)
-    generator = None
-    if layer.seed is not None:
-        if weights.device not in layer._generators:
-            layer._generators[weights.device] = torch.Generator(device=weights.device).manual_seed(layer.seed)
-        generator = layer._generators[weights.device]
-    return weights * torch.bernoulli(keep, generator=generator) / (1.0 - layer.dropout)
+    return weights * torch.bernoulli(keep, generator=seeded_generator(layer, weights.device)) / (1.0 - layer.dropout)
 
 
 # -- Attention / AdditiveAttention ------------------------------------------------------------------

@@ -43,6 +43,17 @@ def owner_of(layer: Layer) -> str:
     return f"{type(layer).__name__} '{layer.name}'"
 
 
+def seeded_generator(layer: Layer, device: torch.device) -> torch.Generator | None:
+    """``layer``'s own generator on ``device``, seeded with ``layer.seed`` on first use; None (torch's global
+    RNG) when the seed is None. Why: every seeded random layer draws reproducibly per device this one way;
+    the layer keeps the generators in ``layer._generators``."""
+    if layer.seed is None:
+        return None
+    if device not in layer._generators:
+        layer._generators[device] = torch.Generator(device=device).manual_seed(layer.seed)
+    return layer._generators[device]
+
+
 def record_activity(layer: Layer, regularizer: Any, outputs: torch.Tensor) -> None:
     """The activity penalty of this call (Keras adds ``regularizer(output)`` to ``losses``)."""
     layer._activity_losses = [regularizer(outputs)] if regularizer is not None else []
@@ -59,12 +70,14 @@ def place_activity_regularizer(config: dict, regularizer: Any, always: bool = Fa
 
 
 # Each weight's options, in the order Keras's layers take and write them.
-_WEIGHT_OPTIONS = (("initializer", initializers_mod), ("regularizer", regularizers_mod), ("constraint", constraints_mod))
+_WEIGHT_OPTIONS = (("initializer", initializers_mod), ("regularizer", regularizers_mod),
+                   ("constraint", constraints_mod))
 
 
 def set_weight_options(layer: Layer, arguments: dict, weights: Sequence[str] = ("kernel", "bias")) -> None:
     """Sets ``layer.<weight>_initializer`` / ``_regularizer`` / ``_constraint`` for each of ``weights``, and
-    ``activity_regularizer`` when ``arguments`` (the constructor's ``locals()``) has one, through each module's ``get``.
+    ``activity_regularizer`` when ``arguments`` (the constructor's ``locals()``) has one, through each
+    module's ``get``.
 
     Why: Dense, Conv1D, MultiHeadAttention and the recurrent cells take the same per-weight options; they are
     resolved once here, initializers first, then regularizers (the activity one last), then constraints.
@@ -77,7 +90,8 @@ def set_weight_options(layer: Layer, arguments: dict, weights: Sequence[str] = (
             setattr(layer, name, module.get(arguments[name]))
 
 
-def weight_options_config(layer: Layer, weights: Sequence[str] = ("kernel", "bias"), activity: bool = False) -> dict:
+def weight_options_config(layer: Layer, weights: Sequence[str] = ("kernel", "bias"),
+                          activity: bool = False) -> dict:
     """Keras's config entries for the options ``set_weight_options`` set, in the same order
     (``activity_regularizer`` after the weight regularizers when ``activity``)."""
     config = {}
@@ -253,7 +267,7 @@ class Dropout(Layer):
             return x
         keep = torch.full(self._mask_shape(x), 1.0 - self.rate,
                           dtype=x.dtype if x.is_floating_point() else self.torch_dtype, device=x.device)
-        return x * torch.bernoulli(keep, generator=self._generator(x.device)) / (1.0 - self.rate)
+        return x * torch.bernoulli(keep, generator=seeded_generator(self, x.device)) / (1.0 - self.rate)
 
     def _mask_shape(self, x: torch.Tensor) -> tuple[int, ...]:
         if self.noise_shape is None:
@@ -266,13 +280,6 @@ class Dropout(Layer):
             raise _validation.value_error(owner_of(self), "`noise_shape`", "sizes of 1 or equal to the "
                                           f"input's {tuple(x.shape)}", repr(self.noise_shape))
         return shape
-
-    def _generator(self, device: torch.device) -> torch.Generator | None:
-        if self.seed is None:
-            return None
-        if device not in self._generators:
-            self._generators[device] = torch.Generator(device=device).manual_seed(self.seed)
-        return self._generators[device]
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return tuple(input_shape)

@@ -15,7 +15,7 @@ import torch
 from ... import _validation
 from ...ops import activations, recurrence
 from ..base import Layer
-from ..core import set_weight_options, weight_options_config
+from ..core import seeded_generator, set_weight_options, weight_options_config
 
 
 _WEIGHTS = ("kernel", "recurrent", "bias")  # each has an initializer, a regularizer and a constraint
@@ -110,14 +110,8 @@ class RecurrentCell(Layer):
     # -- dropout ------------------------------------------------------------------------------------
     def draw_mask(self, batch: int, width: int, rate: float, like: torch.Tensor) -> torch.Tensor:
         """A ``(batch, width)`` inverted-dropout mask (kept units scaled by ``1/(1-rate)``)."""
-        generator = None
-        if self.seed is not None:
-            generator = self._generators.get(like.device)
-            if generator is None:
-                generator = torch.Generator(device=like.device).manual_seed(self.seed)
-                self._generators[like.device] = generator
         keep = torch.full((batch, width), 1.0 - rate, dtype=like.dtype, device=like.device)
-        return torch.bernoulli(keep, generator=generator) / (1.0 - rate)
+        return torch.bernoulli(keep, generator=seeded_generator(self, like.device)) / (1.0 - rate)
 
     def reset_dropout_mask(self) -> None:
         """Draw new dropout masks at the next step (the masks persist across steps until then)."""

@@ -74,16 +74,19 @@ _WEIGHT_OPTIONS = (("initializer", initializers_mod), ("regularizer", regularize
                    ("constraint", constraints_mod))
 
 
-def set_weight_options(layer: Layer, arguments: dict, weights: Sequence[str] = ("kernel", "bias")) -> None:
-    """Sets ``layer.<weight>_initializer`` / ``_regularizer`` / ``_constraint`` for each of ``weights``, and
+def set_weight_options(layer: Layer, arguments: dict, weights: Sequence[str] = ("kernel", "bias"),
+                       initialized_only: Sequence[str] = ()) -> None:
+    """Sets ``layer.<weight>_initializer`` / ``_regularizer`` / ``_constraint`` for each of ``weights`` (only
+    the initializer for ``initialized_only``, such as BatchNormalization's moving statistics), and
     ``activity_regularizer`` when ``arguments`` (the constructor's ``locals()``) has one, through each
     module's ``get``.
 
-    Why: Dense, Conv1D, MultiHeadAttention and the recurrent cells take the same per-weight options; they are
-    resolved once here, initializers first, then regularizers (the activity one last), then constraints.
+    Why: Dense, Conv1D, Embedding, MultiHeadAttention, the normalization layers and the recurrent cells take
+    the same per-weight options; they are resolved once here, initializers first, then regularizers (the
+    activity one last), then constraints.
     """
     for kind, module in _WEIGHT_OPTIONS:
-        names = [f"{weight}_{kind}" for weight in weights]
+        names = [f"{weight}_{kind}" for weight in (*weights, *(initialized_only if kind == "initializer" else ()))]
         if kind == "regularizer" and "activity_regularizer" in arguments:
             names.append("activity_regularizer")
         for name in names:
@@ -91,12 +94,12 @@ def set_weight_options(layer: Layer, arguments: dict, weights: Sequence[str] = (
 
 
 def weight_options_config(layer: Layer, weights: Sequence[str] = ("kernel", "bias"),
-                          activity: bool = False) -> dict:
+                          initialized_only: Sequence[str] = (), activity: bool = False) -> dict:
     """Keras's config entries for the options ``set_weight_options`` set, in the same order
     (``activity_regularizer`` after the weight regularizers when ``activity``)."""
     config = {}
     for kind, module in _WEIGHT_OPTIONS:
-        for weight in weights:
+        for weight in (*weights, *(initialized_only if kind == "initializer" else ())):
             config[f"{weight}_{kind}"] = module.serialize(getattr(layer, f"{weight}_{kind}"))
         if kind == "regularizer" and activity:
             config["activity_regularizer"] = regularizers_mod.serialize(layer.activity_regularizer)
@@ -372,10 +375,7 @@ class Embedding(Layer):
                            quantization_config=quantization_config)
         self.input_dim = _validation.positive_int(owner, "input_dim", input_dim)
         self.output_dim = _validation.positive_int(owner, "output_dim", output_dim)
-        self.embeddings_initializer = initializers_mod.get(embeddings_initializer)
-        self.embeddings_regularizer = regularizers_mod.get(embeddings_regularizer)
-        self.activity_regularizer = regularizers_mod.get(activity_regularizer)
-        self.embeddings_constraint = constraints_mod.get(embeddings_constraint)
+        set_weight_options(self, locals(), ("embeddings",))
         self.mask_zero = _validation.boolean(owner, "mask_zero", mask_zero)
         self.supports_masking = self.mask_zero
         if weights is not None:
@@ -425,10 +425,7 @@ class Embedding(Layer):
         config.update({
             "input_dim": self.input_dim,
             "output_dim": self.output_dim,
-            "embeddings_initializer": initializers_mod.serialize(self.embeddings_initializer),
-            "embeddings_regularizer": regularizers_mod.serialize(self.embeddings_regularizer),
-            "activity_regularizer": None,
-            "embeddings_constraint": constraints_mod.serialize(self.embeddings_constraint),
+            **weight_options_config(self, ("embeddings",), activity=True),
             "mask_zero": self.mask_zero,
             "quantization_config": None,
         })

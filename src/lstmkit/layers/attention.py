@@ -39,11 +39,8 @@ import torch
 from torch.nn.parameter import UninitializedParameter
 
 from .. import _validation
-from ..ops import constraints as constraints_mod
-from ..ops import initializers as initializers_mod
-from ..ops import regularizers as regularizers_mod
 from .base import Layer, implicit_mask
-from .core import owner_of, record_activity, to_tensor
+from .core import owner_of, record_activity, seeded_generator, set_weight_options, to_tensor, weight_options_config
 
 LARGE_NEGATIVE = 1e9  # Keras's offset for masked scores (float32)
 SCORE_MODES = ("dot", "concat")
@@ -60,12 +57,7 @@ def _dropout(layer: Layer, weights: torch.Tensor, training: bool) -> torch.Tenso
     if not training or layer.dropout == 0:
         return weights
     keep = torch.full_like(weights, 1.0 - layer.dropout)
-    generator = None
-    if layer.seed is not None:
-        if weights.device not in layer._generators:
-            layer._generators[weights.device] = torch.Generator(device=weights.device).manual_seed(layer.seed)
-        generator = layer._generators[weights.device]
-    return weights * torch.bernoulli(keep, generator=generator) / (1.0 - layer.dropout)
+    return weights * torch.bernoulli(keep, generator=seeded_generator(layer, weights.device)) / (1.0 - layer.dropout)
 
 
 # -- Attention / AdditiveAttention ------------------------------------------------------------------
@@ -382,13 +374,7 @@ class MultiHeadAttention(Layer):
                                           repr(attention_axes))
         self.attention_axes = None if attention_axes is None else tuple(attention_axes)
         self.sliding_window = _positive(owner, "sliding_window", sliding_window, optional=True)
-        self.kernel_initializer = initializers_mod.get(kernel_initializer)
-        self.bias_initializer = initializers_mod.get(bias_initializer)
-        self.kernel_regularizer = regularizers_mod.get(kernel_regularizer)
-        self.bias_regularizer = regularizers_mod.get(bias_regularizer)
-        self.activity_regularizer = regularizers_mod.get(activity_regularizer)
-        self.kernel_constraint = constraints_mod.get(kernel_constraint)
-        self.bias_constraint = constraints_mod.get(bias_constraint)
+        set_weight_options(self, locals())
         self.seed = None if seed is None else _validation.non_negative_int(owner, "seed", seed)
         self._generators: dict[torch.device, torch.Generator] = {}
         self._shapes: dict[str, tuple] = {}
@@ -562,13 +548,7 @@ class MultiHeadAttention(Layer):
             "output_shape": None if self._output_shape is None else list(self._output_shape),
             "attention_axes": None if self.attention_axes is None else list(self.attention_axes),
             "sliding_window": self.sliding_window,
-            "kernel_initializer": initializers_mod.serialize(self.kernel_initializer),
-            "bias_initializer": initializers_mod.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers_mod.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers_mod.serialize(self.bias_regularizer),
-            "activity_regularizer": regularizers_mod.serialize(self.activity_regularizer),
-            "kernel_constraint": constraints_mod.serialize(self.kernel_constraint),
-            "bias_constraint": constraints_mod.serialize(self.bias_constraint),
+            **weight_options_config(self, activity=True),
             "seed": self.seed,
         })
         return config

@@ -21,12 +21,9 @@ import torch.nn.functional as F
 
 from .. import _validation
 from ..ops import activations
-from ..ops import constraints as constraints_mod
-from ..ops import initializers as initializers_mod
-from ..ops import regularizers as regularizers_mod
 from .base import Layer, unique_name
 from .core import (owner_of, place_activity_regularizer, record_activity,
-                   reject_unsupported, to_tensor)
+                   reject_unsupported, set_weight_options, to_tensor, weight_options_config)
 from .reshaping import data_format_argument
 
 PADDINGS = ("valid", "same", "causal")
@@ -118,13 +115,7 @@ class Conv1D(Layer):
                                           "Keras does not support both; set one of them to 1.")
         self.activation = activations.get(activation)
         self.use_bias = _validation.boolean(owner, "use_bias", use_bias)
-        self.kernel_initializer = initializers_mod.get(kernel_initializer)
-        self.bias_initializer = initializers_mod.get(bias_initializer)
-        self.kernel_regularizer = regularizers_mod.get(kernel_regularizer)
-        self.bias_regularizer = regularizers_mod.get(bias_regularizer)
-        self.activity_regularizer = regularizers_mod.get(activity_regularizer)
-        self.kernel_constraint = constraints_mod.get(kernel_constraint)
-        self.bias_constraint = constraints_mod.get(bias_constraint)
+        set_weight_options(self, locals())
         self._input_channels: int | None = None
 
     # -- shapes -----------------------------------------------------------------------------------
@@ -238,13 +229,7 @@ class Conv1D(Layer):
             "groups": self.groups,
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": initializers_mod.serialize(self.kernel_initializer),
-            "bias_initializer": initializers_mod.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers_mod.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers_mod.serialize(self.bias_regularizer),
-            "activity_regularizer": None,
-            "kernel_constraint": constraints_mod.serialize(self.kernel_constraint),
-            "bias_constraint": constraints_mod.serialize(self.bias_constraint),
+            **weight_options_config(self, activity=True),
         })
         return place_activity_regularizer(config, self.activity_regularizer, always=True)
 

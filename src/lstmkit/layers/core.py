@@ -43,6 +43,17 @@ def owner_of(layer: Layer) -> str:
     return f"{type(layer).__name__} '{layer.name}'"
 
 
+def seeded_generator(layer: Layer, device: torch.device) -> torch.Generator | None:
+    """``layer``'s own generator on ``device``, seeded with ``layer.seed`` on first use; None (torch's global
+    RNG) when the seed is None. Why: every seeded random layer draws reproducibly per device this one way;
+    the layer keeps the generators in ``layer._generators``."""
+    if layer.seed is None:
+        return None
+    if device not in layer._generators:
+        layer._generators[device] = torch.Generator(device=device).manual_seed(layer.seed)
+    return layer._generators[device]
+
+
 def record_activity(layer: Layer, regularizer: Any, outputs: torch.Tensor) -> None:
     """The activity penalty of this call (Keras adds ``regularizer(output)`` to ``losses``)."""
     layer._activity_losses = [regularizer(outputs)] if regularizer is not None else []
@@ -55,6 +66,43 @@ def place_activity_regularizer(config: dict, regularizer: Any, always: bool = Fa
         return insert_after(config, "dtype", "activity_regularizer", regularizers_mod.serialize(regularizer))
     if always and "activity_regularizer" not in config:
         config["activity_regularizer"] = None
+    return config
+
+
+# Each weight's options, in the order Keras's layers take and write them.
+_WEIGHT_OPTIONS = (("initializer", initializers_mod), ("regularizer", regularizers_mod),
+                   ("constraint", constraints_mod))
+
+
+def set_weight_options(layer: Layer, arguments: dict, weights: Sequence[str] = ("kernel", "bias"),
+                       initialized_only: Sequence[str] = ()) -> None:
+    """Sets ``layer.<weight>_initializer`` / ``_regularizer`` / ``_constraint`` for each of ``weights`` (only
+    the initializer for ``initialized_only``, such as BatchNormalization's moving statistics), and
+    ``activity_regularizer`` when ``arguments`` (the constructor's ``locals()``) has one, through each
+    module's ``get``.
+
+    Why: Dense, Conv1D, Embedding, MultiHeadAttention, the normalization layers and the recurrent cells take
+    the same per-weight options; they are resolved once here, initializers first, then regularizers (the
+    activity one last), then constraints.
+    """
+    for kind, module in _WEIGHT_OPTIONS:
+        names = [f"{weight}_{kind}" for weight in (*weights, *(initialized_only if kind == "initializer" else ()))]
+        if kind == "regularizer" and "activity_regularizer" in arguments:
+            names.append("activity_regularizer")
+        for name in names:
+            setattr(layer, name, module.get(arguments[name]))
+
+
+def weight_options_config(layer: Layer, weights: Sequence[str] = ("kernel", "bias"),
+                          initialized_only: Sequence[str] = (), activity: bool = False) -> dict:
+    """Keras's config entries for the options ``set_weight_options`` set, in the same order
+    (``activity_regularizer`` after the weight regularizers when ``activity``)."""
+    config = {}
+    for kind, module in _WEIGHT_OPTIONS:
+        for weight in (*weights, *(initialized_only if kind == "initializer" else ())):
+            config[f"{weight}_{kind}"] = module.serialize(getattr(layer, f"{weight}_{kind}"))
+        if kind == "regularizer" and activity:
+            config["activity_regularizer"] = regularizers_mod.serialize(layer.activity_regularizer)
     return config
 
 
@@ -107,13 +155,7 @@ class Dense(Layer):
         self.units = _validation.positive_int(owner, "units", units)
         self.activation = activations.get(activation)
         self.use_bias = _validation.boolean(owner, "use_bias", use_bias)
-        self.kernel_initializer = initializers_mod.get(kernel_initializer)
-        self.bias_initializer = initializers_mod.get(bias_initializer)
-        self.kernel_regularizer = regularizers_mod.get(kernel_regularizer)
-        self.bias_regularizer = regularizers_mod.get(bias_regularizer)
-        self.activity_regularizer = regularizers_mod.get(activity_regularizer)
-        self.kernel_constraint = constraints_mod.get(kernel_constraint)
-        self.bias_constraint = constraints_mod.get(bias_constraint)
+        set_weight_options(self, locals())
         self._input_features: int | None = None
 
     lazy_input_rank = 2
@@ -178,12 +220,7 @@ class Dense(Layer):
             "units": self.units,
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": initializers_mod.serialize(self.kernel_initializer),
-            "bias_initializer": initializers_mod.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers_mod.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers_mod.serialize(self.bias_regularizer),
-            "kernel_constraint": constraints_mod.serialize(self.kernel_constraint),
-            "bias_constraint": constraints_mod.serialize(self.bias_constraint),
+            **weight_options_config(self),
             "quantization_config": None,
         })
         return place_activity_regularizer(config, self.activity_regularizer)
@@ -247,7 +284,7 @@ class Dropout(Layer):
             return x
         keep = torch.full(self._mask_shape(x), 1.0 - self.rate,
                           dtype=x.dtype if x.is_floating_point() else self.torch_dtype, device=x.device)
-        return x * torch.bernoulli(keep, generator=self._generator(x.device)) / (1.0 - self.rate)
+        return x * torch.bernoulli(keep, generator=seeded_generator(self, x.device)) / (1.0 - self.rate)
 
     def eval_call(self, x: torch.Tensor) -> Any:
         """The identity (no dropout at inference) for an input already in the layer's dtype."""
@@ -266,13 +303,6 @@ class Dropout(Layer):
             raise _validation.value_error(owner_of(self), "`noise_shape`", "sizes of 1 or equal to the "
                                           f"input's {tuple(x.shape)}", repr(self.noise_shape))
         return shape
-
-    def _generator(self, device: torch.device) -> torch.Generator | None:
-        if self.seed is None:
-            return None
-        if device not in self._generators:
-            self._generators[device] = torch.Generator(device=device).manual_seed(self.seed)
-        return self._generators[device]
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return tuple(input_shape)
@@ -365,10 +395,7 @@ class Embedding(Layer):
                            quantization_config=quantization_config)
         self.input_dim = _validation.positive_int(owner, "input_dim", input_dim)
         self.output_dim = _validation.positive_int(owner, "output_dim", output_dim)
-        self.embeddings_initializer = initializers_mod.get(embeddings_initializer)
-        self.embeddings_regularizer = regularizers_mod.get(embeddings_regularizer)
-        self.activity_regularizer = regularizers_mod.get(activity_regularizer)
-        self.embeddings_constraint = constraints_mod.get(embeddings_constraint)
+        set_weight_options(self, locals(), ("embeddings",))
         self.mask_zero = _validation.boolean(owner, "mask_zero", mask_zero)
         self.supports_masking = self.mask_zero
         if weights is not None:
@@ -418,10 +445,7 @@ class Embedding(Layer):
         config.update({
             "input_dim": self.input_dim,
             "output_dim": self.output_dim,
-            "embeddings_initializer": initializers_mod.serialize(self.embeddings_initializer),
-            "embeddings_regularizer": regularizers_mod.serialize(self.embeddings_regularizer),
-            "activity_regularizer": None,
-            "embeddings_constraint": constraints_mod.serialize(self.embeddings_constraint),
+            **weight_options_config(self, ("embeddings",), activity=True),
             "mask_zero": self.mask_zero,
             "quantization_config": None,
         })

@@ -30,11 +30,11 @@ from typing import Any
 import torch
 
 from .. import _validation
-from ..ops import constraints as constraints_mod
-from ..ops import initializers as initializers_mod
-from ..ops import regularizers as regularizers_mod
 from .base import Layer
-from .core import owner_of, to_tensor
+from .core import owner_of, set_weight_options, to_tensor, weight_options_config
+
+_SCALE_AND_OFFSET = ("beta", "gamma")  # weights with an initializer, a regularizer and a constraint
+_MOVING_STATISTICS = ("moving_mean", "moving_variance")  # BatchNormalization's, with an initializer only
 
 KERAS_EPSILON = 1e-7  # keras.backend.epsilon(), used by the masked moments
 
@@ -126,14 +126,7 @@ class BatchNormalization(Layer):
         self.epsilon = _number(owner, "epsilon", epsilon, 0.0)
         self.center = _validation.boolean(owner, "center", center)
         self.scale = _validation.boolean(owner, "scale", scale)
-        self.beta_initializer = initializers_mod.get(beta_initializer)
-        self.gamma_initializer = initializers_mod.get(gamma_initializer)
-        self.moving_mean_initializer = initializers_mod.get(moving_mean_initializer)
-        self.moving_variance_initializer = initializers_mod.get(moving_variance_initializer)
-        self.beta_regularizer = regularizers_mod.get(beta_regularizer)
-        self.gamma_regularizer = regularizers_mod.get(gamma_regularizer)
-        self.beta_constraint = constraints_mod.get(beta_constraint)
-        self.gamma_constraint = constraints_mod.get(gamma_constraint)
+        set_weight_options(self, locals(), _SCALE_AND_OFFSET, _MOVING_STATISTICS)
         self.renorm_clipping = renorm_clipping
         self.renorm_momentum = renorm_momentum
         self._rank: int | None = None
@@ -224,14 +217,7 @@ class BatchNormalization(Layer):
         config.update({
             "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon, "center": self.center,
             "scale": self.scale,
-            "beta_initializer": initializers_mod.serialize(self.beta_initializer),
-            "gamma_initializer": initializers_mod.serialize(self.gamma_initializer),
-            "moving_mean_initializer": initializers_mod.serialize(self.moving_mean_initializer),
-            "moving_variance_initializer": initializers_mod.serialize(self.moving_variance_initializer),
-            "beta_regularizer": regularizers_mod.serialize(self.beta_regularizer),
-            "gamma_regularizer": regularizers_mod.serialize(self.gamma_regularizer),
-            "beta_constraint": constraints_mod.serialize(self.beta_constraint),
-            "gamma_constraint": constraints_mod.serialize(self.gamma_constraint),
+            **weight_options_config(self, _SCALE_AND_OFFSET, _MOVING_STATISTICS),
             "synchronized": False, "renorm": False, "renorm_clipping": self.renorm_clipping,
             "renorm_momentum": self.renorm_momentum,
         })
@@ -274,12 +260,7 @@ class LayerNormalization(Layer):
         if self.rms_scaling:
             warnings.warn("LayerNormalization(rms_scaling=True) is deprecated in Keras: it scales by the "
                           "variance, not the root mean square.", DeprecationWarning, stacklevel=2)
-        self.beta_initializer = initializers_mod.get(beta_initializer)
-        self.gamma_initializer = initializers_mod.get(gamma_initializer)
-        self.beta_regularizer = regularizers_mod.get(beta_regularizer)
-        self.gamma_regularizer = regularizers_mod.get(gamma_regularizer)
-        self.beta_constraint = constraints_mod.get(beta_constraint)
-        self.gamma_constraint = constraints_mod.get(gamma_constraint)
+        set_weight_options(self, locals(), _SCALE_AND_OFFSET)
         self._rank: int | None = None
         self._sizes: tuple = ()
 
@@ -366,11 +347,6 @@ class LayerNormalization(Layer):
         config.update({
             "axis": self.axis, "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
             "rms_scaling": self.rms_scaling,
-            "beta_initializer": initializers_mod.serialize(self.beta_initializer),
-            "gamma_initializer": initializers_mod.serialize(self.gamma_initializer),
-            "beta_regularizer": regularizers_mod.serialize(self.beta_regularizer),
-            "gamma_regularizer": regularizers_mod.serialize(self.gamma_regularizer),
-            "beta_constraint": constraints_mod.serialize(self.beta_constraint),
-            "gamma_constraint": constraints_mod.serialize(self.gamma_constraint),
+            **weight_options_config(self, _SCALE_AND_OFFSET),
         })
         return config

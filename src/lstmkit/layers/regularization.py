@@ -24,7 +24,7 @@ import torch
 from .. import _validation
 from ..ops import regularizers as regularizers_mod
 from .base import Layer, unique_name
-from .core import Dropout, owner_of, record_activity, to_tensor
+from .core import Dropout, owner_of, record_activity, seeded_generator, to_tensor
 
 
 def _rate(owner: str, name: str, value: Any) -> float:
@@ -47,15 +47,8 @@ class _Noise(Layer):
         self._generators: dict[torch.device, torch.Generator] = {}
         self.built = True
 
-    def _generator(self, device: torch.device) -> torch.Generator | None:
-        if self.seed is None:
-            return None
-        if device not in self._generators:
-            self._generators[device] = torch.Generator(device=device).manual_seed(self.seed)
-        return self._generators[device]
-
     def _normal(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.randn(x.shape, dtype=x.dtype, device=x.device, generator=self._generator(x.device))
+        return torch.randn(x.shape, dtype=x.dtype, device=x.device, generator=seeded_generator(self, x.device))
 
     def _input(self, inputs: Any) -> torch.Tensor:
         x = to_tensor(inputs, self.torch_dtype)

@@ -7,7 +7,6 @@ denominator) are Keras's. ``apply_constraints(module)`` is what the training loo
 
 from __future__ import annotations
 
-import inspect
 import math
 import numbers
 from typing import Any, Callable
@@ -15,7 +14,8 @@ from typing import Any, Callable
 import torch
 
 from .. import _validation
-from .registry import Registry
+from .registry import Registry, WeightFunction
+from .serialization import ArgumentConfig
 
 _MODULE = "keras.constraints"
 _EPSILON = 1e-7  # keras.config.epsilon()
@@ -53,7 +53,7 @@ def _tensor(w: Any) -> torch.Tensor:
     return w if isinstance(w, torch.Tensor) else torch.as_tensor(w, dtype=torch.float32)
 
 
-class Constraint:
+class Constraint(ArgumentConfig):
     """Base class: ``__call__(w) -> w'`` (same shape); the identity here. Configurable like Keras."""
 
     def __call__(self, w: torch.Tensor) -> torch.Tensor:
@@ -61,21 +61,6 @@ class Constraint:
 
     def get_config(self) -> dict:
         return {}
-
-    @classmethod
-    def from_config(cls, config: dict) -> "Constraint":
-        config = dict(config)
-        accepted = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
-        extra = sorted(set(config) - set(accepted))
-        if extra:
-            raise _validation.value_error(f"{cls.__name__}.from_config", "`config`",
-                                          "only the keys " + (", ".join(accepted) or "(none)"),
-                                          f"unknown keys {extra}")
-        return cls(**config)
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 class MaxNorm(Constraint):
@@ -153,18 +138,10 @@ unit_norm = UnitNorm
 min_max_norm = MinMaxNorm
 
 
-class _CallableConstraint(Constraint):
+class _CallableConstraint(WeightFunction, Constraint):
     """Wraps a plain ``fn(w) -> w'`` so it works where a Constraint is expected."""
 
-    def __init__(self, fn: Callable):
-        self.fn = fn
-
-    def __call__(self, w):
-        out = self.fn(w)
-        return out if isinstance(out, torch.Tensor) else torch.as_tensor(out, dtype=_tensor(w).dtype)
-
-    def __repr__(self):
-        return f"Constraint({getattr(self.fn, '__name__', repr(self.fn))})"
+    label = "Constraint"
 
 
 _CLASSES = (MaxNorm, NonNeg, UnitNorm, MinMaxNorm)

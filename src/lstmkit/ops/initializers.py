@@ -8,7 +8,6 @@ returns the same values each time it is called (as Keras 3 documents).
 
 from __future__ import annotations
 
-import inspect
 import math
 import numbers
 from typing import Any, Callable, Sequence
@@ -17,7 +16,8 @@ import numpy as np
 import torch
 
 from .. import _validation
-from .registry import Registry
+from .registry import Registry, WrappedFunction
+from .serialization import ArgumentConfig
 
 _MODULE = "keras.initializers"
 _TRUNCATED_STD = 0.87962566103423978  # std of a standard normal truncated to (-2, 2)
@@ -125,7 +125,7 @@ def _truncated_standard_normal(shape: tuple[int, ...], dtype: torch.dtype,
     return x
 
 
-class Initializer:
+class Initializer(ArgumentConfig):
     """Base class: ``__call__(shape, dtype=None) -> torch.Tensor``; configurable like Keras."""
 
     def __call__(self, shape: Sequence[int], dtype: Any = None) -> torch.Tensor:
@@ -134,23 +134,8 @@ class Initializer:
     def get_config(self) -> dict:
         return {}
 
-    @classmethod
-    def from_config(cls, config: dict) -> "Initializer":
-        config = dict(config)
-        accepted = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
-        extra = sorted(set(config) - set(accepted))
-        if extra:
-            raise _validation.value_error(f"{cls.__name__}.from_config", "`config`",
-                                          "only the keys " + (", ".join(accepted) or "(none)"),
-                                          f"unknown keys {extra}")
-        return cls(**config)
-
     def clone(self) -> "Initializer":
         return type(self).from_config(self.get_config())
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 class _RandomInitializer(Initializer):
@@ -398,11 +383,10 @@ class Orthogonal(_RandomInitializer):
         return {**super().get_config(), "gain": self.gain}
 
 
-class _CallableInitializer(Initializer):
+class _CallableInitializer(WrappedFunction, Initializer):
     """Wraps a plain ``fn(shape, dtype) -> array`` so it works where an Initializer is expected."""
 
-    def __init__(self, fn: Callable):
-        self.fn = fn
+    label = "Initializer"
 
     def __call__(self, shape, dtype=None):
         torch_dtype = _dtype("initializers.get", dtype, floating=False)
@@ -410,9 +394,6 @@ class _CallableInitializer(Initializer):
         if isinstance(out, torch.Tensor):
             return out if dtype is None else out.to(torch_dtype)
         return torch.as_tensor(np.asarray(out), dtype=torch_dtype)
-
-    def __repr__(self):
-        return f"Initializer({getattr(self.fn, '__name__', repr(self.fn))})"
 
 
 _CLASSES = (Zeros, Ones, Constant, Identity, RandomNormal, TruncatedNormal, RandomUniform, VarianceScaling,

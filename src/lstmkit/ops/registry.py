@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
+import torch
+
 from .. import _validation
 from . import safe_mode
 from .serialization import snake_case
@@ -26,6 +28,36 @@ from .serialization import snake_case
 def fold_case_and_underscores(name: str) -> str:
     """``"GlorotUniform"``, ``"glorot_uniform"`` and ``"glorotuniform"`` are one name."""
     return name.lower().replace("_", "")
+
+
+class WrappedFunction:
+    """A plain function standing in where an object is expected (a ``Registry``'s ``wrap`` derives from it).
+
+    Keeps ``fn`` so ``serialize`` writes Keras's function form; has no config; prints as ``Label(fn_name)``.
+    Subclasses set ``label`` and define ``__call__``.
+    """
+
+    label = "Function"
+
+    def __init__(self, fn: Callable):
+        self.fn = fn
+
+    def get_config(self) -> dict:
+        return {}
+
+    def __repr__(self) -> str:
+        return f"{self.label}({getattr(self.fn, '__name__', repr(self.fn))})"
+
+
+class WeightFunction(WrappedFunction):
+    """A plain ``fn(weight)`` used as a constraint or regularizer: a result that is not a tensor becomes one,
+    in the weight's dtype (float32 for a non-tensor weight)."""
+
+    def __call__(self, weight: Any) -> torch.Tensor:
+        out = self.fn(weight)
+        if isinstance(out, torch.Tensor):
+            return out
+        return torch.as_tensor(out, dtype=weight.dtype if isinstance(weight, torch.Tensor) else torch.float32)
 
 
 class Registry:

@@ -7,7 +7,6 @@ distinct rows (or columns), times ``factor / 2``.
 
 from __future__ import annotations
 
-import inspect
 import math
 import numbers
 from typing import Any, Callable
@@ -15,7 +14,8 @@ from typing import Any, Callable
 import torch
 
 from .. import _validation
-from .registry import Registry
+from .registry import Registry, WeightFunction
+from .serialization import ArgumentConfig
 
 _MODULE = "keras.regularizers"
 _EPSILON = 1e-7  # keras.config.epsilon()
@@ -38,7 +38,7 @@ def _tensor(weight: Any) -> torch.Tensor:
     return weight if isinstance(weight, torch.Tensor) else torch.as_tensor(weight, dtype=torch.float32)
 
 
-class Regularizer:
+class Regularizer(ArgumentConfig):
     """Base class: ``__call__(weight) -> scalar tensor``; configurable like Keras."""
 
     def __call__(self, weight: torch.Tensor) -> torch.Tensor:
@@ -46,24 +46,6 @@ class Regularizer:
 
     def get_config(self) -> dict:
         raise NotImplementedError(f"{type(self).__name__} does not implement get_config().")
-
-    @classmethod
-    def from_config(cls, config: dict) -> "Regularizer":
-        config = dict(config)
-        accepted = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
-        extra = sorted(set(config) - set(accepted))
-        if extra:
-            raise _validation.value_error(f"{cls.__name__}.from_config", "`config`",
-                                          "only the keys " + (", ".join(accepted) or "(none)"),
-                                          f"unknown keys {extra}")
-        return cls(**config)
-
-    def __repr__(self) -> str:
-        try:
-            args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        except NotImplementedError:
-            args = ""
-        return f"{type(self).__name__}({args})"
 
 
 class L1L2(Regularizer):
@@ -152,21 +134,10 @@ l1_l2 = L1L2
 orthogonal_regularizer = OrthogonalRegularizer
 
 
-class _CallableRegularizer(Regularizer):
+class _CallableRegularizer(WeightFunction, Regularizer):
     """Wraps a plain ``fn(weight) -> scalar`` so it works where a Regularizer is expected."""
 
-    def __init__(self, fn: Callable):
-        self.fn = fn
-
-    def __call__(self, weight):
-        out = self.fn(weight)
-        return out if isinstance(out, torch.Tensor) else torch.as_tensor(out, dtype=_tensor(weight).dtype)
-
-    def get_config(self):
-        return {}
-
-    def __repr__(self):
-        return f"Regularizer({getattr(self.fn, '__name__', repr(self.fn))})"
+    label = "Regularizer"
 
 
 _CLASSES = (L1, L2, L1L2, OrthogonalRegularizer)

@@ -5,8 +5,11 @@ Objects by name (``get`` / ``serialize`` / ``deserialize``) live in ``ops/regist
 
 from __future__ import annotations
 
+import inspect
 import re
 from typing import Any
+
+from .. import _validation
 
 
 def snake_case(name: str) -> str:
@@ -27,3 +30,34 @@ def insert_after(config: dict, after: str, key: str, value: Any) -> dict:
     if key not in out:
         out[key] = value
     return out
+
+
+def config_repr(obj: Any) -> str:
+    """``"MaxNorm(max_value=2, axis=0)"``: the class name and ``get_config()`` (bare when it is not implemented)."""
+    try:
+        args = ", ".join(f"{k}={v!r}" for k, v in obj.get_config().items())
+    except NotImplementedError:
+        args = ""
+    return f"{type(obj).__name__}({args})"
+
+
+class ArgumentConfig:
+    """Base of objects whose Keras config is their constructor's keyword arguments.
+
+    Why: initializers, regularizers and constraints all rebuild as ``cls(**config)``, refuse unknown keys
+    with one message, and print as ``Name(key=value, ...)``.
+    """
+
+    @classmethod
+    def from_config(cls, config: dict) -> Any:
+        config = dict(config)
+        accepted = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+        extra = sorted(set(config) - set(accepted))
+        if extra:
+            raise _validation.value_error(f"{cls.__name__}.from_config", "`config`",
+                                          "only the keys " + (", ".join(accepted) or "(none)"),
+                                          f"unknown keys {extra}")
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return config_repr(self)

@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import _validation
 from ..ops.registry import Registry
+from ..ops.serialization import config_repr
 
 MODULE = "keras.optimizers.schedules"
 _F32 = np.float32
@@ -74,11 +75,7 @@ class LearningRateSchedule:
         return cls(**config)
 
     def __repr__(self) -> str:
-        try:
-            args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        except NotImplementedError:
-            args = ""
-        return f"{type(self).__name__}({args})"
+        return config_repr(self)
 
 
 class ExponentialDecay(LearningRateSchedule):

@@ -38,9 +38,15 @@ def loader_arguments(owner: str, kwargs: dict) -> None:
                                      f"unknown {sorted(kwargs)}")
 
 
-def _deprecated(old: str, new: str) -> None:
+def _call_renamed(model: Any, old: str, new: str, arguments: dict) -> Any:
+    """``model.<new>(generator, ...)`` with the old method's arguments (its ``locals()``), after a
+    DeprecationWarning that names ``old`` at the caller's line. Why: the three ``*_generator`` methods differ
+    only in which method they forward to."""
     warnings.warn(f"Model.{old} is deprecated (removed in Keras 3); use Model.{new}, which accepts generators "
                   "and PyDatasets.", DeprecationWarning, stacklevel=3)
+    arguments = {key: value for key, value in arguments.items() if key != "self" and not key.startswith("__")}
+    legacy = arguments.pop("legacy", {})
+    return getattr(model, new)(arguments.pop("generator"), **arguments, **legacy)
 
 
 class LegacyMethods:
@@ -75,27 +81,16 @@ class LegacyMethods:
                       use_multiprocessing: bool = False, shuffle: bool = True, initial_epoch: int = 0,
                       **legacy: Any) -> Any:
         """tf.keras 2's ``fit_generator``: ``fit(generator, ...)`` with a DeprecationWarning."""
-        _deprecated("fit_generator", "fit")
-        return self.fit(generator, steps_per_epoch=steps_per_epoch, epochs=epochs, verbose=verbose,
-                        callbacks=callbacks, validation_data=validation_data, validation_steps=validation_steps,
-                        validation_freq=validation_freq, class_weight=class_weight, shuffle=shuffle,
-                        initial_epoch=initial_epoch, max_queue_size=max_queue_size, workers=workers,
-                        use_multiprocessing=use_multiprocessing, **legacy)
+        return _call_renamed(self, "fit_generator", "fit", locals())
 
     def evaluate_generator(self, generator: Any, steps: int | None = None, callbacks: list | None = None,
                            max_queue_size: int = 10, workers: int = 1, use_multiprocessing: bool = False,
                            verbose: Any = 0) -> Any:
         """tf.keras 2's ``evaluate_generator``: ``evaluate(generator, ...)`` with a DeprecationWarning."""
-        _deprecated("evaluate_generator", "evaluate")
-        return self.evaluate(generator, steps=steps, callbacks=callbacks, verbose=verbose,
-                             max_queue_size=max_queue_size, workers=workers,
-                             use_multiprocessing=use_multiprocessing)
+        return _call_renamed(self, "evaluate_generator", "evaluate", locals())
 
     def predict_generator(self, generator: Any, steps: int | None = None, callbacks: list | None = None,
                           max_queue_size: int = 10, workers: int = 1, use_multiprocessing: bool = False,
                           verbose: Any = 0) -> Any:
         """tf.keras 2's ``predict_generator``: ``predict(generator, ...)`` with a DeprecationWarning."""
-        _deprecated("predict_generator", "predict")
-        return self.predict(generator, steps=steps, callbacks=callbacks, verbose=verbose,
-                            max_queue_size=max_queue_size, workers=workers,
-                            use_multiprocessing=use_multiprocessing)
+        return _call_renamed(self, "predict_generator", "predict", locals())

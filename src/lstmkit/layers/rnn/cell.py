@@ -14,10 +14,27 @@ import torch
 
 from ... import _validation
 from ...ops import activations, recurrence
-from ...ops import constraints as constraints_mod
-from ...ops import initializers as initializers_mod
-from ...ops import regularizers as regularizers_mod
 from ..base import Layer
+from ..core import seeded_generator, set_weight_options, weight_options_config
+
+
+_WEIGHTS = ("kernel", "recurrent", "bias")  # each has an initializer, a regularizer and a constraint
+# What LSTM, GRU and SimpleRNN keep for the ``RNN`` loop; every other named argument builds their cell.
+LAYER_ARGUMENTS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll", "activity_regularizer")
+
+
+def cell_and_layer_arguments(cell_class: type, cell_name: str, arguments: dict) -> tuple[Any, dict]:
+    """The cell and the ``RNN.__init__`` keywords of a built-in recurrent layer, from its ``__init__``'s ``locals()``.
+
+    Why: LSTM, GRU and SimpleRNN take Keras's flat argument list but are an ``RNN`` over a cell; this splits
+    the list once for all three. The cell gets the layer's dtype and the name ``cell_name``; ``kwargs``
+    (name, dtype, input_shape, use_fused, ...) go to ``RNN``.
+    """
+    arguments = {key: value for key, value in arguments.items() if key != "self" and not key.startswith("__")}
+    kwargs = arguments.pop("kwargs")
+    layer = {key: arguments.pop(key) for key in LAYER_ARGUMENTS}
+    cell = cell_class(**arguments, dtype=kwargs.get("dtype"), name=cell_name)
+    return cell, {**layer, **kwargs}
 
 
 class RecurrentCell(Layer):
@@ -41,15 +58,7 @@ class RecurrentCell(Layer):
         self.activation = activations.get(activation)
         self.recurrent_activation = activations.get(recurrent_activation)
         self.use_bias = _validation.boolean(owner, "use_bias", use_bias)
-        self.kernel_initializer = initializers_mod.get(kernel_initializer)
-        self.recurrent_initializer = initializers_mod.get(recurrent_initializer)
-        self.bias_initializer = initializers_mod.get(bias_initializer)
-        self.kernel_regularizer = regularizers_mod.get(kernel_regularizer)
-        self.recurrent_regularizer = regularizers_mod.get(recurrent_regularizer)
-        self.bias_regularizer = regularizers_mod.get(bias_regularizer)
-        self.kernel_constraint = constraints_mod.get(kernel_constraint)
-        self.recurrent_constraint = constraints_mod.get(recurrent_constraint)
-        self.bias_constraint = constraints_mod.get(bias_constraint)
+        set_weight_options(self, locals(), _WEIGHTS)
         self.dropout = _validation.fraction(owner, "dropout", dropout)
         self.recurrent_dropout = _validation.fraction(owner, "recurrent_dropout", recurrent_dropout)
         self.seed = None if seed is None else _validation.non_negative_int(owner, "seed", seed)
@@ -101,14 +110,8 @@ class RecurrentCell(Layer):
     # -- dropout ------------------------------------------------------------------------------------
     def draw_mask(self, batch: int, width: int, rate: float, like: torch.Tensor) -> torch.Tensor:
         """A ``(batch, width)`` inverted-dropout mask (kept units scaled by ``1/(1-rate)``)."""
-        generator = None
-        if self.seed is not None:
-            generator = self._generators.get(like.device)
-            if generator is None:
-                generator = torch.Generator(device=like.device).manual_seed(self.seed)
-                self._generators[like.device] = generator
         keep = torch.full((batch, width), 1.0 - rate, dtype=like.dtype, device=like.device)
-        return torch.bernoulli(keep, generator=generator) / (1.0 - rate)
+        return torch.bernoulli(keep, generator=seeded_generator(self, like.device)) / (1.0 - rate)
 
     def reset_dropout_mask(self) -> None:
         """Draw new dropout masks at the next step (the masks persist across steps until then)."""
@@ -154,15 +157,7 @@ class RecurrentCell(Layer):
             "activation": activations.serialize(self.activation),
             "recurrent_activation": activations.serialize(self.recurrent_activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": initializers_mod.serialize(self.kernel_initializer),
-            "recurrent_initializer": initializers_mod.serialize(self.recurrent_initializer),
-            "bias_initializer": initializers_mod.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers_mod.serialize(self.kernel_regularizer),
-            "recurrent_regularizer": regularizers_mod.serialize(self.recurrent_regularizer),
-            "bias_regularizer": regularizers_mod.serialize(self.bias_regularizer),
-            "kernel_constraint": constraints_mod.serialize(self.kernel_constraint),
-            "recurrent_constraint": constraints_mod.serialize(self.recurrent_constraint),
-            "bias_constraint": constraints_mod.serialize(self.bias_constraint),
+            **weight_options_config(self, _WEIGHTS),
             "dropout": self.dropout,
             "recurrent_dropout": self.recurrent_dropout,
             "seed": self.seed,

@@ -13,7 +13,7 @@ import torch
 
 from ... import _validation
 from ...ops.serialization import insert_after
-from .cell import RecurrentCell
+from .cell import RecurrentCell, cell_and_layer_arguments
 from .rnn import RNN
 
 
@@ -116,15 +116,5 @@ class GRU(RNN):
                  seed: int | None = None, return_sequences: bool = False, return_state: bool = False,
                  go_backwards: bool = False, stateful: bool = False, unroll: bool = False,
                  reset_after: bool = True, implementation: int = 2, **kwargs: Any):
-        cell = GRUCell(units, activation=activation, recurrent_activation=recurrent_activation,
-                       use_bias=use_bias, kernel_initializer=kernel_initializer,
-                       recurrent_initializer=recurrent_initializer, bias_initializer=bias_initializer,
-                       kernel_regularizer=kernel_regularizer, recurrent_regularizer=recurrent_regularizer,
-                       bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
-                       recurrent_constraint=recurrent_constraint, bias_constraint=bias_constraint,
-                       dropout=dropout, recurrent_dropout=recurrent_dropout, seed=seed,
-                       reset_after=reset_after, implementation=implementation,
-                       dtype=kwargs.get("dtype"), name="gru_cell")
-        super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
-                         go_backwards=go_backwards, stateful=stateful, unroll=unroll,
-                         activity_regularizer=activity_regularizer, **kwargs)
+        cell, layer_arguments = cell_and_layer_arguments(GRUCell, "gru_cell", locals())
+        super().__init__(cell, **layer_arguments)

@@ -13,7 +13,7 @@ import torch
 from ... import _validation
 from ...ops import initializers as initializers_mod
 from ...ops.serialization import insert_after
-from .cell import RecurrentCell
+from .cell import RecurrentCell, cell_and_layer_arguments
 from .rnn import RNN
 
 
@@ -106,15 +106,5 @@ class LSTM(RNN):
                  recurrent_dropout: float = 0.0, seed: int | None = None, return_sequences: bool = False,
                  return_state: bool = False, go_backwards: bool = False, stateful: bool = False,
                  unroll: bool = False, implementation: int = 2, **kwargs: Any):
-        cell = LSTMCell(units, activation=activation, recurrent_activation=recurrent_activation,
-                        use_bias=use_bias, kernel_initializer=kernel_initializer,
-                        recurrent_initializer=recurrent_initializer, bias_initializer=bias_initializer,
-                        unit_forget_bias=unit_forget_bias, kernel_regularizer=kernel_regularizer,
-                        recurrent_regularizer=recurrent_regularizer, bias_regularizer=bias_regularizer,
-                        kernel_constraint=kernel_constraint, recurrent_constraint=recurrent_constraint,
-                        bias_constraint=bias_constraint, dropout=dropout,
-                        recurrent_dropout=recurrent_dropout, seed=seed, implementation=implementation,
-                        dtype=kwargs.get("dtype"), name="lstm_cell")
-        super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
-                         go_backwards=go_backwards, stateful=stateful, unroll=unroll,
-                         activity_regularizer=activity_regularizer, **kwargs)
+        cell, layer_arguments = cell_and_layer_arguments(LSTMCell, "lstm_cell", locals())
+        super().__init__(cell, **layer_arguments)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .cell import RecurrentCell
+from .cell import RecurrentCell, cell_and_layer_arguments
 from .rnn import RNN
 
 
@@ -90,15 +90,5 @@ class SimpleRNN(RNN):
                  recurrent_dropout: float = 0.0, seed: int | None = None, return_sequences: bool = False,
                  return_state: bool = False, go_backwards: bool = False, stateful: bool = False,
                  unroll: bool = False, **kwargs: Any):
-        cell = SimpleRNNCell(units, activation=activation, use_bias=use_bias,
-                             kernel_initializer=kernel_initializer,
-                             recurrent_initializer=recurrent_initializer,
-                             bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
-                             recurrent_regularizer=recurrent_regularizer,
-                             bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
-                             recurrent_constraint=recurrent_constraint, bias_constraint=bias_constraint,
-                             dropout=dropout, recurrent_dropout=recurrent_dropout, seed=seed,
-                             dtype=kwargs.get("dtype"), name="simple_rnn_cell")
-        super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
-                         go_backwards=go_backwards, stateful=stateful, unroll=unroll,
-                         activity_regularizer=activity_regularizer, **kwargs)
+        cell, layer_arguments = cell_and_layer_arguments(SimpleRNNCell, "simple_rnn_cell", locals())
+        super().__init__(cell, **layer_arguments)

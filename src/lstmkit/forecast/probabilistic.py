@@ -9,8 +9,9 @@ module turns them into distributions, losses and intervals, in the model's scale
   level outwards, so quantiles never cross. Trained by the pinball loss averaged over the quantiles.
 * ``"normal"``: ``P = 2``: location and scale (``softplus + SCALE_FLOOR``), trained by the Normal
   negative log-likelihood.
-* ``"student_t"``: ``P = 3``: location, scale and learned degrees of freedom ``2 + softplus(raw +
-  DF_SHIFT)`` (always > 2, so the variance is finite; 5 at initialisation, a common robust default),
+* ``"student_t"``: ``P = 3``: location, scale and learned degrees of freedom ``DF_MIN + softplus(raw +
+  DF_SHIFT)`` (at least 2.01, so the variance stays finite even where softplus underflows; 5 at
+  initialisation, a common robust default from which the data move it),
   trained by the Student-t negative log-likelihood. Its quantiles come from ``scipy.stats.t.ppf``
   (torch's StudentT has no ``icdf``; scipy comes with scikit-learn, a dependency).
 
@@ -36,7 +37,8 @@ PROBABILISTIC = ("quantile", "normal", "student_t")
 DEFAULT_LEVELS = (80, 95)
 METHODS = {"quantile": "quantile regression", "normal": "normal likelihood", "student_t": "student-t likelihood"}
 SCALE_FLOOR = 1e-3  # in scaled units: keeps the likelihood finite when a window is fitted exactly
-DF_SHIFT = math.log(math.expm1(3.0))  # 2 + softplus(0 + DF_SHIFT) = 5 degrees of freedom at initialisation
+DF_MIN = 2.01  # Student-t degrees of freedom above 2: a finite variance
+DF_SHIFT = math.log(math.expm1(5.0 - DF_MIN))  # DF_MIN + softplus(0 + DF_SHIFT) = 5 at initialisation
 
 
 def is_probabilistic(cfg: Any) -> bool:
@@ -108,7 +110,7 @@ def distribution(loss: str, params: torch.Tensor) -> torch.distributions.Distrib
     loc, scale = params[..., 0], F.softplus(params[..., 1]) + SCALE_FLOOR
     if loss == "normal":
         return torch.distributions.Normal(loc, scale)
-    return torch.distributions.StudentT(2.0 + F.softplus(params[..., 2] + DF_SHIFT), loc, scale)
+    return torch.distributions.StudentT(DF_MIN + F.softplus(params[..., 2] + DF_SHIFT), loc, scale)
 
 
 def make_loss(loss: str, levels: Sequence[float], horizon: int, n_targets: int):

@@ -193,3 +193,25 @@ def test_streamed_training_refuses_a_probabilistic_head(tmp_path):
     noisy_sine(n=100).to_csv(tmp_path / "a.csv", index=False)
     with pytest.raises(InputError, match=r"loss='mse' for streamed.*--no-stream"):
         Forecaster("y", horizon=2, loss="normal").fit_files(str(tmp_path / "a.csv"))
+
+
+def test_several_series_and_targets_and_an_ensemble():
+    from tests.forecast.tables import panel
+
+    frame = panel(n_series=2, length=60)
+    f = Forecaster(["sales", "temp"], id_col="store", time_col="day", lookback=8, horizon=2, model="lstm:4",
+                   transform="none", season=7, ensemble=2, loss="student_t")
+    f.fit(frame, epochs=2, verbose=0)
+    table = f.predict(frame, level=[80])
+    assert list(table.columns) == ["store", "step", "day", "sales", "temp", "sales-lo-80", "sales-hi-80",
+                                   "temp-lo-80", "temp-hi-80"] and len(table) == 4
+    for name in ("sales", "temp"):
+        assert (table[f"{name}-lo-80"] < table[name]).all() and (table[name] < table[f"{name}-hi-80"]).all()
+    assert table.groupby("store")["sales"].mean().diff().abs().iloc[1] > 1  # each series in its own units
+
+
+def test_without_a_held_out_part_the_head_still_gives_intervals():
+    f = Forecaster("y", lookback=12, horizon=2, model="lstm:4", transform="none", season=12, loss="normal")
+    metrics = f.fit(noisy_sine(n=120), epochs=2, verbose=0, validation=0.0)
+    assert metrics["loss"] == "normal" and metrics["intervals"]["method"] == "normal likelihood"
+    assert {"y-lo-80", "y-hi-80"} <= set(f.predict(noisy_sine(n=120), level=[80]).columns)

@@ -216,7 +216,9 @@ class Forecaster:
         self.models, self.scaler, self.history, self._held_out = (fitted.models, fitted.scaler, fitted.history,
                                                                   fitted.held_out)
         self._calibration_origins = fitted.calibration or fitted.held_out
-        self.metrics = {"choices": made, **fitted.metrics, "covariates": covariates.describe(cfg)}
+        self.metrics = {"choices": made, **fitted.metrics, "covariates": covariates.describe(cfg), "loss": cfg.loss}
+        if probabilistic.is_probabilistic(cfg):
+            self.metrics["intervals"] = probabilistic.describe(cfg)
         self.calibration = None
         if validation:
             scoring.validate(self)

@@ -31,6 +31,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import _validation
+from .intervals import parse_levels
 
 LOSSES = ("mse", "quantile", "normal", "student_t")
 PROBABILISTIC = ("quantile", "normal", "student_t")
@@ -59,11 +60,16 @@ def probabilities(levels: Sequence[float]) -> np.ndarray:
     return np.array(lower + [0.5] + [(100.0 + v) / 200.0 for v in ordered])
 
 
+def describe(cfg: Any) -> dict:
+    """The record of a probabilistic head's intervals in ``metrics["intervals"]``."""
+    return {"method": METHODS[cfg.loss], "loss": cfg.loss,
+            "levels": list(cfg.quantile_levels) if cfg.loss == "quantile" else "any",
+            "steps": cfg.horizon, "point_forecast": "median" if cfg.loss == "quantile" else "location"}
+
+
 def check_loss(owner: str, loss: Any, levels: Any) -> tuple[str, list]:
     """``loss`` and ``quantile_levels`` checked: ``(loss, levels)``, the levels sorted (the defaults for
     ``"quantile"`` when None, none for the other losses)."""
-    from .intervals import parse_levels
-
     _validation.choice(owner, "loss", loss, LOSSES)
     if loss != "quantile":
         if levels is not None:

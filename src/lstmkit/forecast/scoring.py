@@ -76,10 +76,7 @@ def _validate_head(f: Any, anchors: list) -> None:
     f.metrics["validation"] = score(f, anchors, cfg.horizon, levels=levels)
     warned = evaluation.losing_warnings(f.metrics["validation"], "validation" if cfg.horizon > 1 else
                                         "validation (one step ahead)")
-    f.metrics["loss"] = cfg.loss
-    f.metrics["intervals"] = {"method": probabilistic.METHODS[cfg.loss], "loss": cfg.loss,
-                              "levels": list(cfg.quantile_levels) if cfg.loss == "quantile" else "any",
-                              "steps": cfg.horizon, "validation_origins": len(anchors)}
+    f.metrics["intervals"] = {**probabilistic.describe(cfg), "validation_origins": len(anchors)}
     f.metrics["warnings"] = warned
 
 

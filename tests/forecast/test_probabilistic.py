@@ -26,7 +26,9 @@ def noisy_sine(n=900, seed=0):
 def trained(loss, horizon=3, epochs=100, rows=500, **kwargs):
     f = Forecaster("y", lookback=12, horizon=horizon, model="lstm:8", transform=kwargs.pop("transform", "none"),
                    season=12, loss=loss, **kwargs)
-    f.fit(noisy_sine().iloc[:rows], epochs=epochs, verbose=0, seed=0)
+    # large batches, a faster rate: a third of the updates of the defaults, the same coverage (0.80-0.86
+    # over torch seeds 0-3)
+    f.fit(noisy_sine().iloc[:rows], epochs=epochs, verbose=0, seed=0, batch_size=128, learning_rate=5e-3)
     return f
 
 

@@ -4,7 +4,8 @@ What ``lstmkit train / forecast / evaluate`` run: the command line only parses a
 The Forecaster composes the pieces: :mod:`.specs` (the config, model spec), :mod:`.framing` (tables to
 series), :mod:`.transforms` (log, differencing, scaling), :mod:`.windowed` and :mod:`.whole_series`
 (the two methods' training and prediction), :mod:`.choices` (what fit chooses), :mod:`.scoring`
-(validation scores, evaluate, cross_validation) and :mod:`.storage` (its folder).
+(validation scores, evaluate, cross_validation), :mod:`.probabilistic` (quantile and likelihood heads,
+``loss=``) and :mod:`.storage` (its folder).
 A ``Forecaster`` holds the framing (target and feature columns, series id and time columns, look-back,
 horizon, optional differencing), the scaler fitted on the training part, and the model; it saves all of
 it to a folder (``model.lstmkit`` + ``forecaster.json``, no pickle) and loads it back.

@@ -2,6 +2,7 @@
 
     lstmkit train DATA.csv --target COL [--features COLS] [--id COL] [--time COL] [--lookback N] [--ensemble N]
                            [--transform auto|none|log|difference|...] [--season S] [--out DIR]
+                           [--loss mse|quantile|normal|student_t] [--quantile-levels 80 95]
     lstmkit train "data/*.parquet" --target COL --id COL --time COL [--stream/--no-stream]   # streamed
     lstmkit forecast MODEL_DIR DATA.csv --steps H [--level 80 95] [--out forecast.csv] [--plot forecast.png]
     lstmkit evaluate MODEL_DIR DATA.csv [--steps H] [--season S] [--baselines ets,arima] [--level 80 95]
@@ -112,6 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--method", default="recursive", choices=("recursive", "stateful"),
                        help="recursive (default): a window model fed its forecasts; stateful: a model reading "
                             "whole series, forecasting by carrying its state (lookback = training chunk)")
+    train.add_argument("--loss", default="mse", choices=("mse", "quantile", "normal", "student_t"),
+                       help="mse (default: conformal intervals), or a head that predicts its own intervals: "
+                       "quantile (quantile regression, median forecast), normal or student_t (likelihood)")
+    train.add_argument("--quantile-levels", type=float, nargs="+",
+                       help="interval levels a --loss quantile head learns (default 80 95)")
     train.add_argument("--epochs", type=int, help="maximum epochs (default 300; stateful 600)")
     train.add_argument("--batch-size", type=int, default=32)
     train.add_argument("--patience", type=int, help="early stopping patience in epochs (default 30; stateful 100)")
@@ -192,7 +198,8 @@ def _train(args: argparse.Namespace) -> int:
                             args.model, args.scaler, args.scale_per_id, args.difference, args.log, args.method,
                             season=args.season, transform=args.transform,
                             ensemble=_positive("--ensemble", args.ensemble), past_features=args.past_features,
-                            static_features=args.static)
+                            static_features=args.static, loss=args.loss,
+                            quantile_levels=_levels(args.quantile_levels))
     metrics = forecaster.fit(frame, epochs=None if args.epochs is None else _positive("--epochs", args.epochs),
                              batch_size=_positive("--batch-size", args.batch_size),
                              validation=args.validation, patience=args.patience, learning_rate=args.learning_rate,
@@ -207,6 +214,7 @@ def _train(args: argparse.Namespace) -> int:
     multi = metrics.get("validation_multi_step")
     if multi:
         _print_scores(f"validation ({multi['steps']} steps ahead)", {k: v for k, v in multi.items() if k != "steps"})
+    _print_intervals(metrics)
     _print_warnings(metrics.get("warnings"))
     _print_written(written)
     return 0
@@ -219,7 +227,8 @@ def _train_streamed(args: argparse.Namespace, why: str) -> int:
     forecaster = Forecaster(args.target, args.features, args.id_col, args.time_col, args.lookback, args.horizon,
                             args.model, args.scaler, args.scale_per_id, args.difference, args.log, args.method,
                             season=args.season, transform=args.transform,
-                            ensemble=_positive("--ensemble", args.ensemble))
+                            ensemble=_positive("--ensemble", args.ensemble), loss=args.loss,
+                            quantile_levels=_levels(args.quantile_levels))
     epochs = None if args.epochs is None else _positive("--epochs", args.epochs)
     metrics = forecaster.fit_files(args.data, epochs=epochs,
                                    batch_size=_positive("--batch-size", args.batch_size), validation=args.validation,
@@ -432,6 +441,15 @@ def _print_choices(made: dict | None) -> None:
     print("\nchoices:")
     for name, record in made.items():
         print(f"  {name:<14}{str(record['value']):<26}({record['chosen_by']})")
+
+
+def _print_intervals(metrics: dict) -> None:
+    """The interval method, and a probabilistic head's held-out coverage."""
+    record, model = metrics.get("intervals"), (metrics.get("validation") or {}).get("model", {})
+    if not record:
+        return
+    covered = ", ".join(f"{k[len('coverage-'):]}%: {v:.2f}" for k, v in model.items() if k.startswith("coverage-"))
+    print(f"\nintervals: {record['method']}" + (f" (validation coverage {covered})" if covered else ""))
 
 
 def _print_warnings(notes: Sequence[str] | None) -> None:

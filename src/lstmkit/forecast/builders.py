@@ -28,7 +28,7 @@ CELLS = {"lstm": LSTM, "gru": GRU}
 
 
 def recurrent_model(parts: dict, n_features: int, n_targets: int, lookback: int | None = None, horizon: int = 1,
-                    *, slots: int | None = None, steps_axis: bool = False) -> Sequential:
+                    *, slots: int | None = None, steps_axis: bool = False, n_params: int = 1) -> Sequential:
     """Stacked recurrent layers as ``parts`` names them (``parse_model_spec``'s dict: kind, bidirectional,
     units per layer, dropout), then a Dense head.
 
@@ -42,6 +42,8 @@ def recurrent_model(parts: dict, n_features: int, n_targets: int, lookback: int 
             input ``batch_shape=(slots, None, n_features)``, output ``(slots, T, n_targets)``; a carried
             state runs forward, so ``parts["bidirectional"]`` is refused.
         steps_axis: a window model's output keeps the steps axis even for ``horizon == 1``. Default False.
+        n_params: raw outputs per step and target of a window model (a probabilistic head, see
+            ``probabilistic``); above 1 the output stays flat, ``(batch, horizon * n_targets * n_params)``.
 
     Returns:
         An uncompiled ``Sequential``: ``(batch, lookback, n_features)`` -> ``(batch, n_targets)`` (horizon
@@ -59,8 +61,8 @@ def recurrent_model(parts: dict, n_features: int, n_targets: int, lookback: int 
     for i, u in enumerate(units):
         recurrent = layer(u, return_sequences=i < len(units) - 1, dropout=parts["dropout"])
         stack.append(Bidirectional(recurrent) if parts["bidirectional"] else recurrent)
-    stack.append(Dense(n_targets * horizon))
-    if horizon > 1 or steps_axis:
+    stack.append(Dense(n_targets * horizon * n_params))
+    if n_params == 1 and (horizon > 1 or steps_axis):
         stack.append(Reshape((horizon, n_targets)))
     return Sequential(stack)
 
@@ -74,10 +76,12 @@ def check_forward(parts: dict) -> None:
             "in time)", "a bidirectional model", "Use 'lstm:...' / 'gru:...', or method='recursive' for bilstm.")
 
 
-def build_model(spec: str, lookback: int, n_features: int, n_targets: int, horizon: int) -> Sequential:
+def build_model(spec: str, lookback: int, n_features: int, n_targets: int, horizon: int,
+                n_params: int = 1) -> Sequential:
     """The stacked recurrent model a spec names: ``(batch, lookback, n_features)`` ->
-    ``(batch, n_targets)`` (horizon 1) or ``(batch, horizon, n_targets)``."""
-    return recurrent_model(parse_model_spec(spec), n_features, n_targets, lookback, horizon)
+    ``(batch, n_targets)`` (horizon 1) or ``(batch, horizon, n_targets)``; with ``n_params > 1`` (a
+    probabilistic head) ``(batch, horizon * n_targets * n_params)``."""
+    return recurrent_model(parse_model_spec(spec), n_features, n_targets, lookback, horizon, n_params=n_params)
 
 
 

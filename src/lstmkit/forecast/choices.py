@@ -40,11 +40,12 @@ def default_lookback(season: int, shortest: int, offset: int) -> int:
     return int(max(2, min(wanted, (shortest - offset) // 3)))
 
 
-def choose_transform(series: Sequence[np.ndarray], season: int, lookback: int) -> tuple[str, dict]:
-    """The transform with the best rolling-origin MASE of a ridge autoregression, and every candidate's
-    score; ``series`` are the training parts ``(T_i,)`` of the first target."""
+def choose_transform(series: Sequence[np.ndarray], season: int, lookback: int,
+                     allowed: Sequence[str] = TRANSFORMS) -> tuple[str, dict]:
+    """The transform (of ``allowed``) with the best rolling-origin MASE of a ridge autoregression, and
+    every candidate's score; ``series`` are the training parts ``(T_i,)`` of the first target."""
     positive = all((s > 0).all() for s in series)
-    candidates = [t for t in TRANSFORMS if (positive or not t.startswith("log"))
+    candidates = [t for t in allowed if (positive or not t.startswith("log"))
                   and (season > 1 or "seasonal" not in t)]
     steps = max(season, 6)
     results = {}
@@ -126,12 +127,16 @@ def resolve(cfg: Any, asked: dict, series: list, validation: float) -> dict:
     if asked["transform"] is None and cfg.method == "recursive":
         train_parts = [s.values[:len(s.values) - int(round(len(s.values) * validation)), 0] for s in series]
         proxy_lookback = asked["lookback"] or default_lookback(cfg.season, shortest, 0)
-        name, scores = choose_transform(train_parts, cfg.season, proxy_lookback)
+        # a probabilistic head's quantiles go back through increasing maps only: no differencing
+        head = getattr(cfg, "loss", "mse") != "mse"
+        name, scores = choose_transform(train_parts, cfg.season, proxy_lookback,
+                                        ("none", "log") if head else TRANSFORMS)
         flags = transform_flags(name)
         cfg.log, cfg.difference, cfg.seasonal_difference = (flags["log"], flags["difference"],
                                                             flags["seasonal_difference"])
         made["transform"] = {"value": name, "chosen_by": "rolling-origin validation of a ridge "
-                             "autoregression on the training part (MASE per candidate)", "scores": scores}
+                             "autoregression on the training part (MASE per candidate)" + (
+                                 f"; no differencing with loss={cfg.loss!r}" if head else ""), "scores": scores}
     else:
         made["transform"] = {"value": transform_name(cfg.log, cfg.difference, cfg.seasonal_difference),
                              "chosen_by": "you" if asked["transform"] else "the stateful method's default"}

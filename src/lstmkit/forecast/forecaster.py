@@ -4,7 +4,8 @@ What ``lstmkit train / forecast / evaluate`` run: the command line only parses a
 The Forecaster composes the pieces: :mod:`.specs` (the config, model spec), :mod:`.framing` (tables to
 series), :mod:`.transforms` (log, differencing, scaling), :mod:`.windowed` and :mod:`.whole_series`
 (the two methods' training and prediction), :mod:`.choices` (what fit chooses), :mod:`.scoring`
-(validation scores, evaluate, cross_validation) and :mod:`.storage` (its folder).
+(validation scores, evaluate, cross_validation), :mod:`.probabilistic` (quantile and likelihood heads,
+``loss=``) and :mod:`.storage` (its folder).
 A ``Forecaster`` holds the framing (target and feature columns, series id and time columns, look-back,
 horizon, optional differencing), the scaler fitted on the training part, and the model; it saves all of
 it to a folder (``model.lstmkit`` + ``forecaster.json``, no pickle) and loads it back.
@@ -36,7 +37,8 @@ from .._lazy import pandas as pd
 from .. import _validation
 from ..data.scaling import SeriesScaler
 from ..models import Sequential
-from . import choices, combination, covariates, framing, intervals, scoring, storage, streamed, whole_series, windowed
+from . import (choices, combination, covariates, framing, intervals, probabilistic, scoring, storage, streamed,
+               whole_series, windowed)
 from .builders import KINDS, build_model, check_forward
 from .framing import Series, as_time
 from .specs import SPEC, ForecasterConfig, parse_model_spec
@@ -83,6 +85,13 @@ class Forecaster:
             ``"stateful"``: a model reading whole series with carried state, forecasting by carrying
             (h, c) forward (horizon 1, forward layers; ``lookback`` is then the chunk length of
             truncated back-propagation and the shortest warm-up).
+        loss: ``"mse"`` (default; intervals by split conformal calibration), or a probabilistic head
+            whose intervals the network predicts itself (see :mod:`.probabilistic`): ``"quantile"``
+            (quantile regression, pinball loss; the point forecast is the median), ``"normal"`` or
+            ``"student_t"`` (location and scale by negative log-likelihood; the point forecast is the
+            location). These need ``method="recursive"``, no differencing, and intervals further than
+            one step need ``horizon=H`` (a direct multi-step head).
+        quantile_levels: the interval levels a ``loss="quantile"`` head learns; default ``[80, 95]``.
 
     Example:
         >>> f = Forecaster("Passengers", time_col="Month")   # season, transform, look-back chosen by fit
@@ -94,7 +103,8 @@ class Forecaster:
                  lookback: int | None = None, horizon: int = 1, model: str = "lstm:32", scaler: str = "minmax",
                  scale_per_id: bool | None = None, difference: bool = False, log: bool = False,
                  method: str = "recursive", season: int | None = None, transform: str | None = None,
-                 ensemble: int = 1, past_features: Any = None, static_features: Any = None):
+                 ensemble: int = 1, past_features: Any = None, static_features: Any = None, loss: str = "mse",
+                 quantile_levels: Any = None):
         targets = [target] if isinstance(target, str) else list(target)
         extra = covariates.as_list(features)
         past, static = covariates.as_list(past_features), covariates.as_list(static_features)
@@ -105,6 +115,11 @@ class Forecaster:
         if method == "stateful" and (past or static):
             raise _validation.value_error(owner, "`method`", "'recursive' with past or static features",
                                           "'stateful'", "Use method='recursive' (the default).")
+        loss, quantile_levels = probabilistic.check_loss(owner, loss, quantile_levels)
+        if method == "stateful" and loss != "mse":
+            raise _validation.value_error(owner, "`loss`", "'mse' with method='stateful' (its intervals are "
+                                          "conformal)", repr(loss),
+                                          f"Use method='recursive' (the default) for loss={loss!r}.")
         if lookback is not None:
             lookback = _validation.positive_int(owner, "lookback", lookback)
         parse_model_spec(model)
@@ -133,7 +148,8 @@ class Forecaster:
             model=model, scaler=scaler, scale_per_id=bool(scale_per_id), difference=flags["difference"],
             log=flags["log"], method=method, season=season, seasonal_difference=flags["seasonal_difference"],
             ensemble=_validation.positive_int(owner, "ensemble", ensemble), past_features=past,
-            static_features=static)
+            static_features=static, loss=loss, quantile_levels=quantile_levels)
+        probabilistic.check_transform(owner, self.config)
         if method == "stateful":
             check_forward(parse_model_spec(model))
             if ensemble != 1:
@@ -201,7 +217,9 @@ class Forecaster:
         self.models, self.scaler, self.history, self._held_out = (fitted.models, fitted.scaler, fitted.history,
                                                                   fitted.held_out)
         self._calibration_origins = fitted.calibration or fitted.held_out
-        self.metrics = {"choices": made, **fitted.metrics, "covariates": covariates.describe(cfg)}
+        self.metrics = {"choices": made, **fitted.metrics, "covariates": covariates.describe(cfg), "loss": cfg.loss}
+        if probabilistic.is_probabilistic(cfg):
+            self.metrics["intervals"] = probabilistic.describe(cfg)
         self.calibration = None
         if validation:
             scoring.validate(self)
@@ -223,6 +241,11 @@ class Forecaster:
             ``self.metrics``: ``{"streamed": True, "choices": {...}, "train_windows", "validation_windows",
             "validation_scaled": {"model": {MAE, RMSE}, "persistence": {...}}, "windows_per_second", ...}``.
         """
+        if probabilistic.is_probabilistic(self.config):
+            raise _validation.value_error("Forecaster.fit_files", "the forecaster", "loss='mse' for streamed "
+                                          "training", f"loss={self.config.loss!r}",
+                                          "Train in memory (Forecaster.fit, or `lstmkit train --no-stream`), or "
+                                          "use loss='mse'.")
         epochs = 300 if epochs is None else epochs
         options = TrainOptions(_validation.positive_int("Forecaster.fit_files", "epochs", epochs),
                                _validation.positive_int("Forecaster.fit_files", "batch_size", batch_size),
@@ -241,7 +264,8 @@ class Forecaster:
         With other features than the targets and horizon 1, their future values must be in ``frame``: rows
         at the end of each series with an empty target; ``steps`` defaults to (and may not exceed) their
         number. A horizon-H model reads only past rows (future rows given are ignored); ``steps``
-        defaults to H. ``level`` (e.g. ``[80, 95]``) adds conformal prediction intervals.
+        defaults to H. ``level`` (e.g. ``[80, 95]``) adds prediction intervals: conformal, or the
+        probabilistic head's (``loss``; a quantile head gives only the levels it was trained for).
 
         Returns:
             One row per series and step: ``[id_col], step, [time_col], *targets`` and, per level and
@@ -250,17 +274,16 @@ class Forecaster:
         owner = "Forecaster.forecast"
         self._check_trained(owner)
         cfg = self.config
-        levels = scoring.checked_levels(self, owner, level)
         series = framing.split_series(cfg, owner, frame, allow_future=True)
         steps = framing.forecast_steps(cfg, owner, series, steps)
+        levels = scoring.checked_levels(self, owner, level, steps)
         framing.check_lengths(cfg, owner, series, extra=0, training=False)
         histories = [(s, len(s.values) - 1) for s in series]
-        predicted = self._predict(histories, steps, [s.future[:steps] if s.future is not None else None
-                                                     for s in series])
+        predicted, banded = scoring.forecasts_with_bands(self, histories, steps, [
+            s.future[:steps] if s.future is not None else None for s in series], levels)
         rows = []
-        for (s, anchor), values in zip(histories, predicted):
+        for (s, anchor), values, bands in zip(histories, predicted, banded):
             times = framing.future_times(s.times, steps)
-            bands = scoring.bands_at(self, s, anchor, values, levels)
             for k in range(steps):
                 row = {} if cfg.id_col is None else {cfg.id_col: s.id}
                 row["step"] = k + 1
@@ -345,7 +368,8 @@ class Forecaster:
                          config.lookback, config.horizon, config.model, config.scaler, config.scale_per_id,
                          method=config.method, season=config.season, ensemble=config.ensemble,
                          transform=choices.transform_name(config.log, config.difference, config.seasonal_difference),
-                         past_features=config.past_features, static_features=config.static_features)
+                         past_features=config.past_features, static_features=config.static_features,
+                         loss=config.loss, quantile_levels=config.quantile_levels or None)
         forecaster.config.static_encoding = config.static_encoding
         return storage.restore(forecaster, folder, state, safe_mode)
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _validation
-from . import combination, covariates, evaluation, framing, intervals
+from . import combination, covariates, evaluation, framing, intervals, probabilistic, windowed
 from .backtest import rolling_origins
 from .metrics import naive_scale
 from .specs import parse_model_spec
@@ -26,6 +26,9 @@ def validate(f: Any) -> None:
     n_targets = len(cfg.target)
     anchors = f._held_out
     steps = cfg.horizon if cfg.horizon > 1 else 1 if covariates.n_past(cfg) else max(6, cfg.season or 1)
+    if probabilistic.is_probabilistic(cfg):
+        _validate_head(f, anchors)
+        return
     calibration = getattr(f, "_calibration_origins", None) or anchors
     tail = {(id(s), a) for s, a in calibration}
     selecting = [(s, a) for s, a in anchors if (id(s), a) not in tail] or anchors
@@ -60,6 +63,44 @@ def validate(f: Any) -> None:
     f.metrics["warnings"] = warned
 
 
+def _validate_head(f: Any, anchors: list) -> None:
+    """``validate`` for a probabilistic head: scores and interval coverage on every held-out origin
+    (nothing is calibrated; the head's intervals are its own), and no combination with seasonal naive
+    (its intervals describe the network's forecast alone)."""
+    cfg = f.config
+    f.calibration = None
+    f.metrics.setdefault("choices", {})["combination"] = {
+        "value": "model weight 1.0", "model_weight": 1.0,
+        "chosen_by": f"not combined: the {probabilistic.METHODS[cfg.loss]} intervals describe the network alone"}
+    levels = default_levels(f, cfg.horizon)
+    f.metrics["validation"] = score(f, anchors, cfg.horizon, levels=levels)
+    warned = evaluation.losing_warnings(f.metrics["validation"], "validation" if cfg.horizon > 1 else
+                                        "validation (one step ahead)")
+    f.metrics["intervals"] = {**probabilistic.describe(cfg), "validation_origins": len(anchors)}
+    f.metrics["warnings"] = warned
+
+
+def default_levels(f: Any, steps: int) -> list:
+    """The levels evaluated when none are asked for: ``[80, 95]`` with conformal calibration or a
+    Normal / Student-t head, a quantile head's own; none when there are no intervals for ``steps``."""
+    cfg = f.config
+    if probabilistic.is_probabilistic(cfg):
+        if cfg.horizon == 1 and steps > 1:
+            return []
+        return list(cfg.quantile_levels) if cfg.loss == "quantile" else [80, 95]
+    return [80, 95] if f.calibration else []
+
+
+def forecasts_with_bands(f: Any, anchors: list, steps: int, futures: list, levels: list) -> tuple[np.ndarray, list]:
+    """The forecasts ``(n, steps, n_targets)`` from ``anchors`` and, per anchor, ``{level: (lo, hi)}``:
+    conformal around the point forecast, or a probabilistic head's own quantiles."""
+    if levels and probabilistic.is_probabilistic(f.config):
+        point, bands = windowed.predict_bands(f.config, f.scaler, f.models, anchors, steps, levels)
+        return point, [{lvl: (lo[i], hi[i]) for lvl, (lo, hi) in bands.items()} for i in range(len(anchors))]
+    predicted = f._predict(anchors, steps, futures)
+    return predicted, [bands_at(f, s, a, values, levels) for (s, a), values in zip(anchors, predicted)]
+
+
 def _padded_futures(cfg: Any, anchors: list, steps: int) -> list:
     """Exogenous futures after each anchor, padded past the series' end (those steps are not scored)."""
     n_targets = len(cfg.target)
@@ -86,14 +127,13 @@ def cross_validation(f: Any, frame: pd.DataFrame, h: int, n_windows: int = 1, st
     h = evaluation_steps(f.config, owner, h)
     n_windows = _validation.positive_int(owner, "n_windows", n_windows)
     step_size = h if step_size is None else _validation.positive_int(owner, "step_size", step_size)
-    levels = checked_levels(f, owner, level)
+    levels = checked_levels(f, owner, level, h)
     series = framing.split_series(f.config, owner, frame, allow_future=False)
     anchors = origins(f.config, owner, series, h, n_windows, step_size)
     name = parse_model_spec(cfg.model)["kind"].upper()
-    predicted = f._predict(anchors, h, framing.known_futures(cfg, anchors, h))
+    predicted, banded = forecasts_with_bands(f, anchors, h, framing.known_futures(cfg, anchors, h), levels)
     rows = []
-    for (s, a), values in zip(anchors, predicted):
-        bands = bands_at(f, s, a, values, levels)
+    for (s, a), values, bands in zip(anchors, predicted, banded):
         for k in range(h):
             row = {"unique_id": "series" if s.id is None else s.id,
                    "ds": s.times.iloc[a + 1 + k] if s.times is not None else a + 1 + k,
@@ -115,7 +155,7 @@ def evaluate(f: Any, frame: pd.DataFrame, steps: int | None = None, season: int 
     n_origins = _validation.positive_int(owner, "n_origins", n_origins)
     names = evaluation.parse_baselines(owner, baselines)
     season = f.config.season if season is None else _validation.positive_int(owner, "season", season)
-    levels = checked_levels(f, owner, [80, 95] if level is None and f.calibration else level)
+    levels = checked_levels(f, owner, default_levels(f, steps) if level is None else level, steps)
     series = framing.split_series(f.config, owner, frame, allow_future=False)
     anchors = origins(f.config, owner, series, steps, n_origins, steps)
     scores = score(f, anchors, steps, season=season, baselines=names, levels=levels)
@@ -148,9 +188,13 @@ def origins(cfg: Any, owner: str, series: list, steps: int, n_origins: int, step
             for t in rolling_origins(len(s.values), steps, n_origins, step_size, first + 1, allow_fewer=True)]
 
 
-def checked_levels(f: Any, owner: str, level: Any) -> list:
-    """``level`` parsed; a ValueError when the forecaster has no calibrated intervals."""
+def checked_levels(f: Any, owner: str, level: Any, steps: int = 1) -> list:
+    """``level`` parsed; a ValueError when the forecaster has no calibrated intervals, or a probabilistic
+    head cannot give these levels ``steps`` ahead (see ``probabilistic.check_levels``)."""
     levels = intervals.parse_levels(owner, level)
+    if probabilistic.is_probabilistic(f.config):
+        probabilistic.check_levels(owner, f.config, levels, steps)
+        return levels
     if levels and f.calibration is None:
         raise _validation.value_error(owner, "`level`", "a forecaster with calibrated intervals (fit with "
                                       "validation > 0)", f"level={levels} for one without",
@@ -174,7 +218,7 @@ def score(f: Any, anchors: list[tuple], steps: int, season: int | None = None,
     cfg = f.config
     n_targets = len(cfg.target)
     season = cfg.season or 1 if season is None else season
-    model = f._predict(anchors, steps, framing.known_futures(cfg, anchors, steps))
+    model, bands = forecasts_with_bands(f, anchors, steps, framing.known_futures(cfg, anchors, steps), list(levels))
     truth = np.stack([s.values[a + 1:a + 1 + steps, :n_targets] for s, a in anchors])
     histories = [s.values[:a + 1, :n_targets] for s, a in anchors]
     scale = np.stack([naive_scale(h, season) for h in histories])[:, None, :]
@@ -182,7 +226,6 @@ def score(f: Any, anchors: list[tuple], steps: int, season: int | None = None,
                  **evaluation.statsforecast_forecasts(histories, steps, season, baselines)}
     scores = evaluation.score(truth, forecasts, scale)
     if levels:
-        bands = [bands_at(f, s, a, m, levels) for (s, a), m in zip(anchors, model)]
         scores["model"].update(evaluation.coverage(truth, {lvl: (np.stack([b[lvl][0] for b in bands]),
                                                                  np.stack([b[lvl][1] for b in bands]))
                                                            for lvl in levels}))

@@ -50,3 +50,5 @@ class ForecasterConfig:
     past_features: list[str] = field(default_factory=list)  # inputs known up to the origin (last in features)
     static_features: list[str] = field(default_factory=list)  # one value per series (see .covariates)
     static_encoding: list[dict] = field(default_factory=list)  # how fit encoded them
+    loss: str = "mse"  # "mse" (conformal intervals) or a probabilistic head (see .probabilistic)
+    quantile_levels: list = field(default_factory=list)  # the levels a loss="quantile" head predicts

@@ -87,7 +87,9 @@ def restore(forecaster: Any, folder: str | Path, state: dict, safe_mode: bool) -
     and calibration (the models loaded with ``safe_mode`` as in ``load_model``)."""
     folder = Path(folder)
     forecaster.scaler = SeriesScaler.from_state(state["scaler"])
-    forecaster.models = [load_model(folder / member_file(k), safe_mode=safe_mode)
+    # a probabilistic head's loss is a closure of its levels and shape, rebuilt by fit: load uncompiled
+    compiled = getattr(forecaster.config, "loss", "mse") == "mse"
+    forecaster.models = [load_model(folder / member_file(k), safe_mode=safe_mode, compile=compiled)
                          for k in range(forecaster.config.ensemble)]
     forecaster.history, forecaster.metrics = state.get("history", {}), state.get("metrics", {})
     forecaster.calibration = state.get("calibration")

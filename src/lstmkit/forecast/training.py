@@ -44,10 +44,11 @@ class Fitted:
 
 
 def train(model: Sequential, options: TrainOptions, x: Any, y: Any = None, validation_data: Any = None,
-          shuffle: bool = True) -> Any:
-    """Compile ``model`` (Adam at ``options.learning_rate``, MSE) and fit it, stopping early on
+          shuffle: bool = True, loss: Any = "mse") -> Any:
+    """Compile ``model`` (Adam at ``options.learning_rate``, ``loss``: MSE unless a probabilistic head's)
+    and fit it, stopping early on
     ``val_loss`` (best weights restored) when there is ``validation_data``; returns the History."""
-    model.compile(optimizer=Adam(options.learning_rate), loss="mse", device=options.device)
+    model.compile(optimizer=Adam(options.learning_rate), loss=loss, device=options.device)
     callbacks = [] if validation_data is None else [
         EarlyStopping(monitor="val_loss", patience=options.patience, restore_best_weights=True)]
     arguments = {} if y is None else {"batch_size": options.batch_size, "shuffle": shuffle}

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from ..data.windows import lookback as lookback_pairs
-from . import framing, transforms
+from . import framing, probabilistic, transforms
 from .builders import build_model
 from .covariates import input_width
 from .framing import Series
@@ -55,8 +55,11 @@ def fit(cfg: Any, series: list[Series], options: TrainOptions) -> Fitted:
     for member in range(cfg.ensemble):
         torch.manual_seed(options.seed + member)
         np.random.seed(options.seed + member)
-        model = build_model(cfg.model, cfg.lookback, input_width(cfg), len(cfg.target), cfg.horizon)
-        history = train(model, options, x_train, y_train, validation_data)
+        model = build_model(cfg.model, cfg.lookback, input_width(cfg), len(cfg.target), cfg.horizon,
+                            probabilistic.n_params(cfg.loss, cfg.quantile_levels))
+        loss = (probabilistic.make_loss(cfg.loss, cfg.quantile_levels, cfg.horizon, len(cfg.target))
+                if probabilistic.is_probabilistic(cfg) else "mse")
+        history = train(model, options, x_train, y_train, validation_data, loss=loss)
         models.append(model)
         epochs_run.append(len(history.epoch))
         if member == 0:
@@ -92,6 +95,8 @@ def predict(cfg: Any, scaler: Any, models: list, histories: list[tuple[Series, i
                               for f, (s, _) in zip(futures, histories)])
     members = []
     for model in models:  # the ensemble's forecasts, averaged in the targets' units
+        if probabilistic.is_probabilistic(cfg):
+            model = probabilistic.PointModel(cfg, model)  # its median / location
         if cfg.horizon == 1:
             scaled = recursive(model, x, steps, targets=list(range(n_targets)), exogenous=exogenous,
                                window=cfg.lookback)
@@ -99,3 +104,19 @@ def predict(cfg: Any, scaler: Any, models: list, histories: list[tuple[Series, i
             scaled = direct(model, x)[:, :steps]
         members.append(transforms.to_units(cfg, scaler, histories, scaled.reshape(len(histories), steps, n_targets)))
     return np.mean(members, axis=0)
+
+
+def predict_bands(cfg: Any, scaler: Any, models: list, histories: list[tuple[Series, int]], steps: int,
+                  levels: list) -> tuple[np.ndarray, dict]:
+    """A probabilistic head's point forecasts ``(n, steps, n_targets)`` and ``{level: (lo, hi)}`` of the
+    same shape, in the targets' units (each quantile through the same inverse transforms as the point),
+    averaged over the ensemble; ``steps`` at most the horizon (see ``probabilistic.check_levels``)."""
+    x = np.stack([transforms.history_rows(cfg, scaler, s, anchor)[-cfg.lookback:] for s, anchor in histories])
+    points, members = [], []
+    for model in models:
+        params = probabilistic.to_params(cfg, model.predict(x, batch_size=len(x), verbose=0))[:, :steps]
+        points.append(transforms.to_units(cfg, scaler, histories, probabilistic.point(cfg, params)))
+        members.append({level: tuple(transforms.to_units(cfg, scaler, histories, b) for b in pair)
+                        for level, pair in probabilistic.bands(cfg, params, levels).items()})
+    return np.mean(points, axis=0), {level: (np.mean([m[level][0] for m in members], axis=0),
+                                             np.mean([m[level][1] for m in members], axis=0)) for level in levels}

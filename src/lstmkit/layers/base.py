@@ -417,7 +417,6 @@ class Layer(symbolic.NodeAttributes, nn.Module, metaclass=_Constructed):
         return f"name={self.name!r}"
 
 
-@torch.compiler.disable
 def _trainable_ids(layer: "Layer") -> set[int]:
     """``id``s of the weights a trainable path of layers reaches, not created with ``trainable=False``."""
     if not layer.trainable:
@@ -428,6 +427,7 @@ def _trainable_ids(layer: "Layer") -> set[int]:
     return ids
 
 
+@torch.compiler.disable
 def _build_eagerly(layer: "Layer", shape: Any) -> None:
     """Build outside any ``torch.compile`` trace: the initializers draw random numbers and the
     uninitialized weights are materialised in place, which a graph cannot hold (a graph break)."""

@@ -50,13 +50,20 @@ def zeros_like_cached(cache: dict | None, bias: torch.Tensor) -> torch.Tensor:
     """A zero tensor shaped like ``bias`` (torch's ``b_hh`` for Keras's single bias), made once.
 
     Never written to; it carries no gradient (Keras has no second bias)."""
+    return zeros_cached(cache, "zeros", [tuple(bias.shape)], bias.dtype, bias.device)[0]
+
+
+def zeros_cached(cache: dict | None, name: str, shapes: Sequence[tuple], dtype: torch.dtype,
+                 device: torch.device) -> list[torch.Tensor]:
+    """Zero tensors of ``shapes``, made once per (shapes, dtype, device) and kept under ``name`` (the
+    kernels' zero ``b_hh`` and zero initial states: read, never written)."""
     if cache is None or torch.compiler.is_compiling():
-        return torch.zeros_like(bias)
-    key = (bias.shape, bias.device, bias.dtype)
-    hit = cache.get("zeros")
+        return [torch.zeros(shape, dtype=dtype, device=device) for shape in shapes]
+    key = (tuple(shapes), dtype, device)
+    hit = cache.get(name)
     if hit is None or hit[0] != key:
-        hit = (key, torch.zeros(bias.shape, device=bias.device, dtype=bias.dtype))
-        cache["zeros"] = hit
+        hit = (key, [torch.zeros(shape, dtype=dtype, device=device) for shape in shapes])
+        cache[name] = hit
     return hit[1]
 
 

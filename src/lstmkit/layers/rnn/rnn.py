@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from ... import _validation
-from ...ops import bptt, fused, recurrence
+from ...ops import bptt, fused, fused_weights, recurrence
 from ...ops import regularizers as regularizers_mod
 from ...ops.serialization import insert_after
 from ..base import Layer
@@ -184,13 +184,9 @@ class RNN(Layer):
             if states is None or any(s.shape[0] != x.shape[0] or s.dtype != x.dtype or s.device != x.device
                                      for s in states):
                 return NotImplemented
-        else:
-            key = ("zero states", x.shape[0], x.dtype, x.device)
-            states = cache.get(key)  # the kernel never writes its initial states: one set serves every call
-            if states is None:
-                cache.pop(next((k for k in cache if isinstance(k, tuple) and k[0] == "zero states"), None), None)
-                states = cache[key] = [torch.zeros(x.shape[0], size, dtype=x.dtype, device=x.device)
-                                       for size in self.state_size]
+        else:  # the kernel never writes its initial states: one set serves every call of this batch size
+            states = fused_weights.zeros_cached(cache, "zero states", [(x.shape[0], size) for size in self.state_size],
+                                                x.dtype, x.device)
         if self.__dict__.get("last_path") != "fused":
             self.last_path = "fused"
         outputs, final = fused.run(math, x, states, kernel, cell.recurrent_kernel, cell.bias, None,

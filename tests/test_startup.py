@@ -4,7 +4,8 @@ import os
 import subprocess
 import sys
 
-HEAVY = ("pandas", "matplotlib", "sklearn", "scipy", "statsforecast", "onnx", "onnxruntime", "h5py")
+HEAVY = ("pandas", "matplotlib", "sklearn", "scipy", "statsforecast", "onnx", "onnxruntime", "h5py",
+         "torch._dynamo")  # torch.compile's tracer: 0.9 s, loaded by the first compiled call
 
 
 def test_import_lstmkit_does_not_import_heavy_optional_libraries():

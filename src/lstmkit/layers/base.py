@@ -427,7 +427,12 @@ def _trainable_ids(layer: "Layer") -> set[int]:
     return ids
 
 
-@torch.compiler.disable
+# torch's own lazy form of ``torch.compiler.disable``: the decorator at import time would import
+# torch._dynamo (0.9 s of ``import lstmkit``); this one imports it on the first call.
+_disable_dynamo = getattr(torch, "_disable_dynamo", torch.compiler.disable)
+
+
+@_disable_dynamo
 def _build_eagerly(layer: "Layer", shape: Any) -> None:
     """Build outside any ``torch.compile`` trace: the initializers draw random numbers and the
     uninitialized weights are materialised in place, which a graph cannot hold (a graph break)."""

@@ -151,6 +151,58 @@ def test_predict_fast_path_equals_callback_path():
     np.testing.assert_array_equal(fast, slow)
 
 
+def test_predict_fast_path_checks_every_kind_of_array():
+    model = small_model()
+    expected = model.predict(X, verbose=0)
+    for variant in (X.astype("float64"), np.asfortranarray(X), torch.from_numpy(X), X.tolist()):
+        np.testing.assert_allclose(model.predict(variant, verbose=0), expected, rtol=1e-6)
+    for bad_value in (np.inf, -np.inf):
+        bad = X.astype("float64")
+        bad[3, 4, 1] = bad_value
+        with pytest.raises(ValueError, match="the first \\(inf\\) at sample 3"):
+            model.predict(bad, verbose=0)
+    with pytest.raises(ValueError, match="a scalar"):
+        model.predict(np.array(1.0, dtype="float32"), verbose=0)
+
+
+def test_predict_returns_its_own_array_not_a_view_of_the_input():
+    model = Sequential([Input((5, 2)), Dropout(0.5)])  # the identity at inference
+    model.compile("adam", "mse", device="cpu")
+    x = X.copy()
+    out = model.predict(x, verbose=0)
+    np.testing.assert_array_equal(out, X)
+    out[:] = -1.0
+    np.testing.assert_array_equal(x, X)  # the caller's data is untouched
+
+
+def test_predict_runs_hooks_and_an_overridden_predict_step():
+    model = small_model()
+    seen = []
+    handle = model.register_forward_hook(lambda module, args, out: seen.append(tuple(out.shape)))
+    model.predict(X, verbose=0)
+    handle.remove()
+    assert seen == [(4, 1)]
+
+    class Doubled(Sequential):
+        def predict_step(self, x):
+            return 2 * super().predict_step(x)
+
+    torch.manual_seed(0)
+    doubled = Doubled([Input((5, 2)), LSTM(3), Dense(1)])
+    doubled.compile("adam", "mse", device="cpu")
+    np.testing.assert_allclose(doubled.predict(X, verbose=0), 2 * small_model().predict(X, verbose=0), rtol=1e-6)
+
+
+def test_mode_restores_flags_after_an_error():
+    model = small_model()
+    model.train()
+    with pytest.raises(RuntimeError, match="boom"):
+        with plan.mode(model, training=False):
+            assert not any(m.training for m in model.modules())
+            raise RuntimeError("boom")
+    assert all(m.training for m in model.modules())
+
+
 def test_train_on_batch_rebinds_after_a_layer_is_frozen():
     model = small_model()
     model.train_on_batch(X, Y)

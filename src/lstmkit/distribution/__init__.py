@@ -138,6 +138,13 @@ def _leave_group() -> None:
         dist.destroy_process_group()
 
 
+def single_process() -> bool:
+    """True when ``active`` would answer None for any device without joining anything: no distribution set,
+    no process group running, no torchrun job described (``WORLD_SIZE`` unset or 1). Checked per call."""
+    return (_STATE["distribution"] is None and os.environ.get("WORLD_SIZE") in (None, "", "1")
+            and not is_initialized())
+
+
 def ensure_initialized(device_type: str) -> bool:
     """Join the group torchrun describes when there is one (``WORLD_SIZE`` > 1); True when running distributed."""
     if is_initialized():

@@ -118,6 +118,18 @@ def num_samples(x: Any, y: Any = None, sample_weight: Any = None, owner: str = "
     return next(iter(sizes.values()))
 
 
+def checked_array(x: np.ndarray | torch.Tensor, owner: str) -> tuple[torch.Tensor, int]:
+    """One array as a tensor and its number of samples, checked as ``as_tensor``, ``num_samples`` and
+    ``check_finite`` check it; a clean C-ordered float32 NumPy array (the common case) in two calls."""
+    if (isinstance(x, np.ndarray) and x.dtype == np.float32 and x.ndim and len(x) and x.flags.c_contiguous
+            and np.isfinite(x).all()):
+        return torch.from_numpy(x), len(x)
+    x_t = as_tensor(x, owner)
+    n = num_samples(x_t, owner=owner)
+    check_finite(x_t, "x", owner)
+    return x_t, n
+
+
 def check_finite(obj: Any, what: str, owner: str = "fit") -> None:
     """Raise naming the first NaN / inf position (sample, then the index inside the sample)."""
     for i, leaf in enumerate(leaves(obj)):

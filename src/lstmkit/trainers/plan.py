@@ -11,7 +11,6 @@ from the cached objects at each call, which costs O(number of modules) attribute
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 import torch
@@ -82,29 +81,35 @@ def plan(model: nn.Module) -> ModelPlan:
     return cached
 
 
-@contextlib.contextmanager
-def mode(model: nn.Module, training: bool):
-    """``model.train(training)`` for the block, then every module's own flag back (also after an error).
+class mode:
+    """``with mode(model, training)``: ``model.train(training)`` for the block, then every module's own flag
+    back (also after an error).
 
     Only modules whose flag differs are touched; a model already in that mode costs one pass of
-    attribute reads. Modules that override ``train()`` get the full ``train()`` calls.
+    attribute reads. Modules that override ``train()`` get the full ``train()`` calls. A class rather
+    than a generator: entered on every ``predict`` / ``*_on_batch`` call, it should cost little.
     """
-    found = plan(model)
-    if found.custom_train:
-        flags = [m.training for m in found.modules]
-        model.train(training)
-        try:
-            yield
-        finally:
-            for module, flag in zip(found.modules, flags):
+
+    __slots__ = ("model", "training", "found", "flags", "changed")
+
+    def __init__(self, model: nn.Module, training: bool):
+        self.model, self.training = model, training
+
+    def __enter__(self) -> None:
+        self.found = found = plan(self.model)
+        if found.custom_train:
+            self.flags = [m.training for m in found.modules]
+            self.model.train(self.training)
+            return
+        self.changed = changed = [m for m in found.modules if m.training != self.training]
+        for module in changed:
+            module.__dict__["training"] = self.training
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.found.custom_train:
+            for module, flag in zip(self.found.modules, self.flags):
                 if module.training != flag:
                     module.train(flag)
-        return
-    changed = [m for m in found.modules if m.training != training]
-    for module in changed:
-        module.__dict__["training"] = training
-    try:
-        yield
-    finally:
-        for module in changed:
-            module.__dict__["training"] = not training
+            return
+        for module in self.changed:
+            module.__dict__["training"] = not self.training

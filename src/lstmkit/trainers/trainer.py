@@ -22,7 +22,7 @@ from .. import _validation
 from ..mixed_precision.loss_scale_optimizer import LossScaleOptimizer
 from ..mixed_precision.policy import to_numpy
 from ..ops import constraints as constraints_mod
-from ..layers.base import Layer
+from ..layers.base import Layer, accepts, hooked
 from ..data.batching import StatefulBatches
 from ..layers.rnn.rnn import RNN
 from ..callbacks import callbacks as callbacks_mod
@@ -240,6 +240,17 @@ class Trainer:
         steps = getattr(self, "_compiled_steps", None)
         with torch.no_grad():
             return self(x, training=False) if steps is None else steps.predict(x)
+
+    def _predict_batch(self, x: torch.Tensor) -> Any:
+        """``predict_step(x)`` for one batch of an in-memory array. Without hooks on the model, a mask on
+        ``x``, compiled steps or an overridden ``predict_step``, it runs ``forward`` itself: ``__call__``
+        would only add the output mask, which the NumPy result drops."""
+        if (type(self).predict_step is not Trainer.predict_step or getattr(self, "_compiled_steps", None) is not None
+                or hooked(self) or "_keras_mask" in x.__dict__ or not accepts(self, "training")):
+            return self.predict_step(x)
+        x, _, _ = self._to_model_device(x, None, None)
+        with torch.no_grad():
+            return self.forward(x, training=False)
 
     def _bind_optimizer(self) -> list[tuple[torch.nn.Parameter, Any]]:
         """Bind the optimizer to the trainable weights (checking they did not change since) and return the
@@ -538,15 +549,17 @@ class Trainer:
                 finally:
                     replicas.end()
         if not verbose and not callbacks and steps is None and isinstance(x, (np.ndarray, torch.Tensor)):
-            x_t = data.as_tensor(x, "predict")  # one array, no callbacks: the batches without the callback machinery
-            n = data.num_samples(x_t, owner="predict")
-            data.check_finite(x_t, "x", "predict")
-            batch_size = self._batch_size(batch_size, n, "predict")
-            if n == 0:
-                raise _validation.value_error("predict", "x", "at least one sample", "empty data")
+            x_t, n = data.checked_array(x, "predict")  # one array, no callbacks: no callback machinery
+            if batch_size is not None or plan(self).stateful:
+                batch_size = self._batch_size(batch_size, n, "predict")
+            else:
+                batch_size = 32  # Keras's default
+            if n <= batch_size:  # one batch
+                with mode(self, training=False):
+                    return concat_batches([self._predict_batch(x_t)])
             with mode(self, training=False):
-                outputs = [self.predict_step(x_t[i:i + batch_size]) for i in range(0, n, batch_size)]
-            return concat_batches([data.map_leaves(lambda t: t.detach().cpu(), out) for out in outputs])
+                outputs = [self._predict_batch(x_t[i:i + batch_size]) for i in range(0, n, batch_size)]
+            return concat_batches(outputs)
         if isinstance(x, StatefulBatches):
             prepared, total, _, _ = self._prepare_stateful(x, None, None, batch_size, "predict", 0.0)
             batches = (bx for bx, _, _ in prepared["batches"]())
@@ -746,6 +759,8 @@ def concat_batches(outputs: list[Any]) -> Any:
         return {k: concat_batches([o[k] for o in outputs]) for k in first}
     if isinstance(first, (list, tuple)):
         return [concat_batches([o[i] for o in outputs]) for i in range(len(first))]
+    if len(outputs) == 1:  # one batch: a copy (the output may be the caller's input or a layer's tensor)
+        return np.array(to_numpy(first))
     return to_numpy(torch.cat(outputs, dim=0))  # bfloat16 comes back as float32, as in Keras
 
 

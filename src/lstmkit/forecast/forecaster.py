@@ -276,7 +276,7 @@ class Forecaster:
         cfg = self.config
         series = framing.split_series(cfg, owner, frame, allow_future=True)
         steps = framing.forecast_steps(cfg, owner, series, steps)
-        levels = scoring.checked_levels(self, owner, level, steps)
+        levels = scoring.checked_levels(self, owner, level)
         framing.check_lengths(cfg, owner, series, extra=0, training=False)
         histories = [(s, len(s.values) - 1) for s in series]
         predicted, banded = scoring.forecasts_with_bands(self, histories, steps, [

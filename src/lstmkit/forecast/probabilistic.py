@@ -64,7 +64,9 @@ def describe(cfg: Any) -> dict:
     """The record of a probabilistic head's intervals in ``metrics["intervals"]``."""
     return {"method": METHODS[cfg.loss], "loss": cfg.loss,
             "levels": list(cfg.quantile_levels) if cfg.loss == "quantile" else "any",
-            "steps": cfg.horizon, "point_forecast": "median" if cfg.loss == "quantile" else "location"}
+            "steps": cfg.horizon, "point_forecast": "median" if cfg.loss == "quantile" else "location",
+            "further_steps": ("sampled paths: each step drawn from the head given the path's earlier draws"
+                              if cfg.horizon == 1 else "none (train with a longer horizon)")}
 
 
 def check_loss(owner: str, loss: Any, levels: Any) -> tuple[str, list]:
@@ -186,8 +188,8 @@ def scale(cfg: Any, params: np.ndarray) -> np.ndarray:
     return (F.softplus(torch.from_numpy(params[..., 1])) + SCALE_FLOOR).numpy()
 
 
-def check_levels(owner: str, cfg: Any, levels: list, steps: int) -> None:
-    """Levels a probabilistic head can give for ``steps`` ahead, else a ValueError saying which it can."""
+def check_levels(owner: str, cfg: Any, levels: list) -> None:
+    """Levels a probabilistic head can give, else a ValueError saying which it can."""
     if not levels:
         return
     if cfg.loss == "quantile":
@@ -197,12 +199,6 @@ def check_levels(owner: str, cfg: Any, levels: list, steps: int) -> None:
                                           f"({', '.join(str(v) for v in cfg.quantile_levels)})", f"level={missing}",
                                           "Ask for those levels, or train again with --quantile-levels "
                                           f"{' '.join(str(v) for v in sorted(set(cfg.quantile_levels) | set(levels)))}.")
-    if cfg.horizon == 1 and steps > 1:
-        raise _validation.value_error(owner, "`steps`", f"1 for intervals of a horizon-1 {METHODS[cfg.loss]} "
-                                      "model (its distribution is one step ahead; feeding forecasts back does not "
-                                      "carry it further)", repr(steps),
-                                      f"Train with --horizon {steps} (horizon={steps}) for {steps}-step intervals, "
-                                      "or forecast without --level.")
 
 
 class PointModel:

@@ -72,7 +72,7 @@ def _validate_head(f: Any, anchors: list) -> None:
     f.metrics.setdefault("choices", {})["combination"] = {
         "value": "model weight 1.0", "model_weight": 1.0,
         "chosen_by": f"not combined: the {probabilistic.METHODS[cfg.loss]} intervals describe the network alone"}
-    levels = default_levels(f, cfg.horizon)
+    levels = default_levels(f)
     f.metrics["validation"] = score(f, anchors, cfg.horizon, levels=levels)
     warned = evaluation.losing_warnings(f.metrics["validation"], "validation" if cfg.horizon > 1 else
                                         "validation (one step ahead)")
@@ -80,13 +80,11 @@ def _validate_head(f: Any, anchors: list) -> None:
     f.metrics["warnings"] = warned
 
 
-def default_levels(f: Any, steps: int) -> list:
+def default_levels(f: Any) -> list:
     """The levels evaluated when none are asked for: ``[80, 95]`` with conformal calibration or a
-    Normal / Student-t head, a quantile head's own; none when there are no intervals for ``steps``."""
+    Normal / Student-t head, a quantile head's own; none without intervals."""
     cfg = f.config
     if probabilistic.is_probabilistic(cfg):
-        if cfg.horizon == 1 and steps > 1:
-            return []
         return list(cfg.quantile_levels) if cfg.loss == "quantile" else [80, 95]
     return [80, 95] if f.calibration else []
 
@@ -95,7 +93,7 @@ def forecasts_with_bands(f: Any, anchors: list, steps: int, futures: list, level
     """The forecasts ``(n, steps, n_targets)`` from ``anchors`` and, per anchor, ``{level: (lo, hi)}``:
     conformal around the point forecast, or a probabilistic head's own quantiles."""
     if levels and probabilistic.is_probabilistic(f.config):
-        point, bands = windowed.predict_bands(f.config, f.scaler, f.models, anchors, steps, levels)
+        point, bands = windowed.predict_bands(f.config, f.scaler, f.models, anchors, steps, futures, levels)
         return point, [{lvl: (lo[i], hi[i]) for lvl, (lo, hi) in bands.items()} for i in range(len(anchors))]
     predicted = f._predict(anchors, steps, futures)
     return predicted, [bands_at(f, s, a, values, levels) for (s, a), values in zip(anchors, predicted)]
@@ -127,7 +125,7 @@ def cross_validation(f: Any, frame: pd.DataFrame, h: int, n_windows: int = 1, st
     h = evaluation_steps(f.config, owner, h)
     n_windows = _validation.positive_int(owner, "n_windows", n_windows)
     step_size = h if step_size is None else _validation.positive_int(owner, "step_size", step_size)
-    levels = checked_levels(f, owner, level, h)
+    levels = checked_levels(f, owner, level)
     series = framing.split_series(f.config, owner, frame, allow_future=False)
     anchors = origins(f.config, owner, series, h, n_windows, step_size)
     name = parse_model_spec(cfg.model)["kind"].upper()
@@ -155,7 +153,7 @@ def evaluate(f: Any, frame: pd.DataFrame, steps: int | None = None, season: int 
     n_origins = _validation.positive_int(owner, "n_origins", n_origins)
     names = evaluation.parse_baselines(owner, baselines)
     season = f.config.season if season is None else _validation.positive_int(owner, "season", season)
-    levels = checked_levels(f, owner, default_levels(f, steps) if level is None else level, steps)
+    levels = checked_levels(f, owner, default_levels(f) if level is None else level)
     series = framing.split_series(f.config, owner, frame, allow_future=False)
     anchors = origins(f.config, owner, series, steps, n_origins, steps)
     scores = score(f, anchors, steps, season=season, baselines=names, levels=levels)
@@ -188,12 +186,12 @@ def origins(cfg: Any, owner: str, series: list, steps: int, n_origins: int, step
             for t in rolling_origins(len(s.values), steps, n_origins, step_size, first + 1, allow_fewer=True)]
 
 
-def checked_levels(f: Any, owner: str, level: Any, steps: int = 1) -> list:
-    """``level`` parsed; a ValueError when the forecaster has no calibrated intervals, or a probabilistic
-    head cannot give these levels ``steps`` ahead (see ``probabilistic.check_levels``)."""
+def checked_levels(f: Any, owner: str, level: Any) -> list:
+    """``level`` parsed; a ValueError when the forecaster has no calibrated intervals, or a quantile head
+    was not trained for these levels (see ``probabilistic.check_levels``)."""
     levels = intervals.parse_levels(owner, level)
     if probabilistic.is_probabilistic(f.config):
-        probabilistic.check_levels(owner, f.config, levels, steps)
+        probabilistic.check_levels(owner, f.config, levels)
         return levels
     if levels and f.calibration is None:
         raise _validation.value_error(owner, "`level`", "a forecaster with calibrated intervals (fit with "

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from ..data.windows import lookback as lookback_pairs
-from . import framing, probabilistic, transforms
+from . import framing, probabilistic, sample_paths, transforms
 from .builders import build_model
 from .covariates import input_width
 from .framing import Series
@@ -83,16 +83,8 @@ def predict(cfg: Any, scaler: Any, models: list, histories: list[tuple[Series, i
             futures: list) -> np.ndarray:
     """Forecasts ``(n, steps, n_targets)`` in the targets' units, each from the rows up to its anchor,
     averaged over the ensemble's ``models``."""
-    n_targets, n_features = len(cfg.target), input_width(cfg)
-    x = np.stack([transforms.history_rows(cfg, scaler, s, anchor)[-cfg.lookback:] for s, anchor in histories])
-    exogenous = None
-    if cfg.horizon == 1 and n_features > n_targets:
-        # no future rows (only past / static covariates): the last row's repeated, right for the statics
-        # (constant); past features are never read (a horizon-1 model with them forecasts one step)
-        futures = [np.tile(s.values[anchor, n_targets:], (steps, 1)) if f is None else f
-                   for f, (s, anchor) in zip(futures, histories)]
-        exogenous = np.stack([transforms.scale_exogenous(cfg, scaler, f, s.id)
-                              for f, (s, _) in zip(futures, histories)])
+    n_targets = len(cfg.target)
+    x, exogenous = _inputs(cfg, scaler, histories, steps, futures)
     members = []
     for model in models:  # the ensemble's forecasts, averaged in the targets' units
         if probabilistic.is_probabilistic(cfg):
@@ -106,12 +98,32 @@ def predict(cfg: Any, scaler: Any, models: list, histories: list[tuple[Series, i
     return np.mean(members, axis=0)
 
 
-def predict_bands(cfg: Any, scaler: Any, models: list, histories: list[tuple[Series, int]], steps: int,
-                  levels: list) -> tuple[np.ndarray, dict]:
-    """A probabilistic head's point forecasts ``(n, steps, n_targets)`` and ``{level: (lo, hi)}`` of the
-    same shape, in the targets' units (each quantile through the same inverse transforms as the point),
-    averaged over the ensemble; ``steps`` at most the horizon (see ``probabilistic.check_levels``)."""
+def _inputs(cfg: Any, scaler: Any, histories: list[tuple[Series, int]], steps: int,
+            futures: list) -> tuple[np.ndarray, np.ndarray | None]:
+    """The scaled last windows ``(n, lookback, F)`` and, for a horizon-1 model with other features, their
+    scaled future values ``(n, steps, F - n_targets)`` (else None)."""
+    n_targets, n_features = len(cfg.target), input_width(cfg)
     x = np.stack([transforms.history_rows(cfg, scaler, s, anchor)[-cfg.lookback:] for s, anchor in histories])
+    if cfg.horizon != 1 or n_features == n_targets:
+        return x, None
+    # no future rows (only past / static covariates): the last row's repeated, right for the statics
+    # (constant); past features are never read (a horizon-1 model with them forecasts one step)
+    futures = [np.tile(s.values[anchor, n_targets:], (steps, 1)) if f is None else f
+               for f, (s, anchor) in zip(futures, histories)]
+    return x, np.stack([transforms.scale_exogenous(cfg, scaler, f, s.id) for f, (s, _) in zip(futures, histories)])
+
+
+def predict_bands(cfg: Any, scaler: Any, models: list, histories: list[tuple[Series, int]], steps: int,
+                  futures: list, levels: list) -> tuple[np.ndarray, dict]:
+    """A probabilistic head's point forecasts ``(n, steps, n_targets)`` and ``{level: (lo, hi)}`` of the
+    same shape, in the targets' units. Within the horizon: each quantile through the same inverse
+    transforms as the point, averaged over the ensemble. A horizon-1 head further ahead: the point fed
+    back as in ``predict``, the bands from sampled paths (``sample_paths``)."""
+    if cfg.horizon == 1 and steps > 1:
+        x, exogenous = _inputs(cfg, scaler, histories, steps, futures)
+        sampled = sample_paths.paths(cfg, scaler, models, histories, x, exogenous, steps)
+        return predict(cfg, scaler, models, histories, steps, futures), sample_paths.bands(sampled, levels)
+    x, _ = _inputs(cfg, scaler, histories, steps, futures)
     points, members = [], []
     for model in models:
         params = probabilistic.to_params(cfg, model.predict(x, batch_size=len(x), verbose=0))[:, :steps]

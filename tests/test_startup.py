@@ -25,3 +25,14 @@ def test_pandas_is_imported_at_first_use():
                             timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "144"
+
+
+def test_building_and_calling_a_model_does_not_import_torch_compile():
+    """The eager path never needs torch._dynamo (1.5 s): only a build inside a compiled trace loads it."""
+    code = ("import sys, torch; from lstmkit.models import Sequential; from lstmkit.layers import LSTM, Dense, Input; "
+            "m = Sequential([Input((5, 2)), LSTM(3), Dense(1)]); m(torch.zeros(1, 5, 2)); "
+            "print('torch._dynamo' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ.copy(),
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"

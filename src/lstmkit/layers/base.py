@@ -427,18 +427,21 @@ def _trainable_ids(layer: "Layer") -> set[int]:
     return ids
 
 
-# torch's own lazy form of ``torch.compiler.disable``: the decorator at import time would import
-# torch._dynamo (0.9 s of ``import lstmkit``); this one imports it on the first call.
-_disable_dynamo = getattr(torch, "_disable_dynamo", torch.compiler.disable)
-
-
-@_disable_dynamo
 def _build_eagerly(layer: "Layer", shape: Any) -> None:
-    """Build outside any ``torch.compile`` trace: the initializers draw random numbers and the
-    uninitialized weights are materialised in place, which a graph cannot hold (a graph break)."""
+    """Build ``layer``, outside any ``torch.compile`` trace: the initializers draw random numbers and the
+    uninitialized weights are materialised in place, which a graph cannot hold (a graph break). Only a
+    build inside a trace goes through ``torch.compiler.disable``, which imports torch._dynamo (1.5 s)."""
+    (_build_outside_trace if torch.compiler.is_compiling() else _build)(layer, shape)
+
+
+def _build(layer: "Layer", shape: Any) -> None:
     layer.build(shape)
     layer.built = True
     layer._build_shape = shape
+
+
+# torch's lazy form of ``torch.compiler.disable`` (which would import torch._dynamo at import time)
+_build_outside_trace = getattr(torch, "_disable_dynamo", torch.compiler.disable)(_build)
 
 
 def _build_from_state(layer: "Layer", state_dict: dict, prefix: str, *args: Any) -> None:

@@ -202,3 +202,34 @@ def test_stream_predictions_run_without_dropout_and_keep_the_training_mode():
     np.testing.assert_allclose(model.predict(data, streams=["a"]), first)  # deterministic: no dropout
     np.testing.assert_allclose(first, model.predict(data, verbose=0), atol=1e-6)
     assert model.training
+
+
+def test_the_same_ids_tuple_again_steps_the_same_streams_as_a_fresh_list_would():
+    """A tuple of ids passed again reuses the previous call's rows (forecast.stateful's loop); a list
+    each time takes the general path. Both must give the same numbers, also across resets, new streams
+    and evictions between the calls."""
+    model = many_to_many()
+    data = series(n=4, length=30)
+    ids = ("a", "b", "c")
+    fast, general = StreamState(model, max_streams=4), StreamState(model, max_streams=4)
+
+    def both(chunk, tuple_ids):
+        one = fast.predict(chunk, tuple_ids)
+        two = general.predict(chunk, list(tuple_ids))
+        np.testing.assert_array_equal(one, two)
+        return one
+
+    for start in range(0, 9, 3):
+        both(data[:3, start:start + 3], ids)
+    fast.reset("b"), general.reset("b")  # b restarts from zeros, the cached rows must not serve it
+    both(data[:3, 9:12], ids)
+    both(data[3:, :2], ("d",))  # a fourth stream: the store is full
+    both(data[:3, 12:15], ids)
+    both(data[3:, 2:4], ("e",))  # evicts the least recently used stream
+    assert fast.evicted == general.evicted == 1 and sorted(map(str, fast.ids)) == sorted(map(str, general.ids))
+    out = both(data[:3, 15:18], ids)
+    assert out.shape == (3, 3, 2)
+    for stream in fast.ids:
+        for name, tensors in fast.states(stream).items():
+            for mine, theirs in zip(tensors, general.states(stream)[name]):
+                torch.testing.assert_close(mine, theirs, rtol=0, atol=0)

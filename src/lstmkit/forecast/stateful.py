@@ -61,7 +61,7 @@ def stateful(model: Any, history: Any, steps: int, targets: Sequence[int] | None
     if exogenous is not None:  # the shape it can check before the warm-up changes any state
         exogenous_array(owner, exogenous, layout, (n_series, steps, None))
     state = StreamState(model) if state is None else state
-    ids = list(range(n_series))
+    ids = tuple(range(n_series))  # one tuple for every step: StreamState reuses its rows
     state.reset(ids)
     prediction = last_step_output(state.predict(series, ids))  # the warm-up: one pass over the history
     targets = resolve_targets(targets, n_features, prediction.shape[1], exogenous is not None)

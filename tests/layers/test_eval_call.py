@@ -94,6 +94,30 @@ def test_stateful_eval_calls_carry_the_memory_as_the_full_calls_do():
         Sequential([fast]).predict(torch.randn(3, 3, 2), batch_size=3, verbose=0)
 
 
+def test_carried_states_run_through_eval_call_as_through_the_full_call():
+    """Streams and stateful forecasting feed states through ``carrying_states``: the eval path takes them
+    and hands the final ones back exactly as ``forward`` does, and the slot memory stays untouched."""
+    from lstmkit.layers.rnn.carry import carrying_states
+
+    torch.manual_seed(5)
+    layer = layers.LSTM(4, return_sequences=True, stateful=True)
+    x = torch.randn(2, 6, 3)
+    layer(x[:, :1])
+    memory = [s.clone() for s in layer.states]
+    start = {layer: [torch.randn(2, 4), torch.randn(2, 4)]}
+    with torch.no_grad():
+        with carrying_states(layer, start) as fast_carry:
+            fast = layer.eval_call(x)
+        with carrying_states(layer, start) as full_carry:
+            full = layer(x, training=False)
+    assert fast is not NotImplemented
+    torch.testing.assert_close(fast, full, rtol=0, atol=0)
+    for a, b in zip(fast_carry.final[layer], full_carry.final[layer]):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    for a, b in zip(layer.states, memory):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
 def test_eval_call_declines_wrong_sizes_dtypes_and_unbuilt_layers():
     dense, lstm = layers.Dense(3), layers.LSTM(3)
     assert dense.eval_call(torch.randn(2, 4)) is NotImplemented  # not built yet: the full call builds

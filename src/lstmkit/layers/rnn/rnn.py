@@ -165,11 +165,12 @@ class RNN(Layer):
     def eval_call(self, x: torch.Tensor) -> Any:
         """``forward`` on the native kernel, once ``dispatch`` would choose it anyway: a built layer of a
         built-in cell, no mask, no returned states, an input already of the weights' dtype, device and
-        size; from zero states, or a stateful layer's memory for the batch it holds (then carried on)."""
+        size; from zero states, a stateful layer's memory for the batch it holds (then carried on), or the
+        states a ``carrying_states`` block gives (streams, stateful forecasting; the final ones go back to it)."""
         cell = self.cell
         if (type(self).forward is not RNN.forward or type(self)._recur is not RNN._recur or not self.built
                 or "_recur" in self.__dict__ or "_initial_states" in self.__dict__  # shadowed (export)
-                or self._provisional or not isinstance(cell, RecurrentCell) or self._carry is not None
+                or self._provisional or not isinstance(cell, RecurrentCell)
                 or self.return_state or self.use_fused is False or self.activity_regularizer is not None
                 or self._activity_losses or x.ndim != 3 or x.shape[1] == 0 or x.dtype != self.torch_dtype
                 or x.shape[2] != self._input_features):
@@ -179,7 +180,10 @@ class RNN(Layer):
                 or fused.unsupported_reason(math, x.dtype, x.device, False, None) is not None):
             return NotImplemented
         cache = self.__dict__.setdefault("_fused_cache", {})
-        if self.stateful:
+        carry = self._carry
+        if carry is not None:
+            states = carry.begin(self, x)
+        elif self.stateful:
             states = self.states  # none yet, or another batch / dtype: the full call checks or converts
             if states is None or any(s.shape[0] != x.shape[0] or s.dtype != x.dtype or s.device != x.device
                                      for s in states):
@@ -191,7 +195,9 @@ class RNN(Layer):
             self.last_path = "fused"
         outputs, final = fused.run(math, x, states, kernel, cell.recurrent_kernel, cell.bias, None,
                                    self.go_backwards, self.zero_output_for_mask, False, cache=cache)
-        if self.stateful:
+        if carry is not None:
+            carry.end(self, final)  # the Keras-style slot memory is left as it was
+        elif self.stateful:
             self.states = [s.detach() for s in final]
         return outputs if self.return_sequences else outputs[:, -1]
 

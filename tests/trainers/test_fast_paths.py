@@ -193,6 +193,78 @@ def test_predict_runs_hooks_and_an_overridden_predict_step():
     np.testing.assert_allclose(doubled.predict(X, verbose=0), 2 * small_model().predict(X, verbose=0), rtol=1e-6)
 
 
+def test_predict_refuses_nan_hidden_by_a_masked_array():
+    model = small_model()
+    bad = X.copy()
+    bad[1, 2, 0] = np.nan
+    with pytest.raises(ValueError, match="the first \\(NaN\\) at sample 1"):
+        model.predict(np.ma.masked_invalid(bad), verbose=0)
+
+
+def test_a_tensor_mask_is_ignored_whatever_the_batch_size():
+    """As before the fast path: predict's batches are slices, so a ``_keras_mask`` on the whole tensor
+    never reaches the model, whether the data fits one batch or not."""
+    model = small_model()
+    t = torch.from_numpy(X.copy())
+    mask = torch.ones(4, 5, dtype=torch.bool)
+    mask[:, 3:] = False
+    t._keras_mask = mask
+    unmasked = model.predict(X, verbose=0)
+    np.testing.assert_array_equal(model.predict(t, verbose=0), unmasked)
+    np.testing.assert_allclose(model.predict(t, batch_size=2, verbose=0), unmasked, rtol=1e-6)
+
+
+def test_predict_honours_instance_overrides_call_overrides_and_torch_compile():
+    import types
+
+    model = small_model()
+    base = model.predict(X, verbose=0)
+    original = type(model).predict_step
+    model.predict_step = types.MethodType(lambda self, batch: 2 * original(self, batch), model)
+    np.testing.assert_allclose(model.predict(X, verbose=0), 2 * base, rtol=1e-6)
+
+    class Clipped(Sequential):
+        def __call__(self, *args, **kwargs):
+            return super().__call__(*args, **kwargs).clamp(max=0.0)
+
+    torch.manual_seed(0)
+    clipped = Clipped([Input((5, 2)), LSTM(3), Dense(1)])
+    clipped.compile("adam", "mse", device="cpu")
+    np.testing.assert_allclose(clipped.predict(X, verbose=0), np.minimum(base, 0.0), rtol=1e-6)
+
+    compiled, calls = small_model(), []
+
+    def backend(graph_module, example_inputs):
+        calls.append(1)
+        return graph_module.forward
+
+    torch.nn.Module.compile(compiled, backend=backend)
+    np.testing.assert_allclose(compiled.predict(X, verbose=0), base, rtol=1e-5, atol=1e-6)
+    assert calls  # the user's compiled module ran
+
+
+def test_a_model_whose_forward_takes_no_training_argument():
+    class Doubling(Sequential):
+        def forward(self, inputs):
+            return 2 * super().forward(inputs)
+
+    torch.manual_seed(0)
+    model = Doubling([Input((5, 2)), LSTM(3), Dense(1)])
+    model.compile("adam", "mse", device="cpu")
+    np.testing.assert_allclose(model.predict(X, verbose=0), 2 * small_model().predict(X, verbose=0), rtol=1e-6)
+
+
+def test_mode_entered_twice_restores_each_level():
+    model = small_model()
+    model.train()
+    switch = plan.mode(model, training=False)
+    with switch:
+        with switch:
+            assert not model.training
+        assert not model.training
+    assert all(m.training for m in model.modules())
+
+
 def test_mode_restores_flags_after_an_error():
     model = small_model()
     model.train()

@@ -121,7 +121,8 @@ def num_samples(x: Any, y: Any = None, sample_weight: Any = None, owner: str = "
 def checked_array(x: np.ndarray | torch.Tensor, owner: str) -> tuple[torch.Tensor, int]:
     """One array as a tensor and its number of samples, checked as ``as_tensor``, ``num_samples`` and
     ``check_finite`` check it; a clean C-ordered float32 NumPy array (the common case) in two calls."""
-    if (isinstance(x, np.ndarray) and x.dtype == np.float32 and x.ndim and len(x) and x.flags.c_contiguous
+    # exactly ndarray: a subclass such as a masked array hides values from isfinite that torch then reads
+    if (type(x) is np.ndarray and x.dtype == np.float32 and x.ndim and len(x) and x.flags.c_contiguous
             and np.isfinite(x).all()):
         return torch.from_numpy(x), len(x)
     x_t = as_tensor(x, owner)

@@ -90,26 +90,28 @@ class mode:
     than a generator: entered on every ``predict`` / ``*_on_batch`` call, it should cost little.
     """
 
-    __slots__ = ("model", "training", "found", "flags", "changed")
+    __slots__ = ("model", "training", "saved")
 
     def __init__(self, model: nn.Module, training: bool):
-        self.model, self.training = model, training
+        self.model, self.training, self.saved = model, training, []
 
     def __enter__(self) -> None:
-        self.found = found = plan(self.model)
+        found = plan(self.model)
         if found.custom_train:
-            self.flags = [m.training for m in found.modules]
+            self.saved.append((found, [m.training for m in found.modules]))
             self.model.train(self.training)
             return
-        self.changed = changed = [m for m in found.modules if m.training != self.training]
+        changed = [m for m in found.modules if m.training != self.training]
         for module in changed:
             module.__dict__["training"] = self.training
+        self.saved.append((found, changed))  # a stack: one instance may be entered again inside its block
 
     def __exit__(self, *exc: Any) -> None:
-        if self.found.custom_train:
-            for module, flag in zip(self.found.modules, self.flags):
+        found, saved = self.saved.pop()
+        if found.custom_train:
+            for module, flag in zip(found.modules, saved):
                 if module.training != flag:
                     module.train(flag)
             return
-        for module in self.changed:
+        for module in saved:
             module.__dict__["training"] = not self.training

@@ -242,11 +242,14 @@ class Trainer:
             return self(x, training=False) if steps is None else steps.predict(x)
 
     def _predict_batch(self, x: torch.Tensor) -> Any:
-        """``predict_step(x)`` for one batch of an in-memory array. Without hooks on the model, a mask on
-        ``x``, compiled steps or an overridden ``predict_step``, it runs ``forward`` itself: ``__call__``
-        would only add the output mask, which the NumPy result drops."""
-        if (type(self).predict_step is not Trainer.predict_step or getattr(self, "_compiled_steps", None) is not None
-                or hooked(self) or "_keras_mask" in x.__dict__ or not accepts(self, "training")):
+        """``predict_step(x)`` for one batch (a slice: no mask) of an in-memory array. It runs ``forward``
+        itself, since ``__call__`` would only add the output mask, which the NumPy result drops; unless
+        anything else would run: hooks, compiled steps (``jit_compile``, ``nn.Module.compile``), or an
+        overridden ``predict_step`` / ``__call__`` (on the class or the instance)."""
+        if (type(self).predict_step is not Trainer.predict_step or "predict_step" in self.__dict__
+                or type(self).__call__ is not Layer.__call__ or getattr(self, "_compiled_steps", None) is not None
+                or self.__dict__.get("_compiled_call_impl") is not None or hooked(self)
+                or not accepts(self, "training")):
             return self.predict_step(x)
         x, _, _ = self._to_model_device(x, None, None)
         with torch.no_grad():
@@ -554,9 +557,7 @@ class Trainer:
                 batch_size = self._batch_size(batch_size, n, "predict")
             else:
                 batch_size = 32  # Keras's default
-            if n <= batch_size:  # one batch
-                with mode(self, training=False):
-                    return concat_batches([self._predict_batch(x_t)])
+            # batches are slices, which carry no ``_keras_mask`` (as the general path's batches)
             with mode(self, training=False):
                 outputs = [self._predict_batch(x_t[i:i + batch_size]) for i in range(0, n, batch_size)]
             return concat_batches(outputs)

@@ -199,3 +199,14 @@ def test_recursive_refuses_stateful_models():
     with pytest.raises(ValueError, match=r"a stateless model.*stateful layer\(s\) \['lstm.*'\]\. Use "
                                          r"lstmkit\.forecast\.stateful"):
         recursive(model, np.ones(4), steps=2)
+
+
+def test_recursive_keeps_float64_for_models_that_compute_in_float64():
+    """Any object with ``predict`` may be forecast: the fed-back windows keep the history's precision."""
+
+    class Drift:
+        def predict(self, x, batch_size=None, verbose=0):
+            return np.asarray(x)[:, -1, :] + 0.01
+
+    ahead = recursive(Drift(), 1e6 + np.arange(20.0), steps=5, window=4)
+    np.testing.assert_allclose(ahead - (1e6 + 19), [0.01, 0.02, 0.03, 0.04, 0.05], rtol=1e-6)

@@ -68,8 +68,7 @@ def recursive(model: Any, history: Any, steps: int, targets: Sequence[int] | Non
     window = _window(owner, model, length, window)
     if batch_size is not None:
         batch_size = _validation.positive_int(owner, "batch_size", batch_size)
-    # float32, as predict() would convert each window anyway (Keras's floatx): the same numbers, no copy per step
-    buffer = np.empty((n_series, length + steps, n_features), dtype=np.float32)
+    buffer = np.empty((n_series, length + steps, n_features), dtype=np.float64)
     buffer[:, :length] = series
     forecast = exogenous_steps = None
     for i in range(steps):

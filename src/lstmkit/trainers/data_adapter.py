@@ -119,12 +119,13 @@ def num_samples(x: Any, y: Any = None, sample_weight: Any = None, owner: str = "
 
 
 def checked_array(x: np.ndarray | torch.Tensor, owner: str) -> tuple[torch.Tensor, int]:
-    """One array as a tensor and its number of samples, checked as ``as_tensor``, ``num_samples`` and
-    ``check_finite`` check it; a clean C-ordered float32 NumPy array (the common case) in two calls."""
+    """One array as a tensor and its number of samples, converted and checked as ``as_tensor``,
+    ``num_samples`` and ``check_finite`` do; a clean float NumPy array (the common case) in a few calls."""
     # exactly ndarray: a subclass such as a masked array hides values from isfinite that torch then reads
-    if (type(x) is np.ndarray and x.dtype == np.float32 and x.ndim and len(x) and x.flags.c_contiguous
-            and np.isfinite(x).all()):
-        return torch.from_numpy(x), len(x)
+    if type(x) is np.ndarray and (x.dtype == np.float32 or x.dtype == np.float64) and x.ndim and len(x):
+        array = np.ascontiguousarray(x, dtype=np.float32)  # as as_tensor: float64 becomes Keras's floatx
+        if np.isfinite(array).all():
+            return torch.from_numpy(array), len(array)
     x_t = as_tensor(x, owner)
     n = num_samples(x_t, owner=owner)
     check_finite(x_t, "x", owner)

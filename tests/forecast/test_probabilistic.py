@@ -154,7 +154,8 @@ def test_horizon_one_forecasts_one_step_intervals_and_feeds_points_back():
     points = f.predict(frame, steps=6)  # point forecasts recurse on the median
     banded = f.predict(frame, steps=6, level=[80])  # further steps: bands from sampled paths
     np.testing.assert_allclose(banded["y"], points["y"])  # the same point forecast
-    assert (banded["y-lo-80"] <= banded["y-hi-80"]).all()
+    assert (banded["y-hi-80"] - banded["y-lo-80"] > 0.1).all()  # a real spread at every step
+    np.testing.assert_allclose(banded[["y-lo-80", "y-hi-80"]].iloc[0], one[["y-lo-80", "y-hi-80"]].iloc[0])
     np.testing.assert_array_equal(banded["y-hi-80"], f.predict(frame, steps=6, level=[80])["y-hi-80"])  # seeded
     assert "coverage-80" in f.evaluate(frame, steps=4).columns
     assert "sampled paths" in f.metrics["intervals"]["further_steps"]
@@ -162,7 +163,7 @@ def test_horizon_one_forecasts_one_step_intervals_and_feeds_points_back():
 
 def test_sampled_paths_cover_six_steps_ahead():
     """A horizon-1 quantile head, 6 steps ahead from 60 origins it never trained on: the sampled-path
-    bands hold about their share (0.86 / 0.96 here; a Normal head over-covers: 0.93 / 0.99)."""
+    bands hold about their share (0.87 / 0.96 here; Student-t 0.84 / 0.98; a Normal head over-covers: 0.91 / 0.98)."""
     f = trained("quantile", horizon=1)
     table = f.evaluate(noisy_sine().iloc[:860], steps=6, level=[80, 95], n_origins=60)
     assert 0.7 <= table.loc["model", "coverage-80"] <= 0.93

@@ -84,16 +84,64 @@ def _t_quantile(dist, p):
     return float(dist.loc + dist.scale * t.ppf(p, float(dist.df)))
 
 
-def test_quantile_draws_invert_the_trained_quantiles():
+def test_quantile_draws_invert_the_trained_quantiles_with_normal_tails():
     cfg = config("quantile", quantile_levels=[50, 80])
     raw = np.array([2.0, 0.3, 0.1, 0.5, 0.2])  # median, then lower / upper widths (softplus, running sums)
     q = probabilistic.quantiles(torch.from_numpy(raw)).numpy()  # at probabilities 0.1, 0.25, 0.5, 0.75, 0.9
     drawn = sample_paths.draw(cfg, np.tile(raw, (40000, 1, 1)), np.random.default_rng(1))[:, 0]
     probs = probabilistic.probabilities([50, 80])
-    for prob, value in zip(probs[:-1], q[:-1]):
+    for prob, value in zip(probs, q):
         assert abs(np.mean(drawn <= value) - prob) < 0.01  # the draws' CDF passes through every quantile
-    assert abs(np.mean(drawn < q[-1]) - probs[-1]) < 0.01  # the top 10 % held at the outermost quantile
-    assert drawn.min() >= q[0] and drawn.max() <= q[-1]
+    # beyond the outermost quantiles: the Normal through the median and that quantile, not a point mass
+    low_scale, high_scale = (q[2] - q[0]) / norm.ppf(0.9), (q[4] - q[2]) / norm.ppf(0.9)
+    assert abs(np.quantile(drawn, 0.02) - (q[2] + low_scale * norm.ppf(0.02))) < 0.08  # 4 standard errors; a point mass: 1.1 off
+    assert abs(np.quantile(drawn, 0.98) - (q[2] + high_scale * norm.ppf(0.98))) < 0.08
+
+
+@pytest.mark.parametrize("levels", [[80], [80, 95]])
+def test_a_quantile_head_of_a_random_walk_widens_as_the_square_root_of_the_horizon(levels):
+    """The exact quantiles of Normal(last, SIGMA) as a head: one trained level is enough for the paths
+    to carry the right spread (a point mass at the outer quantiles would shrink every step's innovation)."""
+    zs = [norm.ppf(0.5 + level / 200) for level in levels]
+
+    class QuantileRandomWalk:
+        def predict(self, x, batch_size=None, verbose=0):
+            x = np.asarray(x, dtype=np.float64)
+            widths = [np.full(len(x), inverse_softplus(w)) for w in np.diff([0.0] + [z * SIGMA for z in zs])]
+            return np.stack([x[:, -1, 0]] + widths + widths, axis=1)
+
+    cfg = config("quantile", quantile_levels=levels)
+    sampled = sample_paths.paths(cfg, IdentityScaler(), [QuantileRandomWalk()], [(None, 0)], np.zeros((1, 4, 1)),
+                                 None, steps=9, n_paths=20000)
+    lo, hi = sample_paths.bands(sampled, [80])[80]
+    ratio = (hi - lo)[0, :, 0] / (2 * norm.ppf(0.9) * SIGMA * np.sqrt(np.arange(1, 10)))
+    assert np.all((ratio > 0.95) & (ratio < 1.1)), ratio
+
+
+def test_each_series_draws_the_same_paths_whatever_is_forecast_with_it():
+    class Named:
+        def __init__(self, name):
+            self.id = name
+
+    a, b = (Named("a"), 7), (Named("b"), 7)
+    x = np.zeros((2, 4, 1))
+    x[1] = 5.0
+    alone = sample_paths.paths(config(), IdentityScaler(), [RandomWalkHead()] * 2, [a], x[:1], None, 4, n_paths=50)
+    both = sample_paths.paths(config(), IdentityScaler(), [RandomWalkHead()] * 2, [b, a], x[::-1], None, 4,
+                              n_paths=50)
+    np.testing.assert_array_equal(both[1], alone[0])
+    assert not np.array_equal(both[0] - 5.0, alone[0])  # another series, other draws
+    later = sample_paths.paths(config(), IdentityScaler(), [RandomWalkHead()], [(Named("a"), 8)], x[:1], None, 4,
+                               n_paths=50)
+    assert not np.array_equal(later[0], alone[0][:50])  # another origin, other draws
+
+
+def test_enough_paths_for_the_level_and_a_clear_refusal_beyond():
+    assert sample_paths.path_count("f", [80, 95], 1) == sample_paths.N_PATHS
+    assert sample_paths.path_count("f", [99], 1) == 1000  # 5 paths beyond the 0.5 % percentile
+    assert sample_paths.path_count("f", [99], 4) == sample_paths.N_PATHS  # pooled over 4 members
+    with pytest.raises(ValueError, match=r"levels up to 99\.9 .*level=\[99\.99\].*--horizon H"):
+        sample_paths.path_count("f", [99.99], 1)
 
 
 class OneSeries:

@@ -89,8 +89,9 @@ class Forecaster:
             whose intervals the network predicts itself (see :mod:`.probabilistic`): ``"quantile"``
             (quantile regression, pinball loss; the point forecast is the median), ``"normal"`` or
             ``"student_t"`` (location and scale by negative log-likelihood; the point forecast is the
-            location). These need ``method="recursive"``, no differencing, and intervals further than
-            one step need ``horizon=H`` (a direct multi-step head).
+            location). These need ``method="recursive"`` and no differencing. A ``horizon=H`` head
+            gives H steps of quantiles directly; a horizon-1 head's intervals past the first step come
+            from sampled paths (see :mod:`.sample_paths`).
         quantile_levels: the interval levels a ``loss="quantile"`` head learns; default ``[80, 95]``.
 
     Example:

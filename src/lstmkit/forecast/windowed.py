@@ -118,11 +118,17 @@ def predict_bands(cfg: Any, scaler: Any, models: list, histories: list[tuple[Ser
     """A probabilistic head's point forecasts ``(n, steps, n_targets)`` and ``{level: (lo, hi)}`` of the
     same shape, in the targets' units. Within the horizon: each quantile through the same inverse
     transforms as the point, averaged over the ensemble. A horizon-1 head further ahead: the point fed
-    back as in ``predict``, the bands from sampled paths (``sample_paths``)."""
+    back as in ``predict``; the first step's bands its own quantiles, the later ones from sampled paths
+    (``sample_paths``)."""
     if cfg.horizon == 1 and steps > 1:
+        n_paths = sample_paths.path_count("Forecaster", levels, len(models))
+        _, first = predict_bands(cfg, scaler, models, histories, 1, futures, levels)
         x, exogenous = _inputs(cfg, scaler, histories, steps, futures)
-        sampled = sample_paths.paths(cfg, scaler, models, histories, x, exogenous, steps)
-        return predict(cfg, scaler, models, histories, steps, futures), sample_paths.bands(sampled, levels)
+        sampled = sample_paths.paths(cfg, scaler, models, histories, x, exogenous, steps, n_paths)
+        banded = sample_paths.bands(sampled, levels)
+        for level, (lo, hi) in banded.items():
+            lo[:, :1], hi[:, :1] = first[level]
+        return predict(cfg, scaler, models, histories, steps, futures), banded
     x, _ = _inputs(cfg, scaler, histories, steps, futures)
     points, members = [], []
     for model in models:

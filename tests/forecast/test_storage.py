@@ -37,3 +37,14 @@ def test_save_is_atomic_and_load_rejects_damaged_files(tmp_path, monkeypatch):
     file.write_text("x")
     with pytest.raises(FileExistsError, match="'.*afile', an existing file"):
         f.save(file)
+
+
+def test_load_without_compiling_predicts_the_same(tmp_path):
+    """``compile=False`` (the CLI's forecast / evaluate) leaves the optimizers out, not the forecasts."""
+    data = panel(n_series=1, length=40)
+    f = Forecaster("sales", time_col="day", lookback=5)
+    f.fit(data, epochs=1, verbose=0)
+    folder = f.save(tmp_path / "m")
+    compiled, bare = Forecaster.load(folder), Forecaster.load(folder, compile=False)
+    assert compiled.models[0].compiled and not bare.models[0].compiled
+    pd.testing.assert_frame_equal(bare.predict(data, steps=3), compiled.predict(data, steps=3))

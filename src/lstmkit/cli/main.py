@@ -250,7 +250,7 @@ def _train_streamed(args: argparse.Namespace, why: str) -> int:
 def _forecast(args: argparse.Namespace) -> int:
     from ..forecast.forecaster import Forecaster
 
-    forecaster = Forecaster.load(args.model_dir)
+    forecaster = Forecaster.load(args.model_dir, compile=False)  # predicts only: no optimizer
     frame = read_table(args.data)
     table = forecaster.forecast(frame, steps=args.steps, level=_levels(args.level))
     out = Path(args.out)
@@ -267,7 +267,7 @@ def _forecast(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from ..forecast.forecaster import Forecaster
 
-    forecaster = Forecaster.load(args.model_dir)
+    forecaster = Forecaster.load(args.model_dir, compile=False)  # predicts only: no optimizer
     scores = forecaster.evaluate(read_table(args.data), steps=args.steps, season=args.season,
                                  n_origins=args.origins, baselines=args.baselines, level=_levels(args.level))
     print(scores.to_string(float_format=lambda v: f"{v:.4g}", na_rep="-"))

@@ -359,9 +359,11 @@ class Forecaster:
         return storage.save(self, folder)
 
     @classmethod
-    def load(cls, folder: str | Path, safe_mode: bool = True) -> "Forecaster":
+    def load(cls, folder: str | Path, safe_mode: bool = True, compile: bool = True) -> "Forecaster":
         """A Forecaster saved by ``save`` (JSON and safetensors only; nothing is unpickled; the model
-        loaded with ``safe_mode`` as in ``load_model``)."""
+        loaded with ``safe_mode`` as in ``load_model``). ``compile=False`` skips restoring the models'
+        optimizers (they can still predict; building an optimizer costs torch 1-2 s of imports), as
+        ``lstmkit forecast`` / ``evaluate`` do."""
         config, state = storage.read_state(folder)
         n_targets = len(config.target)
         forecaster = cls(config.target, config.features[n_targets:n_targets + covariates.n_future(config)],
@@ -372,7 +374,7 @@ class Forecaster:
                          past_features=config.past_features, static_features=config.static_features,
                          loss=config.loss, quantile_levels=config.quantile_levels or None)
         forecaster.config.static_encoding = config.static_encoding
-        return storage.restore(forecaster, folder, state, safe_mode)
+        return storage.restore(forecaster, folder, state, safe_mode, compile)
 
     # -- the parts -----------------------------------------------------------------------------------------
     def held_out_from(self, n_rows: int) -> int | None:

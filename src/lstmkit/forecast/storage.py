@@ -82,13 +82,13 @@ def read_state(folder: str | Path) -> tuple[ForecasterConfig, dict]:
     return config, state
 
 
-def restore(forecaster: Any, folder: str | Path, state: dict, safe_mode: bool) -> Any:
+def restore(forecaster: Any, folder: str | Path, state: dict, safe_mode: bool, compile: bool = True) -> Any:
     """Fill a forecaster built from the saved config with the saved scaler, models, history, metrics
-    and calibration (the models loaded with ``safe_mode`` as in ``load_model``)."""
+    and calibration (the models loaded with ``safe_mode`` as in ``load_model``, compiled if ``compile``)."""
     folder = Path(folder)
     forecaster.scaler = SeriesScaler.from_state(state["scaler"])
     # a probabilistic head's loss is a closure of its levels and shape, rebuilt by fit: load uncompiled
-    compiled = getattr(forecaster.config, "loss", "mse") == "mse"
+    compiled = compile and getattr(forecaster.config, "loss", "mse") == "mse"
     forecaster.models = [load_model(folder / member_file(k), safe_mode=safe_mode, compile=compiled)
                          for k in range(forecaster.config.ensemble)]
     forecaster.history, forecaster.metrics = state.get("history", {}), state.get("metrics", {})

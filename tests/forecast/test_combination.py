@@ -187,3 +187,19 @@ def test_forecaster_applies_each_series_choice_and_the_override(tmp_path):
 def test_bad_combinations_are_refused_with_the_way_out(arguments, pattern):
     with pytest.raises(ValueError, match=pattern):
         Forecaster("y", **arguments)
+
+
+def test_the_simplest_within_one_standard_error_of_the_best_is_chosen():
+    rng = np.random.default_rng(8)
+    n, steps = 12, 4
+    truths, scales = [np.zeros((steps, 1))] * n, [np.ones(1)] * n
+    seasonal = np.full((n, steps, 1), 5.0)  # far off: never chosen
+    naive_error = 1 + rng.uniform(size=n)
+    naive = np.broadcast_to(naive_error[:, None, None], (n, steps, 1)).copy()
+    noisy = naive_error - 0.02 + 0.3 * np.resize([1.0, -1.0], n)  # better by 0.02 on average: within the noise
+    made = choose(np.broadcast_to(np.abs(noisy)[:, None, None], (n, steps, 1)).copy(), seasonal, truths, scales,
+                  last=naive)
+    assert made["validation_mase"]["network"] < made["validation_mase"]["naive"] and made["choice"] == "naive"
+    clearly = naive_error - 0.5 + 0.05 * rng.normal(size=n)  # better at every origin, by far more than the noise
+    made = choose(np.broadcast_to(clearly[:, None, None], (n, steps, 1)).copy(), seasonal, truths, scales, last=naive)
+    assert made["choice"] == "network"

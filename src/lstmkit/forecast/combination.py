@@ -3,9 +3,11 @@ combinations of the network with two baselines we own, seasonal naive and naive 
 
 The menu (``CANDIDATES``, simplest first) is seasonal naive, naive, the network, network + seasonal
 naive and network + naive (halves); with season 1 naive is seasonal naive, so three remain. Each
-series takes the candidate with the smallest MASE of its multi-step forecasts over its held-out origins
-(a tie goes to the simpler one); a series with fewer than ``MIN_ORIGINS`` origins (or one unseen at fit
-time) takes the panel's choice, scored on all series' origins pooled. Equal weights, not weights fitted
+series scores them by the MASE of their multi-step forecasts from each of its held-out origins and takes
+the simplest whose mean is within one standard error (over origins, of the paired difference) of the
+best: the one-standard-error rule, as a few origins cannot tell closer candidates apart. A series with
+fewer than ``MIN_ORIGINS`` origins (or one unseen at fit time) takes the panel's choice, made the same
+way on all series' origins pooled. Equal weights, not weights fitted
 on a grid: on a few origins estimated weights overfit, the "forecast combination puzzle" (Smith & Wallis
 2009), and the M4 finding is that simple combinations are robust. The choice, each candidate's
 validation MASE and the per-series choices are in ``metrics["choices"]["combination"]``; the intervals
@@ -20,7 +22,7 @@ import numpy as np
 
 from .metrics import naive_scale
 
-# name -> weights of (network, seasonal naive, naive); simplest first: ties go to the earlier
+# name -> weights of (network, seasonal naive, naive); simplest first (the one-standard-error rule's order)
 CANDIDATES = {"seasonal-naive": (0.0, 1.0, 0.0), "naive": (0.0, 0.0, 1.0), "network": (1.0, 0.0, 0.0),
               "network+seasonal-naive": (0.5, 0.5, 0.0), "network+naive": (0.5, 0.0, 0.5)}
 MIN_ORIGINS = 3  # fewer held-out origins than this: a series takes the panel's choice
@@ -46,32 +48,42 @@ def choose(model: np.ndarray, seasonal: np.ndarray, truths: list, scales: list, 
         names.append(fixed)
     keys = [None] * len(model) if keys is None else [None if k is None else str(k) for k in keys]
     base = {"network": model, "seasonal": seasonal, "last": seasonal if last is None else last}
-    terms = {n: [] for n in names}  # per origin: its absolute scaled errors
-    for name in names:
-        w = CANDIDATES[name]
-        for i, (t, s) in enumerate(zip(truths, scales)):
-            p = w[0] * base["network"][i] + w[1] * base["seasonal"][i] + w[2] * base["last"][i]
-            terms[name].append((np.abs(t - p[:len(t)]) / s).ravel())
     used = [i for i, t in enumerate(truths) if len(t)]
     if not used:
         return unvalidated(fixed, "no held-out origins to validate on")
+    per_origin = {}  # name -> (len(used),): each origin's MASE (mean absolute scaled error over its steps)
+    for name in names:
+        w = CANDIDATES[name]
+        p = w[0] * base["network"] + w[1] * base["seasonal"] + w[2] * base["last"]
+        per_origin[name] = np.array([np.mean(np.abs(truths[i] - p[i][:len(truths[i])]) / scales[i]) for i in used])
 
-    def scored(rows: list) -> dict:
-        return {n: float(np.mean(np.concatenate([terms[n][i] for i in rows]))) for n in names}
+    def scored(rows: np.ndarray) -> dict:
+        return {n: float(per_origin[n][rows].mean()) for n in names}
 
-    def best(scores: dict) -> str:
-        return fixed or min(names, key=lambda n: (round(scores[n], 12), names.index(n)))
+    def best(rows: np.ndarray) -> str:
+        """The simplest candidate within one standard error (over origins) of the best one's MASE, the
+        paired difference: the one-standard-error rule, since a few origins cannot tell closer apart."""
+        if fixed:
+            return fixed
+        scores = scored(rows)
+        top = min(names, key=lambda n: (round(scores[n], 12), names.index(n)))
+        for name in names:
+            gap = per_origin[name][rows] - per_origin[top][rows]
+            se = gap.std(ddof=1) / np.sqrt(len(gap)) if len(gap) > 1 else 0.0
+            if gap.mean() <= se + 1e-12:
+                return name
+        return top
 
-    pooled = scored(used)
-    panel = best(pooled)
+    everything = np.arange(len(used))
+    pooled, panel = scored(everything), best(everything)
     series = {}
-    for key in dict.fromkeys(keys[i] for i in used):
+    origin_keys = np.array([keys[i] for i in used], dtype=object)
+    for key in dict.fromkeys(origin_keys):
         if key is None:
             continue
-        rows = [i for i in used if keys[i] == key]
-        scores = scored(rows)
-        choice = best(scores) if len(rows) >= MIN_ORIGINS else panel
-        series[key] = {"choice": choice, "origins": len(rows), "validation_mase": scores}
+        rows = np.flatnonzero(origin_keys == key)
+        choice = best(rows) if len(rows) >= MIN_ORIGINS else panel
+        series[key] = {"choice": choice, "origins": len(rows), "validation_mase": scored(rows)}
     made = {"choice": panel, "weights": _named(CANDIDATES[panel]), "model_weight": CANDIDATES[panel][0],
             "validation_mase": pooled, "validation_mase_model": pooled["network"],
             "validation_mase_seasonal_naive": pooled["seasonal-naive"], "validation_mase_combined": pooled[panel]}
@@ -83,9 +95,9 @@ def choose(model: np.ndarray, seasonal: np.ndarray, truths: list, scales: list, 
     else:
         made["value"] = next(iter(counts)) if counts else panel
     made["chosen_by"] = ("you (validation MASE still recorded)" if fixed else
-                         f"smallest validation MASE over {len(used)} held-out origins"
-                         + (f", per series (the panel's with fewer than {MIN_ORIGINS})" if series else "")
-                         + f", simplest on ties; pooled: " + ", ".join(f"{n} {pooled[n]:.3f}" for n in names))
+                         f"the simplest within one standard error of the best validation MASE over {len(used)} "
+                         "held-out origins" + (f", per series (the panel's with fewer than {MIN_ORIGINS})" if series
+                                               else "") + "; pooled: " + ", ".join(f"{n} {pooled[n]:.3f}" for n in names))
     if series:
         made["series"] = series
     return made

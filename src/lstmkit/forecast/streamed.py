@@ -17,7 +17,8 @@ What needs the whole table in memory falls back to stated defaults (in ``metrics
 the transform is ``none`` (choosing one needs whole series; ``log``, differencing are refused), the
 scaler is ``minmax`` or ``standard`` (``robust`` needs quantiles), one model (no ensemble), the
 recursive method. Scaling is per id when there are at most ``PER_ID_LIMIT`` ids (else global, said
-so). No conformal intervals are calibrated (``forecast --level`` needs in-memory training).
+so). No conformal intervals are calibrated (``forecast --level`` needs in-memory training), and no
+combination with baselines is validated: the point forecast is the network's (or ``combine``'s fixed one).
 """
 
 from __future__ import annotations

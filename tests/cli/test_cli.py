@@ -282,6 +282,7 @@ def test_intervals_baselines_and_choices_on_the_command_line(tmp_path, stores_cs
     made = metrics["choices"]["combination"]
     assert made["value"] in made["validation_mase"] or made["value"].startswith("per series: ")
     assert set(made["series"]) == {"s0", "s1"} and f"combination   {made['value']}" in printed
+    assert f"    s0: {made['series']['s0']['choice']} (validation MASE" in printed
 
     forecast_csv, plot = tmp_path / "f.csv", tmp_path / "f.png"
     assert run_cli("forecast", out, stores_csv, "--steps", 4, "--level", 80, 95, "--out", forecast_csv,

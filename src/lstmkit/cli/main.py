@@ -445,6 +445,12 @@ def _print_choices(made: dict | None) -> None:
     print("\nchoices:")
     for name, record in made.items():
         print(f"  {name:<14}{str(record['value']):<26}({record['chosen_by']})")
+        series = record.get("series") or {}
+        for key, one in list(series.items())[:10]:  # the combination chosen per series
+            print(f"    {key}: {one['choice']} (validation MASE {one['validation_mase'][one['choice']]:.3f}, "
+                  f"network {one['validation_mase']['network']:.3f}, {one['origins']} origins)")
+        if len(series) > 10:
+            print(f"    ... {len(series) - 10} more in metrics.json")
 
 
 def _print_intervals(metrics: dict) -> None:

@@ -176,6 +176,6 @@ def warning(made: dict) -> str | None:
                 f"seasonal naive {scores['seasonal-naive']:.3f}): forecasts are {parts} (MASE "
                 f"{made['validation_mase_combined']:.3f}).")
     named = ", ".join(f"{k}: {v}" for k, v in list(moved.items())[:6]) + (", ..." if len(moved) > 6 else "")
-    return (f"for {len(moved)} of {len(series)} series the network alone was not the best on validation; "
-            f"they are forecast by a baseline or an equal-weight combination x seasonal naive / naive "
-            f"({named}; see choices.combination.series in metrics.json).")
+    return (f"for {len(moved)} of {len(series)} series the network alone was not the best on validation: they "
+            f"are forecast by seasonal naive, naive or the network's equal-weight mean with one ({named}; see "
+            f"choices.combination.series in metrics.json).")

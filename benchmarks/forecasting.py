@@ -1,6 +1,6 @@
 """Forecasting benchmark: lstmkit's defaults against seasonal naive, AutoETS and AutoARIMA on real series.
 
-    PYTHONPATH=src python benchmarks/forecasting.py [--out docs/forecasting_benchmark.md] [--datasets a,b]
+    PYTHONPATH=src python benchmarks/forecasting.py [--out docs/forecasting_benchmark.md] [--datasets a,b] [--seed S]
 
 Every dataset ships inside an installed package (lstmkit's airline series, statsmodels.datasets);
 nothing is downloaded. Each series' last H rows are held out (monthly 12, quarterly 8, yearly 6); every
@@ -124,7 +124,7 @@ def split(frame: pd.DataFrame, horizon: int) -> tuple[pd.DataFrame, pd.DataFrame
 
 
 def run_lstmkit(train: pd.DataFrame, horizon: int, old: bool, ensemble: int | None,
-                epochs: int | None) -> tuple[dict, dict, float, dict]:
+                epochs: int | None, seed: int = 0) -> tuple[dict, dict, float, dict]:
     from lstmkit.forecast.forecaster import Forecaster
 
     start = time.process_time()
@@ -134,12 +134,13 @@ def run_lstmkit(train: pd.DataFrame, horizon: int, old: bool, ensemble: int | No
         shortest = int(train.groupby("id").size().min())
         f = Forecaster("y", id_col=id_col, time_col="ds", lookback=min(24, max(3, shortest // 5)), transform="none",
                        scale_per_id=False)
-        metrics = f.fit(train, epochs=200 if epochs is None else epochs, patience=20, learning_rate=1e-3, verbose=0)
+        metrics = f.fit(train, epochs=200 if epochs is None else epochs, patience=20, learning_rate=1e-3, verbose=0,
+                        seed=seed)
         table = f.predict(train, steps=horizon)
     else:
         kwargs = {} if ensemble is None else {"ensemble": ensemble}
         f = Forecaster("y", id_col=id_col, time_col="ds", **kwargs)
-        metrics = f.fit(train, epochs=epochs, verbose=0)
+        metrics = f.fit(train, epochs=epochs, verbose=0, seed=seed)
         table = f.predict(train, steps=horizon, level=[80, 95])
     seconds = time.process_time() - start
     if id_col is None:
@@ -191,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ensemble", type=int, help="override the default ensemble size")
     parser.add_argument("--epochs", type=int, help="override the default epoch cap")
     parser.add_argument("--no-old", action="store_true", help="skip the pre-issue-17 defaults")
+    parser.add_argument("--seed", type=int, default=0, help="the networks' first seed (default 0, as fit's)")
     args = parser.parse_args(argv)
 
     import torch
@@ -207,10 +209,11 @@ def main(argv: list[str] | None = None) -> int:
         train, test = split(frame, horizon)
         season = season_from_times(train[train.id == train.id.iloc[0]].ds.reset_index(drop=True)) or 1
         point, bands, seconds, made = run_lstmkit(train, horizon, old=False, ensemble=args.ensemble,
-                                                  epochs=args.epochs)
+                                                  epochs=args.epochs, seed=args.seed)
         methods = {"lstmkit": (point, seconds)}
         if not args.no_old:
-            old_point, _, old_seconds, _ = run_lstmkit(train, horizon, old=True, ensemble=None, epochs=args.epochs)
+            old_point, _, old_seconds, _ = run_lstmkit(train, horizon, old=True, ensemble=None, epochs=args.epochs,
+                                                       seed=args.seed)
             methods["lstmkit (old defaults)"] = (old_point, old_seconds)
         methods["seasonal naive"] = (seasonal_naive_forecast(train, horizon, season), 0.0)
         for sf_name in ("AutoETS", "AutoARIMA"):

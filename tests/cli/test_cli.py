@@ -279,8 +279,10 @@ def test_intervals_baselines_and_choices_on_the_command_line(tmp_path, stores_cs
     assert metrics["validation_multi_step"]["steps"] >= 6
     # calibrated on the held-out tail early stopping did not see: as many steps as its first origin has truths
     assert 1 <= metrics["intervals"]["calibrated_steps"] <= metrics["validation_multi_step"]["steps"]
-    assert metrics["choices"]["combination"]["value"].startswith("model weight")
-    assert "model weight" in printed
+    made = metrics["choices"]["combination"]
+    assert made["value"] in made["validation_mase"] or made["value"].startswith("per series: ")
+    assert set(made["series"]) == {"s0", "s1"} and f"combination   {made['value']}" in printed
+    assert f"    s0: {made['series']['s0']['choice']} (validation MASE" in printed
 
     forecast_csv, plot = tmp_path / "f.csv", tmp_path / "f.png"
     assert run_cli("forecast", out, stores_csv, "--steps", 4, "--level", 80, 95, "--out", forecast_csv,
@@ -301,3 +303,18 @@ def test_intervals_baselines_and_choices_on_the_command_line(tmp_path, stores_cs
     capsys.readouterr()
     assert run_cli("evaluate", out, stores_csv, "--baselines", "prophet") == 1
     assert "names among ['arima', 'ets']" in capsys.readouterr().err
+
+
+def test_the_combination_can_be_fixed_on_the_command_line(tmp_path, stores_csv, capsys):
+    out = tmp_path / "model"
+    assert run_cli("train", stores_csv, "--target", "sales", "--id", "store", "--time", "month", "--epochs", 1,
+                   "--combine", "naive", "--out", out, "--quiet") == 0
+    made = json.loads((out / "metrics.json").read_text())["choices"]["combination"]
+    assert made["value"] == "naive" and made["chosen_by"].startswith("you")
+    table = tmp_path / "f.csv"
+    assert run_cli("forecast", out, stores_csv, "--steps", 3, "--out", table) == 0
+    last = pd.read_csv(stores_csv).groupby("store").sales.last()
+    forecast = pd.read_csv(table)
+    np.testing.assert_allclose(forecast.groupby("store").sales.max(), last, rtol=1e-6)
+    np.testing.assert_allclose(forecast.groupby("store").sales.min(), last, rtol=1e-6)
+    assert run_cli("train", stores_csv, "--target", "sales", "--combine", "drift", "--out", tmp_path / "x") == 2

@@ -142,6 +142,19 @@ def test_defaults_that_need_the_whole_table_are_stated(tmp_path):
     assert made["transform"]["value"] == "none" and "needs whole series" in made["transform"]["chosen_by"]
     assert made["lookback"]["value"] == 26  # two seasons, at most a third of the median series (80)
     assert "left out" in metrics["warnings"][0]
+    assert made["combination"]["value"] == "network" and "does not score" in made["combination"]["chosen_by"]
+
+
+def test_a_fixed_combination_is_kept_when_streaming(tmp_path):
+    frame = meters()
+    folder = write_by_id(frame, tmp_path / "d")
+    f = Forecaster("load", id_col="meter", time_col="ts", lookback=12, transform="none", season=24, combine="naive")
+    made = f.fit_files(str(folder / "*.parquet"), epochs=1, verbose=0)["choices"]["combination"]
+    assert made["value"] == "naive" and made["chosen_by"] == "you"
+    table = f.forecast(frame, steps=3)
+    last = frame.sort_values("ts").groupby("meter").load.last()
+    np.testing.assert_allclose(table.groupby("meter").load.first(), last, rtol=1e-9)
+    np.testing.assert_allclose(table.groupby("meter").load.last(), last, rtol=1e-9)
 
 
 def test_refuses_what_it_cannot_stream(tmp_path):

@@ -2,7 +2,7 @@
 
     lstmkit train DATA.csv --target COL [--features COLS] [--id COL] [--time COL] [--lookback N] [--ensemble N]
                            [--transform auto|none|log|difference|...] [--season S] [--out DIR]
-                           [--loss mse|quantile|normal|student_t] [--quantile-levels 80 95]
+                           [--loss mse|quantile|normal|student_t] [--quantile-levels 80 95] [--combine auto|network|...]
     lstmkit train "data/*.parquet" --target COL --id COL --time COL [--stream/--no-stream]   # streamed
     lstmkit forecast MODEL_DIR DATA.csv --steps H [--level 80 95] [--out forecast.csv] [--plot forecast.png]
     lstmkit evaluate MODEL_DIR DATA.csv [--steps H] [--season S] [--baselines ets,arima] [--level 80 95]
@@ -108,6 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
                                                  "seasonal-difference", "log-seasonal-difference"),
                        help="what the model learns (default auto: chosen by rolling-origin validation)")
     train.add_argument("--ensemble", type=int, default=1, help="train N seeds and average their forecasts")
+    train.add_argument("--combine", choices=("auto", "network", "seasonal-naive", "naive", "network+seasonal-naive",
+                                             "network+naive"),
+                       help="the point forecast (default auto: per series, the network, a baseline or their "
+                       "equal-weight mean, by validation MASE)")
     train.add_argument("--horizon", type=int, default=1, help="steps predicted at once (default 1: recursive)")
     train.add_argument("--model", default="lstm:32", help="e.g. lstm:32, lstm:64,32, gru:32, bilstm:32@0.1")
     train.add_argument("--method", default="recursive", choices=("recursive", "stateful"),
@@ -199,7 +203,7 @@ def _train(args: argparse.Namespace) -> int:
                             season=args.season, transform=args.transform,
                             ensemble=_positive("--ensemble", args.ensemble), past_features=args.past_features,
                             static_features=args.static, loss=args.loss,
-                            quantile_levels=_levels(args.quantile_levels))
+                            quantile_levels=_levels(args.quantile_levels), combine=args.combine)
     metrics = forecaster.fit(frame, epochs=None if args.epochs is None else _positive("--epochs", args.epochs),
                              batch_size=_positive("--batch-size", args.batch_size),
                              validation=args.validation, patience=args.patience, learning_rate=args.learning_rate,
@@ -228,7 +232,7 @@ def _train_streamed(args: argparse.Namespace, why: str) -> int:
                             args.model, args.scaler, args.scale_per_id, args.difference, args.log, args.method,
                             season=args.season, transform=args.transform,
                             ensemble=_positive("--ensemble", args.ensemble), loss=args.loss,
-                            quantile_levels=_levels(args.quantile_levels))
+                            quantile_levels=_levels(args.quantile_levels), combine=args.combine)
     epochs = None if args.epochs is None else _positive("--epochs", args.epochs)
     metrics = forecaster.fit_files(args.data, epochs=epochs,
                                    batch_size=_positive("--batch-size", args.batch_size), validation=args.validation,
@@ -441,6 +445,12 @@ def _print_choices(made: dict | None) -> None:
     print("\nchoices:")
     for name, record in made.items():
         print(f"  {name:<14}{str(record['value']):<26}({record['chosen_by']})")
+        series = record.get("series") or {}
+        for key, one in list(series.items())[:10]:  # the combination chosen per series
+            print(f"    {key}: {one['choice']} (validation MASE {one['validation_mase'][one['choice']]:.3f}, "
+                  f"network {one['validation_mase']['network']:.3f}, {one['origins']} origins)")
+        if len(series) > 10:
+            print(f"    ... {len(series) - 10} more in metrics.json")
 
 
 def _print_intervals(metrics: dict) -> None:

@@ -93,6 +93,9 @@ class Forecaster:
             gives H steps of quantiles directly; a horizon-1 head's intervals past the first step come
             from sampled paths (see :mod:`.sample_paths`).
         quantile_levels: the interval levels a ``loss="quantile"`` head learns; default ``[80, 95]``.
+        combine: the point forecast: ``"network"``, ``"seasonal-naive"``, ``"naive"``,
+            ``"network+seasonal-naive"`` or ``"network+naive"`` (equal weights) for every series. Default
+            None (or ``"auto"``): chosen per series on the held-out origins (see :mod:`.combination`).
 
     Example:
         >>> f = Forecaster("Passengers", time_col="Month")   # season, transform, look-back chosen by fit
@@ -105,7 +108,7 @@ class Forecaster:
                  scale_per_id: bool | None = None, difference: bool = False, log: bool = False,
                  method: str = "recursive", season: int | None = None, transform: str | None = None,
                  ensemble: int = 1, past_features: Any = None, static_features: Any = None, loss: str = "mse",
-                 quantile_levels: Any = None):
+                 quantile_levels: Any = None, combine: str | None = None):
         targets = [target] if isinstance(target, str) else list(target)
         extra = covariates.as_list(features)
         past, static = covariates.as_list(past_features), covariates.as_list(static_features)
@@ -133,6 +136,12 @@ class Forecaster:
                                               f"transform={transform!r} with difference={difference}, log={log}")
         if season is not None:
             season = _validation.positive_int(owner, "season", season)
+        combine = "auto" if combine is None else combine
+        _validation.choice(owner, "combine", combine, ("auto",) + tuple(combination.CANDIDATES))
+        if loss != "mse" and combine not in ("auto", "network"):
+            raise _validation.value_error(owner, "`combine`", "'auto' or 'network' with a probabilistic head "
+                                          "(its intervals describe the network alone)", repr(combine),
+                                          "Use loss='mse' (conformal intervals) to combine with baselines.")
         fixed = transform not in (None, "auto") or difference or log
         flags = choices.transform_flags(transform) if transform not in (None, "auto") else {
             "log": bool(log), "difference": bool(difference), "seasonal_difference": False}
@@ -149,7 +158,7 @@ class Forecaster:
             model=model, scaler=scaler, scale_per_id=bool(scale_per_id), difference=flags["difference"],
             log=flags["log"], method=method, season=season, seasonal_difference=flags["seasonal_difference"],
             ensemble=_validation.positive_int(owner, "ensemble", ensemble), past_features=past,
-            static_features=static, loss=loss, quantile_levels=quantile_levels)
+            static_features=static, loss=loss, quantile_levels=quantile_levels, combine=combine)
         probabilistic.check_transform(owner, self.config)
         if method == "stateful":
             check_forward(parse_model_spec(model))
@@ -165,7 +174,7 @@ class Forecaster:
     @property
     def model(self) -> Sequential | None:
         """The (first) trained model; setting it replaces the whole ensemble with that one model (and
-        forecasts with it alone: the combination weight was validated for the replaced models)."""
+        forecasts with it alone: the combination was validated for the replaced models)."""
         return self.models[0] if self.models else None
 
     @model.setter
@@ -173,7 +182,7 @@ class Forecaster:
         self.models = [] if value is None else [value]
         made = (self.metrics or {}).get("choices") if hasattr(self, "metrics") else None
         if made and "combination" in made:
-            made["combination"] = {"value": "model weight 1.0", "model_weight": 1.0,
+            made["combination"] = {"value": "network", "choice": "network", "model_weight": 1.0,
                                    "chosen_by": "the model was replaced after fit: not validated, used alone"}
 
     # -- training ------------------------------------------------------------------------------------
@@ -224,6 +233,9 @@ class Forecaster:
         self.calibration = None
         if validation:
             scoring.validate(self)
+        else:
+            self.metrics["choices"]["combination"] = combination.unvalidated(
+                None if cfg.combine == "auto" else cfg.combine, "no held-out part (validation=0)")
         return self.metrics
 
     def fit_files(self, paths: Any, epochs: int | None = None, batch_size: int = 32, validation: float = 0.2,
@@ -372,7 +384,8 @@ class Forecaster:
                          method=config.method, season=config.season, ensemble=config.ensemble,
                          transform=choices.transform_name(config.log, config.difference, config.seasonal_difference),
                          past_features=config.past_features, static_features=config.static_features,
-                         loss=config.loss, quantile_levels=config.quantile_levels or None)
+                         loss=config.loss, quantile_levels=config.quantile_levels or None,
+                         combine=config.combine)
         forecaster.config.static_encoding = config.static_encoding
         return storage.restore(forecaster, folder, state, safe_mode, compile)
 
@@ -396,7 +409,7 @@ class Forecaster:
             model = whole_series.predict(self.config, self.scaler, self.model, histories, steps, futures)
         else:
             model = windowed.predict(self.config, self.scaler, self.models, histories, steps, futures)
-        return combination.apply(self, histories, steps, model)  # weight 1 (the model) unless validated
+        return combination.apply(self, histories, steps, model)  # the network alone unless validated
 
     def _check_trained(self, owner: str) -> None:
         if self.model is None or self.scaler is None:

@@ -30,9 +30,9 @@ def validate(f: Any) -> None:
         _validate_head(f, anchors)
         return
     calibration = getattr(f, "_calibration_origins", None) or anchors
-    tail = {(id(s), a) for s, a in calibration}
-    selecting = [(s, a) for s, a in anchors if (id(s), a) not in tail] or anchors
-    chosen = combination.fit(f, selecting, steps, _padded_futures(cfg, selecting, steps))
+    # the combination is chosen on every held-out origin: the calibration tail is the only part where the
+    # network was not early-stopped, so it alone scores it without bias, and more origins choose better
+    chosen = combination.fit(f, anchors, steps, _padded_futures(cfg, anchors, steps))
     f.metrics["validation"] = score(f, anchors, cfg.horizon if cfg.horizon > 1 else 1)
     futures = _padded_futures(cfg, calibration, steps)
     predicted = f._predict(calibration, steps, futures)
@@ -58,8 +58,9 @@ def validate(f: Any) -> None:
                   if len(calibration) < len(anchors) else "conformal, from the held-out origins")
         f.metrics["intervals"] = {"method": method, "calibrated_steps": len(errors),
                                   "errors_per_step": len(errors[0]), "calibration_origins": len(calibration)}
-    if chosen["model_weight"] < 1.0:
-        warned.append(combination.warning(chosen))
+    note = combination.warning(chosen)
+    if note:
+        warned.append(note)
     f.metrics["warnings"] = warned
 
 
@@ -70,7 +71,7 @@ def _validate_head(f: Any, anchors: list) -> None:
     cfg = f.config
     f.calibration = None
     f.metrics.setdefault("choices", {})["combination"] = {
-        "value": "model weight 1.0", "model_weight": 1.0,
+        "value": "network", "choice": "network", "model_weight": 1.0,
         "chosen_by": f"not combined: the {probabilistic.METHODS[cfg.loss]} intervals describe the network alone"}
     levels = default_levels(f)
     f.metrics["validation"] = score(f, anchors, cfg.horizon, levels=levels)

@@ -52,3 +52,4 @@ class ForecasterConfig:
     static_encoding: list[dict] = field(default_factory=list)  # how fit encoded them
     loss: str = "mse"  # "mse" (conformal intervals) or a probabilistic head (see .probabilistic)
     quantile_levels: list = field(default_factory=list)  # the levels a loss="quantile" head predicts
+    combine: str = "auto"  # the point forecast's combination with baselines (see .combination)

@@ -17,7 +17,8 @@ What needs the whole table in memory falls back to stated defaults (in ``metrics
 the transform is ``none`` (choosing one needs whole series; ``log``, differencing are refused), the
 scaler is ``minmax`` or ``standard`` (``robust`` needs quantiles), one model (no ensemble), the
 recursive method. Scaling is per id when there are at most ``PER_ID_LIMIT`` ids (else global, said
-so). No conformal intervals are calibrated (``forecast --level`` needs in-memory training).
+so). No conformal intervals are calibrated (``forecast --level`` needs in-memory training), and no
+combination with baselines is validated: the point forecast is the network's (or ``combine``'s fixed one).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from .. import _validation
 from .._lazy import pandas as pd
 from ..data import streaming
 from ..data.scaling import SeriesScaler
-from . import framing
+from . import combination, framing
 from .builders import build_model
 from .choices import default_lookback
 from .seasonality import season_length
@@ -382,6 +383,8 @@ def fit(forecaster: Any, paths: Any, options: TrainOptions, chunk_rows: int = 10
                "train_seconds": round(seconds, 3),
                "windows_per_second": round(n_train * epochs_run / seconds, 1) if seconds > 0 else None,
                "warnings": notes}
+    made["combination"] = combination.unvalidated(None if cfg.combine == "auto" else cfg.combine,
+                                                  "streamed training does not score forecasts")
     if scores is not None:
         metrics["validation_scaled"] = scores
     forecaster.models, forecaster.scaler, forecaster.history = [model], scaler, history_record(history)

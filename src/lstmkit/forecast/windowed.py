@@ -3,8 +3,9 @@
 Each ``lookback`` rows of a series' features (targets first) are an input and the next ``horizon`` rows
 of the targets its output; the last ``validation`` fraction of each series' windows is held out for
 scoring. Early stopping sees only the first half of each series' held-out windows; the later half (the
-calibration tail) neither trains nor selects weights, so the conformal intervals calibrated on it are not
-made optimistic by the weight selection. Horizon 1 models forecast further by feeding their predictions back into
+calibration tail) neither trains nor early-stops the network, so the conformal intervals calibrated on it
+are not made optimistic by the choice of its weights (it does help choose the combination with baselines,
+one of at most five candidates per series: see :mod:`.combination`). Horizon 1 models forecast further by feeding their predictions back into
 the last window (``strategies.recursive``, future values of the other features given); horizon H models
 predict H steps at once (``strategies.direct``). An ensemble is ``cfg.ensemble`` models from
 consecutive seeds, their forecasts averaged in the targets' units.

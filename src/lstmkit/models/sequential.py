@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from .. import _validation
-from ..layers.base import Layer, accepts, eval_call_of, eval_calls_allowed
+from ..layers.base import Layer, accepts, eval_call_of, eval_calls_allowed, train_call_of, train_calls_allowed
 from ..layers.input_layer import InputLayer
 from ..layers.symbolic import KerasTensor
 from . import input_checks
@@ -166,8 +166,9 @@ class Sequential(Model):
             x._keras_mask = torch.as_tensor(mask).bool()
         training = self.training if training is None else bool(training)
         inferring = eval_calls_allowed(training, mask)
+        direct = eval_call_of if inferring else train_call_of if train_calls_allowed(training, mask) else None
         for layer in self._layers:
-            y = eval_call_of(layer, x) if inferring else NotImplemented  # skips the checks it has settled
+            y = direct(layer, x) if direct is not None else NotImplemented  # skips the checks it has settled
             if y is NotImplemented:
                 y = layer(x, training=training) if accepts(layer, "training") else layer(x)
             x = y

@@ -33,7 +33,7 @@ nn.modules.module.register_module_buffer_registration_hook(lambda *a: bump())
 class ModelPlan:
     """What a model is made of: its modules, recurrent layers, first parameter, declared batch size."""
 
-    __slots__ = ("version", "modules", "custom_train", "rnns", "first_param", "declared_batch")
+    __slots__ = ("version", "modules", "custom_train", "rnns", "first_param", "declared_batch", "penalty_layers")
 
     def __init__(self, model: nn.Module):
         from ..layers.base import Layer
@@ -44,6 +44,10 @@ class ModelPlan:
         # a module whose train() does more than set flags must be switched by train() itself
         self.custom_train = any(type(m).train is not nn.Module.train for m in self.modules)
         self.rnns = [m for m in self.modules if isinstance(m, RNN)]
+        # the layers whose weight regularizers / activity penalties ``model.losses`` can gather; None when a
+        # layer computes ``losses`` its own way (then only asking it tells)
+        layers = [m for m in self.modules if isinstance(m, Layer)]
+        self.penalty_layers = layers if all(type(m).losses is Layer.losses for m in layers) else None
         self.first_param = next(model.parameters(), None)
         self.declared_batch = None
         for tensor in getattr(model, "inputs", None) or []:
@@ -59,6 +63,13 @@ class ModelPlan:
 
     def __reduce__(self):  # copies and pickles of a model rebuild their own plan
         return (_no_plan, ())
+
+    def may_have_penalties(self) -> bool:
+        """False when ``model.losses`` is surely empty (no layer has a regularizer or an activity penalty
+        now): O(layers) attribute reads instead of building the list."""
+        layers = self.penalty_layers
+        return layers is None or any(m.__dict__.get("_regularizers") or m.__dict__.get("_activity_losses")
+                                     for m in layers)
 
     @property
     def stateful(self) -> bool:

@@ -113,6 +113,7 @@ class Trainer:
         if self._compiled_losses is not None:
             return
         names = self.output_names(count)
+        self._output_names = names  # the losses are bound to these outputs until compile() runs again
         specs = per_output(self._loss_spec, names, "loss")
         self._compiled_losses = [None if s is None else losses_mod.get(s) for s in specs]
         weights = per_output(self._loss_weights_spec, names, "loss_weights", default=1.0)
@@ -159,27 +160,32 @@ class Trainer:
         """The training loss: every output's loss times its weight, plus the layers' regularization losses."""
         preds = flat_outputs(y_pred)
         self._resolve(len(preds))
-        targets = flat_targets(y, len(preds), self.output_names(len(preds)))
-        total = torch.zeros((), device=preds[0].device, dtype=preds[0].dtype)
-        for i, (loss_fn, weight) in enumerate(zip(self._compiled_losses, self._loss_weights)):
-            if loss_fn is None:
-                continue
-            if targets[i] is None:
-                raise _validation.value_error("fit", "y", f"a target for output '{self.output_names(len(preds))[i]}'",
-                                              "none", "Pass y as a list / dict with one array per output.")
-            value = loss_fn(targets[i], preds[i], output_weight(sample_weight, i, self.output_names(len(preds))))
-            if self._output_loss_trackers and count_batch:
-                self._output_loss_trackers[i].update_state(value.detach(), sample_weight=count_batch)
-            total = total + weight * value
-        penalties = self.losses
+        names = self._output_names
+        targets = flat_targets(y, len(preds), names)
+        total = single_loss(self, preds, targets, sample_weight)
+        if total is None:
+            total = torch.zeros((), device=preds[0].device, dtype=preds[0].dtype)
+            for i, (loss_fn, weight) in enumerate(zip(self._compiled_losses, self._loss_weights)):
+                if loss_fn is None:
+                    continue
+                if targets[i] is None:
+                    raise _validation.value_error("fit", "y", f"a target for output '{names[i]}'", "none",
+                                                  "Pass y as a list / dict with one array per output.")
+                value = loss_fn(targets[i], preds[i], output_weight(sample_weight, i, names))
+                if self._output_loss_trackers and count_batch:
+                    self._output_loss_trackers[i].update_state(value.detach(), sample_weight=count_batch)
+                total = total + weight * value
+        penalties = self.losses if plan(self).may_have_penalties() else None
         if penalties:
             total = total + torch.stack([p.to(total.device) for p in penalties]).sum()
         return total
 
     def _update_metrics(self, y: Any, y_pred: Any, sample_weight: Any) -> None:
+        if not self._compiled_metrics:
+            return
         preds = flat_outputs(y_pred)
-        targets = flat_targets(y, len(preds), self.output_names(len(preds)))
-        names = self.output_names(len(preds))
+        names = self._output_names
+        targets = flat_targets(y, len(preds), names)
         with torch.no_grad():
             for i, metric, _, weighted in self._compiled_metrics:  # Keras: only weighted_metrics see weights
                 metric.update_state(targets[i], preds[i], output_weight(sample_weight, i, names) if weighted else None)
@@ -217,7 +223,7 @@ class Trainer:
         if replicas is not None and replicas.stand_in:
             return  # this rank had no sample in the global batch: it only took part in the step
         logged = loss.detach() if replicas is None else replicas.logged(loss.detach(), batch)
-        self._loss_tracker.update_state(logged, sample_weight=batch)
+        self._loss_tracker.update_scalar(logged, batch)
         self._update_metrics(y, y_pred, sample_weight)
 
     def test_step(self, x: Any, y: Any, sample_weight: Any = None) -> None:
@@ -232,7 +238,7 @@ class Trainer:
             if replicas.stand_in:
                 return
             loss = replicas.logged(loss, batch)
-        self._loss_tracker.update_state(loss, sample_weight=batch)
+        self._loss_tracker.update_scalar(loss, batch)
         self._update_metrics(y, y_pred, sample_weight)
 
     def predict_step(self, x: Any) -> Any:
@@ -699,6 +705,18 @@ def _as_list(value: Any) -> list:
     if value is None:
         return []
     return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def single_loss(model: Any, preds: list, targets: list, sample_weight: Any) -> torch.Tensor | None:
+    """The total loss of a model with one output weighing 1.0: that output's loss itself, which is what
+    ``0 + 1.0 * loss`` gives bit for bit (gradient included) without the two ops; None otherwise."""
+    if len(preds) != 1 or model._loss_weights[0] != 1.0 or model._compiled_losses[0] is None or targets[0] is None:
+        return None
+    value = model._compiled_losses[0](targets[0], preds[0], output_weight(sample_weight, 0, model._output_names))
+    if torch.is_tensor(value) and value.dim() == 0 and value.dtype == preds[0].dtype \
+            and value.device == preds[0].device:
+        return value
+    return torch.zeros((), device=preds[0].device, dtype=preds[0].dtype) + 1.0 * value  # promotes as it did
 
 
 def flat_outputs(y_pred: Any) -> list[torch.Tensor]:

@@ -76,6 +76,9 @@ class CallbackList:
         self.wants_batch_logs = any(  # overridden in a subclass, or set on the instance (LambdaCallback)
             hook in vars(cb) or getattr(type(cb), hook) is not getattr(Callback, hook)
             for cb in self.callbacks for hook in BATCH_HOOKS)
+        # only lstmkit's History (whose batch hooks are the base class's no-ops): a loop may skip the batch
+        # calls; a user's callback sees every hook called, overridden or not, as in Keras
+        self.only_epoch_hooks = all(type(cb) is History for cb in self.callbacks)
 
     def call(self, hook: str, *args: Any) -> None:
         for cb in self.callbacks:

@@ -331,6 +331,7 @@ class Trainer:
         if replicas is not None:
             replicas.agree(cb)
         batch_logs = cb.wants_batch_logs or verbose == 1
+        batch_calls = batch_logs or not cb.only_epoch_hooks  # History alone: nothing to call per batch
         self.stop_training = False
         self._step_plan = None
         cb.call("on_train_begin", {})
@@ -342,10 +343,12 @@ class Trainer:
                 cb.call("on_epoch_begin", epoch, {})
                 seen = 0
                 for step, (bx, by, bsw) in enumerate(train["batches"]()):
-                    cb.call("on_train_batch_begin", step, {})
+                    if batch_calls:
+                        cb.call("on_train_batch_begin", step, {})
                     self.train_step(bx, by, bsw)
                     seen += 1
-                    cb.call("on_train_batch_end", step, self._logs() if batch_logs else {})
+                    if batch_calls:
+                        cb.call("on_train_batch_end", step, self._logs() if batch_logs else {})
                     if replicas is not None:
                         self.stop_training = replicas.any(self.stop_training)
                     if self.stop_training:

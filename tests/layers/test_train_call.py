@@ -116,3 +116,22 @@ def test_sequential_training_runs_hooks_masks_and_autocast_through_the_full_call
         out = model(x, training=True)  # the full call turns autocast off for float32 layers
     assert out.dtype == torch.float32
     assert calls == [1]
+
+
+def test_a_sequential_model_train_call_equals_its_full_call_and_declines_other_inputs():
+    model, x = _model(), torch.randn(4, 6, 2)
+    torch.testing.assert_close(model.train_call(x), model(x, training=True), rtol=0, atol=0)
+    assert model.train_call(x.double()) is NotImplemented  # the full call casts to the Input's dtype
+    with pytest.raises(ValueError, match="declared"):
+        model.train_call(torch.randn(4, 5, 2))  # the declared shape is still checked
+    unbuilt = Sequential([layers.LSTM(3), layers.Dense(1)])
+    assert unbuilt.train_call(x) is NotImplemented
+
+
+def test_fit_runs_model_hooks_through_the_full_call():
+    model = _model()
+    model.compile("adam", "mse", device="cpu")
+    seen = []
+    model.register_forward_hook(lambda module, args, out: seen.append(out.shape))
+    model.fit(torch.randn(4, 6, 2), torch.randn(4, 1), batch_size=2, verbose=0)
+    assert seen == [torch.Size([2, 1])] * 2

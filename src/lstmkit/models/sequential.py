@@ -167,6 +167,20 @@ class Sequential(Model):
         training = self.training if training is None else bool(training)
         inferring = eval_calls_allowed(training, mask)
         direct = eval_call_of if inferring else train_call_of if train_calls_allowed(training, mask) else None
+        return self._run_layers(x, training, direct)
+
+    def train_call(self, x: torch.Tensor) -> Any:
+        """``forward(x, training=True)`` for one tensor already of the input's dtype (what ``fit`` feeds):
+        the declared-shape check kept, the layers' ``train_call``; ``NotImplemented`` for anything else."""
+        declared = self._input_layer
+        if (type(self).forward is not Sequential.forward or not self.built or declared is None
+                or not declared.input_dtype.startswith("float") or x.dtype != getattr(torch, declared.input_dtype)):
+            return NotImplemented
+        if not self._input_from_data:
+            input_checks.check_declared(f"Sequential '{self.name}'", [declared.batch_shape], [declared.name], [x])
+        return self._run_layers(x, True, train_call_of)
+
+    def _run_layers(self, x: Any, training: bool, direct: Any) -> Any:
         for layer in self._layers:
             y = direct(layer, x) if direct is not None else NotImplemented  # skips the checks it has settled
             if y is NotImplemented:

@@ -22,7 +22,7 @@ from .. import _validation
 from ..mixed_precision.loss_scale_optimizer import LossScaleOptimizer
 from ..mixed_precision.policy import to_numpy
 from ..ops import constraints as constraints_mod
-from ..layers.base import Layer
+from ..layers.base import Layer, train_call_of, train_calls_allowed
 from ..data.batching import StatefulBatches
 from ..layers.rnn.rnn import RNN
 from ..callbacks import callbacks as callbacks_mod
@@ -202,8 +202,10 @@ class Trainer:
             loss = self.compute_loss(y, y_pred, sample_weight, count_batch=batch)
         elif steps is not None:  # compile(jit_compile=True)
             loss, y_pred = steps.train_forward(x, y, sample_weight, batch)
-        else:
-            y_pred = self(x, training=True)
+        else:  # a model's train_call (Sequential) skips its per-call work, else the full call
+            y_pred = train_call_of(self, x) if train_calls_allowed(True) else NotImplemented
+            if y_pred is NotImplemented:
+                y_pred = self(x, training=True)
             loss = self.compute_loss(y, y_pred, sample_weight, count_batch=batch)
         if not loss.requires_grad:
             raise _validation.value_error(f"{type(self).__name__} '{self.name}'", "fit",

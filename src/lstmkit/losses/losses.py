@@ -26,6 +26,8 @@ REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "
 def as_tensors(y_true: Any, y_pred: Any) -> tuple[torch.Tensor, torch.Tensor]:
     """Both as tensors, the target cast to the prediction's float dtype and device."""
     y_pred = y_pred if torch.is_tensor(y_pred) else torch.as_tensor(y_pred, dtype=torch.float32)
+    if torch.is_tensor(y_true) and y_true.dtype == y_pred.dtype and y_true.device == y_pred.device:
+        return y_true, y_pred  # already converted (a loss object converts before its function does)
     y_true = torch.as_tensor(y_true, device=y_pred.device)
     return y_true.to(y_pred.dtype), y_pred
 

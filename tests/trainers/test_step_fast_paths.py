@@ -135,3 +135,20 @@ def test_mean_update_scalar_equals_update_state():
     c.update_state(torch.tensor([1.0, 2.0]), sample_weight=2)
     d.update_scalar(torch.tensor([1.0, 2.0]), 2)
     assert c.result().item() == d.result().item()
+
+
+@pytest.mark.filterwarnings("ignore:Adam. no gradients")  # the first step's forward ran before the re-sync
+def test_the_optimizer_binding_is_reused_across_fits_until_the_model_changes():
+    model = stateful_model()
+    model.fit(X, Y, batch_size=1, verbose=0, shuffle=False)
+    bound = model._step_plan
+    model.fit(X, Y, batch_size=1, verbose=0, shuffle=False)
+    assert model._step_plan is bound  # nothing changed: not walked again
+    kernel = model.layers[0].cell.kernel
+    kernel.requires_grad_(False)  # by hand: synced back to the layer's trainable flag, as each fit did
+    before = kernel.detach().clone()
+    model.fit(X, Y, batch_size=1, verbose=0, shuffle=False)
+    assert kernel.requires_grad and not torch.equal(before, kernel)
+    model.layers[0].trainable = False
+    with pytest.raises(ValueError, match="compile"):
+        model.fit(X, Y, batch_size=1, verbose=0, shuffle=False)

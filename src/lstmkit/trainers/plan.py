@@ -33,7 +33,8 @@ nn.modules.module.register_module_buffer_registration_hook(lambda *a: bump())
 class ModelPlan:
     """What a model is made of: its modules, recurrent layers, first parameter, declared batch size."""
 
-    __slots__ = ("version", "modules", "custom_train", "rnns", "first_param", "declared_batch", "penalty_layers")
+    __slots__ = ("version", "modules", "custom_train", "rnns", "first_param", "declared_batch", "penalty_layers",
+                 "params")
 
     def __init__(self, model: nn.Module):
         from ..layers.base import Layer
@@ -48,7 +49,8 @@ class ModelPlan:
         # layer computes ``losses`` its own way (then only asking it tells)
         layers = [m for m in self.modules if isinstance(m, Layer)]
         self.penalty_layers = layers if all(type(m).losses is Layer.losses for m in layers) else None
-        self.first_param = next(model.parameters(), None)
+        self.params = list(model.parameters())
+        self.first_param = self.params[0] if self.params else None
         self.declared_batch = None
         for tensor in getattr(model, "inputs", None) or []:
             if tensor.shape and tensor.shape[0] is not None:

@@ -211,7 +211,7 @@ class Trainer:
             raise _validation.value_error(f"{type(self).__name__} '{self.name}'", "fit",
                                           "a loss that depends on trainable weights",
                                           "a loss with no gradient (every layer frozen?)")
-        if self._step_plan is None:  # once per fit; train_on_batch re-binds when the model changed
+        if self._step_plan is None:  # bound again when _check_binding saw a change
             self._step_plan = self._bind_optimizer()
             self._step_key = self._binding_key()
         if not optimizer_base.fast_zero_grad(self.optimizer):
@@ -269,8 +269,15 @@ class Trainer:
         """What ``_bind_optimizer`` depends on: the structure (plan) and every layer's trainable flag and
         constraints; equal keys mean the last binding still holds."""
         found = plan(self)
-        return (found, id(self.optimizer), tuple((getattr(m, "trainable", None), len(getattr(m, "_constraints", ())))
-                                                 for m in found.modules))
+        return (found, id(self.optimizer),
+                tuple((getattr(m, "trainable", None), _constraint_ids(m)) for m in found.modules),
+                tuple(p.requires_grad for p in found.params))  # a flag set by hand is synced again
+
+    def _check_binding(self) -> None:
+        """Forget the optimizer binding when what it depends on changed (else it is reused: a fit per
+        epoch, as stateful tutorials write, does not walk the model each time)."""
+        if self._step_plan is not None and getattr(self, "_step_key", None) != self._binding_key():
+            self._step_plan = None
 
     # -- device and building ------------------------------------------------------------------------------
     def _to_model_device(self, x: Any, y: Any, sample_weight: Any) -> tuple[Any, Any, Any]:
@@ -335,7 +342,7 @@ class Trainer:
         batch_logs = cb.wants_batch_logs or verbose == 1
         batch_calls = batch_logs or not cb.only_epoch_hooks  # History alone: nothing to call per batch
         self.stop_training = False
-        self._step_plan = None
+        self._check_binding()
         cb.call("on_train_begin", {})
         initial_epoch = self.__dict__.pop("_resume_epoch", initial_epoch)  # set by BackupAndRestore
         epoch_logs: dict = {}
@@ -629,8 +636,7 @@ class Trainer:
             sample_weight = class_sample_weights(y, class_weight, sample_weight)
         if reset_metrics:  # the returned values are this batch's alone
             self._reset_metrics()
-        if self._step_plan is not None and getattr(self, "_step_key", None) != self._binding_key():
-            self._step_plan = None  # a layer was frozen / added since the last call: bind again
+        self._check_binding()  # a layer was frozen / added since the last call: bind again
         with mode(self, training=True):
             self.train_step(x, y, sample_weight)
         logs = self._logs()
@@ -817,6 +823,11 @@ def class_sample_weights(y: Any, class_weight: dict, sample_weight: Any) -> torc
         table[int(cls)] = float(weight)
     weights = table[labels.long()]
     return weights if sample_weight is None else weights * sample_weight
+
+
+def _constraint_ids(module: Any) -> tuple:
+    constraints = getattr(module, "_constraints", None)
+    return tuple(map(id, constraints.values())) if isinstance(constraints, dict) else ()
 
 
 def trainable_weights(model: Layer) -> list[torch.nn.Parameter]:

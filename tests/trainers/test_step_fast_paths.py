@@ -152,3 +152,13 @@ def test_the_optimizer_binding_is_reused_across_fits_until_the_model_changes():
     model.layers[0].trainable = False
     with pytest.raises(ValueError, match="compile"):
         model.fit(X, Y, batch_size=1, verbose=0, shuffle=False)
+
+
+def test_mean_result_float_equals_float_of_result():
+    for total, count in [(0.0, 0.0), (1.0, 3.0), (0.1 + 0.2, 7.0), (2.5e-300, 1.0), (-4.2, 9.0)]:
+        m = metrics.Mean()
+        m.total, m.count = torch.tensor(total, dtype=torch.float64), torch.tensor(count, dtype=torch.float64)
+        assert m.result_float() == float(m.result())
+    rmse = metrics.RootMeanSquaredError()  # its own result(): taken as it is
+    rmse.update_state(torch.zeros(2, 1), torch.ones(2, 1) * 3)
+    assert rmse.result_float() == float(rmse.result()) == 3.0

@@ -93,6 +93,13 @@ class Mean(Metric):
     def result(self) -> torch.Tensor:
         return torch.where(self.count > 0, self.total / self.count.clamp(min=1e-300), torch.zeros_like(self.total))
 
+    def result_float(self) -> float:
+        """``float(result())`` of a plain Mean without its five ops: the same IEEE float64 division."""
+        if type(self).result is not Mean.result:
+            return float(self.result())
+        count = float(self.count)
+        return float(self.total) / count if count > 0 else 0.0
+
 
 class MeanMetricWrapper(Mean):
     """The mean over samples of ``fn(y_true, y_pred, **kwargs)`` (any loss function, or a user's)."""

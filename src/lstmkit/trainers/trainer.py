@@ -143,11 +143,11 @@ class Trainer:
         return replicas.logs(self, self._local_logs) if replicas is not None else self._local_logs()
 
     def _local_logs(self) -> dict[str, float]:
-        logs = {"loss": float(self._loss_tracker.result())}
+        logs = {"loss": self._loss_tracker.result_float()}
         for tracker in getattr(self, "_output_loss_trackers", []):
-            logs[tracker.name] = float(tracker.result())
+            logs[tracker.name] = tracker.result_float()
         for _, metric, name, _ in self._compiled_metrics or []:
-            logs[name] = float(metric.result())
+            logs[name] = metric.result_float() if isinstance(metric, metrics_mod.Mean) else float(metric.result())
         return logs
 
     @property

@@ -197,6 +197,13 @@ class Trainer:
         replicas = distributed.current(self)  # DDP: the forward through its wrapper, the loss weighted
         batch = batch_count(x)
         steps = getattr(self, "_compiled_steps", None)
+        if steps is not None and replicas is None:  # compile(jit_compile=True): the whole step in one graph
+            done = steps.whole.run(x, y, sample_weight)
+            if done is not None:
+                constraints_mod.project(self._step_plan)
+                self._loss_tracker.update_scalar(done[0], batch)
+                self._update_metrics(y, done[1], sample_weight)
+                return
         if replicas is not None:
             y_pred = replicas.forward(x)
             loss = self.compute_loss(y, y_pred, sample_weight, count_batch=batch)

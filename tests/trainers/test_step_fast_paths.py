@@ -162,3 +162,22 @@ def test_mean_result_float_equals_float_of_result():
     rmse = metrics.RootMeanSquaredError()  # its own result(): taken as it is
     rmse.update_state(torch.zeros(2, 1), torch.ones(2, 1) * 3)
     assert rmse.result_float() == float(rmse.result()) == 3.0
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (5, 1), (1, 3), (4, 2), (1,), (3,)])
+@pytest.mark.parametrize("reduction", ["sum_over_batch_size", "sum", "mean_with_sample_weight"])
+def test_losses_over_single_values_equal_the_reductions_bit_for_bit(shape, reduction):
+    from lstmkit import losses
+
+    torch.manual_seed(0)
+    y_true, y_pred = torch.randn(shape), torch.randn(shape, requires_grad=True)
+    for loss, elementwise in ((losses.MeanSquaredError(reduction=reduction), torch.square),
+                              (losses.MeanAbsoluteError(reduction=reduction), torch.abs)):
+        fast = loss(y_true, y_pred)
+        (g_fast,) = torch.autograd.grad(fast, y_pred)
+        per_sample = torch.mean(elementwise(y_pred - y_true), dim=-1)  # Keras's reductions, spelled out
+        slow = per_sample.sum() if reduction == "sum" else per_sample.sum() / max(per_sample.numel(), 1)
+        (g_slow,) = torch.autograd.grad(slow, y_pred)
+        assert fast.dtype == slow.dtype and fast.shape == slow.shape == ()
+        torch.testing.assert_close(fast, slow, rtol=0, atol=0)
+        torch.testing.assert_close(g_fast, g_slow, rtol=0, atol=0)

@@ -11,7 +11,6 @@ from the cached objects at each call, which costs O(number of modules) attribute
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 import torch
@@ -34,7 +33,7 @@ class ModelPlan:
     """What a model is made of: its modules, recurrent layers, first parameter, declared batch size."""
 
     __slots__ = ("version", "modules", "custom_train", "rnns", "first_param", "declared_batch", "penalty_layers",
-                 "params")
+                 "params", "constraint_dicts")
 
     def __init__(self, model: nn.Module):
         from ..layers.base import Layer
@@ -50,6 +49,8 @@ class ModelPlan:
         layers = [m for m in self.modules if isinstance(m, Layer)]
         self.penalty_layers = layers if all(type(m).losses is Layer.losses for m in layers) else None
         self.params = list(model.parameters())
+        self.constraint_dicts = [c for c in (getattr(m, "_constraints", None) for m in self.modules)
+                                 if isinstance(c, dict)]  # what constraints.constrained_parameters reads
         self.first_param = self.params[0] if self.params else None
         self.declared_batch = None
         for tensor in getattr(model, "inputs", None) or []:
@@ -95,29 +96,36 @@ def plan(model: nn.Module) -> ModelPlan:
     return cached
 
 
-@contextlib.contextmanager
-def mode(model: nn.Module, training: bool):
+class mode:  # noqa: N801 - used as ``with mode(model, training=...)``, a function in spirit
     """``model.train(training)`` for the block, then every module's own flag back (also after an error).
 
     Only modules whose flag differs are touched; a model already in that mode costs one pass of
-    attribute reads. Modules that override ``train()`` get the full ``train()`` calls.
+    attribute reads. Modules that override ``train()`` get the full ``train()`` calls. (A class, not a
+    generator context manager: entered once per ``train_on_batch`` / ``predict`` call, it costs less.)
     """
-    found = plan(model)
-    if found.custom_train:
-        flags = [m.training for m in found.modules]
-        model.train(training)
-        try:
-            yield
-        finally:
-            for module, flag in zip(found.modules, flags):
+
+    __slots__ = ("model", "training", "found", "changed", "flags")
+
+    def __init__(self, model: nn.Module, training: bool):
+        self.model, self.training = model, training
+
+    def __enter__(self) -> None:
+        found = self.found = plan(self.model)
+        training = self.training
+        if found.custom_train:
+            self.flags = [m.training for m in found.modules]
+            self.model.train(training)
+            return
+        self.changed = changed = [m for m in found.modules if m.training != training]
+        for module in changed:
+            module.__dict__["training"] = training
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.found.custom_train:
+            for module, flag in zip(self.found.modules, self.flags):
                 if module.training != flag:
                     module.train(flag)
-        return
-    changed = [m for m in found.modules if m.training != training]
-    for module in changed:
-        module.__dict__["training"] = training
-    try:
-        yield
-    finally:
-        for module in changed:
-            module.__dict__["training"] = not training
+            return
+        restored = not self.training
+        for module in self.changed:
+            module.__dict__["training"] = restored

@@ -276,9 +276,9 @@ class Trainer:
         """What ``_bind_optimizer`` depends on: the structure (plan) and every layer's trainable flag and
         constraints; equal keys mean the last binding still holds."""
         found = plan(self)
-        return (found, id(self.optimizer),
-                tuple((getattr(m, "trainable", None), _constraint_ids(m)) for m in found.modules),
-                tuple(p.requires_grad for p in found.params))  # a flag set by hand is synced again
+        return (found, id(self.optimizer), [getattr(m, "trainable", None) for m in found.modules],
+                [tuple(c.values()) for c in found.constraint_dicts],  # the constraint objects themselves
+                [p.requires_grad for p in found.params])  # a flag set by hand is synced again
 
     def _check_binding(self) -> None:
         """Forget the optimizer binding when what it depends on changed (else it is reused: a fit per
@@ -670,6 +670,14 @@ class Trainer:
         return concat_batches([data.map_leaves(lambda t: t.detach().cpu(), out)])
 
     def _batch_tensors(self, x: Any, y: Any, sample_weight: Any, owner: str) -> tuple[Any, Any, Any]:
+        arrays = (x, y, sample_weight)
+        if all(a is None or isinstance(a, (np.ndarray, torch.Tensor)) for a in arrays):  # single arrays
+            x, y, sample_weight = (None if a is None else data.as_tensor(a, owner) for a in arrays)
+            n = x.shape[0] if x.dim() else 0
+            if n and all(a is None or (a.dim() and a.shape[0] == n) for a in (y, sample_weight)):
+                data.check_finite(x, "x", owner)
+                data.check_finite(y, "y", owner)
+                return x, y, sample_weight
         x, y, sample_weight = data.tensors(x), data.tensors(y), data.tensors(sample_weight)
         data.num_samples(x, y, sample_weight, owner)
         data.check_finite(x, "x", owner)
@@ -830,11 +838,6 @@ def class_sample_weights(y: Any, class_weight: dict, sample_weight: Any) -> torc
         table[int(cls)] = float(weight)
     weights = table[labels.long()]
     return weights if sample_weight is None else weights * sample_weight
-
-
-def _constraint_ids(module: Any) -> tuple:
-    constraints = getattr(module, "_constraints", None)
-    return tuple(map(id, constraints.values())) if isinstance(constraints, dict) else ()
 
 
 def trainable_weights(model: Layer) -> list[torch.nn.Parameter]:

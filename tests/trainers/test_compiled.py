@@ -70,6 +70,12 @@ def test_jit_compile_keeps_the_eager_update_where_the_whole_step_would_differ():
     np.testing.assert_allclose(h_compiled.history["loss"], h_eager.history["loss"], rtol=1e-5)
     for a, b in zip(compiled.get_weights(), eager.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    compiled.optimizer.clipnorm = None  # options are read at every step: the whole step comes back
+    compiled.fit(x, y, epochs=1, batch_size=1, verbose=0, shuffle=False)
+    assert compiled._compiled_steps.whole.reason is None
+    compiled.optimizer.clipnorm = 0.01  # and goes again when one is set between fits
+    compiled.fit(x, y, epochs=1, batch_size=1, verbose=0, shuffle=False)
+    assert "clipnorm" in compiled._compiled_steps.whole.reason
 
 
 @pytest.mark.parametrize("value", ["auto", False, None])

@@ -34,15 +34,13 @@ from .plan import plan
 _BASE = optimizer_base.Optimizer
 
 
-def unsupported_reason(model: Any, params: list[torch.Tensor]) -> str | None:
-    """Why the whole step cannot run for ``model`` bound to ``params`` (None when it can)."""
-    opt = model.optimizer
+def optimizer_reason(opt: Any) -> str | None:
+    """Why the whole step cannot apply ``opt``'s update as its eager step would (None when it can); read at
+    every step, since options and hooks may change between steps."""
     kind = type(opt)
-    if not isinstance(opt, _BASE) or any(getattr(kind, name) is not getattr(_BASE, name) for name in
+    if not optimizer_base.plain_step(opt) or any(getattr(kind, name) is not getattr(_BASE, name) for name in
                                          ("_apply", "_update", "_backend_update_step", "zero_grad")):
         return f"optimizer {kind.__name__}: its step is not the base Optimizer's"
-    if kind.update_step not in flat_update.ELEMENTWISE_UPDATES:
-        return f"optimizer {kind.__name__}: its update_step is not a built-in elementwise rule"
     options = {"loss_scale_factor": opt.loss_scale_factor, "gradient_accumulation_steps":
                opt.gradient_accumulation_steps, "clipnorm": opt.clipnorm, "clipvalue": opt.clipvalue,
                "global_clipnorm": opt.global_clipnorm, "weight_decay": opt.weight_decay,
@@ -53,6 +51,15 @@ def unsupported_reason(model: Any, params: list[torch.Tensor]) -> str | None:
     if opt._optimizer_step_pre_hooks or opt._optimizer_step_post_hooks or \
             _torch_optimizer._global_optimizer_pre_hooks or _torch_optimizer._global_optimizer_post_hooks:
         return "optimizer step hooks"
+    return None
+
+
+def unsupported_reason(model: Any, params: list[torch.Tensor]) -> str | None:
+    """Why the whole step cannot run for ``model`` bound to ``params`` (None when it can), the optimizer's
+    options apart (``optimizer_reason``)."""
+    kind = type(model.optimizer)
+    if getattr(kind, "update_step", None) not in flat_update.ELEMENTWISE_UPDATES:
+        return f"optimizer {kind.__name__}: its update_step is not a built-in elementwise rule"
     if not params or any(p.dtype != params[0].dtype or p.device != params[0].device for p in params):
         return "trainable weights of several dtypes or devices"
     if len(getattr(model, "_output_loss_trackers", ())) or len(model._compiled_losses or ()) != 1:
@@ -100,6 +107,9 @@ class WholeStep:
             return None
         params, names, rnns = setup
         opt = self.model.optimizer
+        self.reason = optimizer_reason(opt)  # options may change between steps: read each time
+        if self.reason is not None:
+            return None
         optimizer_base.fast_zero_grad(opt)  # eager steps leave fresh gradients, this one none (not stale ones)
         slots = flat_update._buffers(opt, params)
         dtype, device = params[0].dtype, params[0].device

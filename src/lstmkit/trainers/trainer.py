@@ -111,6 +111,8 @@ class Trainer:
     def _resolve(self, count: int) -> None:
         """Match the compiled losses, loss weights and metrics to the model's ``count`` outputs."""
         if self._compiled_losses is not None:
+            if getattr(self, "_output_names", None) is None:  # resolved by a copy made before it was kept
+                self._output_names = self.output_names(count)
             return
         names = self.output_names(count)
         self._output_names = names  # the losses are bound to these outputs until compile() runs again

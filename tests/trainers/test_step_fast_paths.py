@@ -4,6 +4,8 @@ what the general paths give: losses, weights, optimizer slots, stateful memory, 
 The general paths are forced by switching each fast path off: the layers' ``train_call``, the one-output
 loss, the scalar loss tracker, the pre-split batches, the skipped per-batch callback calls."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -181,3 +183,23 @@ def test_losses_over_single_values_equal_the_reductions_bit_for_bit(shape, reduc
         assert fast.dtype == slow.dtype and fast.shape == slow.shape == ()
         torch.testing.assert_close(fast, slow, rtol=0, atol=0)
         torch.testing.assert_close(g_fast, g_slow, rtol=0, atol=0)
+
+
+def test_verbose_2_reads_the_logs_once_per_epoch_and_prints_the_same_lines(monkeypatch, capsys):
+    def run():
+        model = stateful_model()
+        reads = []
+        original = type(model)._logs
+        monkeypatch.setattr(type(model), "_logs", lambda self: reads.append(1) or original(self))
+        model.fit(X, Y, epochs=2, batch_size=1, verbose=2, shuffle=False)
+        monkeypatch.undo()
+        lines = [re.sub(r"\d+[mu]?s(/step)?", "t", line) for line in capsys.readouterr().out.splitlines()]
+        return len(reads), lines
+
+    fast_reads, fast_lines = run()
+    assert fast_reads == 2  # one per epoch, not one per batch: the bar shows no per-batch values at verbose=2
+    general_paths(monkeypatch)
+    from lstmkit.callbacks import callbacks as callbacks_module
+    monkeypatch.setattr(callbacks_module, "_quiet_bar", lambda cb: False)
+    general_reads, general_lines = run()
+    assert general_reads == 2 + 24 and general_lines == fast_lines

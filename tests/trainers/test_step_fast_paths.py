@@ -74,6 +74,7 @@ class BatchLogs(callbacks.Callback):
     (stateful_model, dict(batch_size=1, shuffle=False)),
     (windowed_model, dict(batch_size=5, shuffle=True)),  # a last partial batch, a shuffled order
     (windowed_model, dict(batch_size=4, shuffle=False, validation_split=0.25)),
+    (windowed_model, dict(batch_size=3, shuffle=True, sample_weight=RNG.random(12).astype("float32"))),
 ])
 def test_fit_fast_paths_equal_the_general_paths_bit_for_bit(monkeypatch, make, fit_args):
     def run():

@@ -75,7 +75,10 @@ class CallbackList:
             cb.set_params(params)
         self.wants_batch_logs = any(  # overridden in a subclass, or set on the instance (LambdaCallback)
             hook in vars(cb) or getattr(type(cb), hook) is not getattr(Callback, hook)
-            for cb in self.callbacks for hook in BATCH_HOOKS)
+            for cb in self.callbacks if not _quiet_bar(cb) for hook in BATCH_HOOKS)
+        # only lstmkit's History (whose batch hooks are the base class's no-ops): a loop may skip the batch
+        # calls; a user's callback sees every hook called, overridden or not, as in Keras
+        self.only_epoch_hooks = all(type(cb) is History for cb in self.callbacks)
 
     def call(self, hook: str, *args: Any) -> None:
         for cb in self.callbacks:
@@ -84,6 +87,12 @@ class CallbackList:
                 cb.on_batch_begin(*args)
             elif hook == "on_train_batch_end":
                 cb.on_batch_end(*args)
+
+
+def _quiet_bar(cb: Callback) -> bool:
+    """lstmkit's own ProgbarLogger below ``verbose=1``: it counts batches but shows no per-batch values
+    (``verbose=2`` prints the epoch's logs once), so its batch hooks need no per-batch logs."""
+    return type(cb) is ProgbarLogger and cb.verbose != 1 and not any(hook in vars(cb) for hook in BATCH_HOOKS)
 
 
 class History(Callback):

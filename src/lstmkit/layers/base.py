@@ -178,6 +178,13 @@ class Layer(symbolic.NodeAttributes, nn.Module, metaclass=_Constructed):
         """
         return NotImplemented
 
+    def train_call(self, x: torch.Tensor) -> Any:
+        """Training (``training=True``, gradients flowing) without the framework's per-call work, as
+        ``eval_call`` is for inference: the same tensor ``layer(x, training=True)`` returns, with the same
+        effect on the layer's state (a stateful memory), or ``NotImplemented`` for the full call. Layers
+        whose training call draws randomness (dropout) keep the default; equality is tested per layer."""
+        return NotImplemented
+
     def _autocast_call(self, policy: policy_mod.DTypePolicy, inputs: Any, args: tuple, kwargs: dict) -> Any:
         """A mixed policy's call: floating inputs and outputs in the compute dtype, float32 weights read in
         it by ``torch.autocast`` (Keras casts inputs and reads its variables in the compute dtype)."""
@@ -485,9 +492,29 @@ def eval_calls_allowed(training: bool, mask: Any = None) -> bool:
 
 def eval_call_of(layer: "Layer", x: Any) -> Any:
     """``layer.eval_call(x)`` for an unmasked tensor and an unhooked layer; else ``NotImplemented``."""
-    if not torch.is_tensor(x) or "_keras_mask" in x.__dict__ or hooked(layer):
+    if not _direct_call_ok(layer, x):
         return NotImplemented
     return layer.eval_call(x)
+
+
+def train_calls_allowed(training: bool, mask: Any = None) -> bool:
+    """Whether a model may run its layers' ``train_call``: a training call (``training=True``) without an
+    explicit mask, and not while ``torch.compile`` / ``torch.jit`` / export trace the full calls."""
+    return training and mask is None and not torch.compiler.is_compiling() and not torch.jit.is_tracing()
+
+
+def train_call_of(layer: "Layer", x: Any) -> Any:
+    """``layer.train_call(x)`` for an unmasked tensor and an unhooked layer; else ``NotImplemented``."""
+    if not _direct_call_ok(layer, x):
+        return NotImplemented
+    return layer.train_call(x)
+
+
+def _direct_call_ok(layer: nn.Module, x: Any) -> bool:
+    """What ``eval_call`` / ``train_call`` leave to the full ``__call__``: structures, masks, hooks, and
+    an enclosing autocast (the full call turns it off for a float policy, or casts for a mixed one)."""
+    return (torch.is_tensor(x) and "_keras_mask" not in x.__dict__ and not hooked(layer)
+            and not torch.is_autocast_enabled(x.device.type))
 
 
 def hooked(module: nn.Module) -> bool:

@@ -199,6 +199,14 @@ class Dense(Layer):
 
     def eval_call(self, x: torch.Tensor) -> Any:
         """``forward`` once built, for an input already of the weights' dtype, device and size."""
+        return self._direct(x)
+
+    def train_call(self, x: torch.Tensor) -> Any:
+        """``forward`` in training: a Dense layer computes the same thing (gradients flow through the
+        same ops); only the checks settled at build time are skipped."""
+        return self._direct(x)
+
+    def _direct(self, x: torch.Tensor) -> Any:
         if type(self).forward is not Dense.forward or not self.built:
             return NotImplemented
         kernel = self.kernel

@@ -26,6 +26,8 @@ REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "
 def as_tensors(y_true: Any, y_pred: Any) -> tuple[torch.Tensor, torch.Tensor]:
     """Both as tensors, the target cast to the prediction's float dtype and device."""
     y_pred = y_pred if torch.is_tensor(y_pred) else torch.as_tensor(y_pred, dtype=torch.float32)
+    if torch.is_tensor(y_true) and y_true.dtype == y_pred.dtype and y_true.device == y_pred.device:
+        return y_true, y_pred  # already converted (a loss object converts before its function does)
     y_true = torch.as_tensor(y_true, device=y_pred.device)
     return y_true.to(y_pred.dtype), y_pred
 
@@ -58,27 +60,35 @@ def matched(y_true: Any, y_pred: Any, loss: str) -> tuple[torch.Tensor, torch.Te
 
 
 # -- loss functions (one value per sample) ----------------------------------------------------------------
+def mean_last(values: torch.Tensor) -> torch.Tensor:
+    """``torch.mean(values, dim=-1)``; over a single value (a ``Dense(1)`` output) that value itself, without
+    the reduction (bit for bit the same, gradient included: a sum of one, divided by one)."""
+    if values.dim() and values.shape[-1] == 1 and values.is_floating_point():
+        return values.squeeze(-1)
+    return torch.mean(values, dim=-1)
+
+
 def mean_squared_error(y_true: Any, y_pred: Any) -> torch.Tensor:
     y_true, y_pred = matched(y_true, y_pred, "mean_squared_error")
-    return torch.mean(torch.square(y_pred - y_true), dim=-1)
+    return mean_last(torch.square(y_pred - y_true))
 
 
 def mean_absolute_error(y_true: Any, y_pred: Any) -> torch.Tensor:
     y_true, y_pred = matched(y_true, y_pred, "mean_absolute_error")
-    return torch.mean(torch.abs(y_pred - y_true), dim=-1)
+    return mean_last(torch.abs(y_pred - y_true))
 
 
 def mean_absolute_percentage_error(y_true: Any, y_pred: Any) -> torch.Tensor:
     y_true, y_pred = matched(y_true, y_pred, "mean_absolute_percentage_error")
     diff = torch.abs((y_true - y_pred) / torch.clamp(torch.abs(y_true), min=EPSILON))
-    return 100.0 * torch.mean(diff, dim=-1)
+    return 100.0 * mean_last(diff)
 
 
 def mean_squared_logarithmic_error(y_true: Any, y_pred: Any) -> torch.Tensor:
     y_true, y_pred = matched(y_true, y_pred, "mean_squared_logarithmic_error")
     first = torch.log(torch.clamp(y_pred, min=EPSILON) + 1.0)
     second = torch.log(torch.clamp(y_true, min=EPSILON) + 1.0)
-    return torch.mean(torch.square(first - second), dim=-1)
+    return mean_last(torch.square(first - second))
 
 
 def huber(y_true: Any, y_pred: Any, delta: float = 1.0) -> torch.Tensor:
@@ -87,14 +97,14 @@ def huber(y_true: Any, y_pred: Any, delta: float = 1.0) -> torch.Tensor:
     error = y_pred - y_true
     abs_error = torch.abs(error)
     values = torch.where(abs_error <= delta, 0.5 * torch.square(error), delta * abs_error - 0.5 * delta ** 2)
-    return torch.mean(values, dim=-1)
+    return mean_last(values)
 
 
 def log_cosh(y_true: Any, y_pred: Any) -> torch.Tensor:
     """``log(cosh(e))`` computed stably as ``e + softplus(-2e) - log 2``."""
     y_true, y_pred = matched(y_true, y_pred, "log_cosh")
     error = y_pred - y_true
-    return torch.mean(error + F.softplus(-2.0 * error) - math.log(2.0), dim=-1)
+    return mean_last(error + F.softplus(-2.0 * error) - math.log(2.0))
 
 
 def binary_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False, label_smoothing: float = 0.0,
@@ -165,7 +175,7 @@ def kl_divergence(y_true: Any, y_pred: Any) -> torch.Tensor:
 
 def poisson(y_true: Any, y_pred: Any) -> torch.Tensor:
     y_true, y_pred = matched(y_true, y_pred, "poisson")
-    return torch.mean(y_pred - y_true * torch.log(y_pred + EPSILON), dim=-1)
+    return mean_last(y_pred - y_true * torch.log(y_pred + EPSILON))
 
 
 def cosine_similarity(y_true: Any, y_pred: Any, axis: int = -1) -> torch.Tensor:
@@ -202,6 +212,8 @@ def weighted_mean(values: torch.Tensor, sample_weight: Any = None, mask: Any = N
                                           "Pass one weight per sample, shape (batch,).") from None
     if reduction in (None, "none"):
         return values
+    if values.numel() == 1 and values.is_floating_point() and (reduction != "mean_with_sample_weight" or weight is None):
+        return values.reshape(())  # one value (batch 1): its sum, divided by one, is itself
     total = values.sum()
     if reduction == "sum":
         return total

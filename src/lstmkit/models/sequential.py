@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from .. import _validation
-from ..layers.base import Layer, accepts, eval_call_of, eval_calls_allowed
+from ..layers.base import Layer, accepts, eval_call_of, eval_calls_allowed, train_call_of, train_calls_allowed
 from ..layers.input_layer import InputLayer
 from ..layers.symbolic import KerasTensor
 from . import input_checks
@@ -166,8 +166,23 @@ class Sequential(Model):
             x._keras_mask = torch.as_tensor(mask).bool()
         training = self.training if training is None else bool(training)
         inferring = eval_calls_allowed(training, mask)
+        direct = eval_call_of if inferring else train_call_of if train_calls_allowed(training, mask) else None
+        return self._run_layers(x, training, direct)
+
+    def train_call(self, x: torch.Tensor) -> Any:
+        """``forward(x, training=True)`` for one tensor already of the input's dtype (what ``fit`` feeds):
+        the declared-shape check kept, the layers' ``train_call``; ``NotImplemented`` for anything else."""
+        declared = self._input_layer
+        if (type(self).forward is not Sequential.forward or not self.built or declared is None
+                or not declared.input_dtype.startswith("float") or x.dtype != getattr(torch, declared.input_dtype)):
+            return NotImplemented
+        if not self._input_from_data:
+            input_checks.check_declared(f"Sequential '{self.name}'", [declared.batch_shape], [declared.name], [x])
+        return self._run_layers(x, True, train_call_of)
+
+    def _run_layers(self, x: Any, training: bool, direct: Any) -> Any:
         for layer in self._layers:
-            y = eval_call_of(layer, x) if inferring else NotImplemented  # skips the checks it has settled
+            y = direct(layer, x) if direct is not None else NotImplemented  # skips the checks it has settled
             if y is NotImplemented:
                 y = layer(x, training=training) if accepts(layer, "training") else layer(x)
             x = y

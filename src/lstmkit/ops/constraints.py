@@ -189,6 +189,8 @@ def constrained_parameters(module: torch.nn.Module) -> list[tuple[torch.nn.Param
 
 def project(pairs: list[tuple[torch.nn.Parameter, Any]]) -> None:
     """Replace each parameter by its constraint's projection, in place."""
+    if not pairs:
+        return
     with torch.no_grad():
         for param, constraint in pairs:
             param.copy_(constraint(param))

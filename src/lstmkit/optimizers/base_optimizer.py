@@ -604,15 +604,21 @@ _STEP = Optimizer.step  # before torch wraps subclasses' step with its profiling
 _PLAIN: dict[type, bool] = {}
 
 
-def fast_step(optimizer: Any) -> bool:
-    """``optimizer.step()`` without torch's per-call wrapper (profiler range, hook lists), when that
-    changes nothing: a built-in lstmkit rule (``step`` not overridden) and no step hooks registered.
-    Returns False (nothing done) otherwise; the caller then calls ``optimizer.step()``."""
+def plain_step(optimizer: Any) -> bool:
+    """Whether ``optimizer`` is an lstmkit optimizer whose ``step`` is the base class's (cached per class)."""
     kind = type(optimizer)
     plain = _PLAIN.get(kind)
     if plain is None:
         plain = _PLAIN[kind] = isinstance(optimizer, Optimizer) and inspect.unwrap(
             kind.step, stop=lambda f: f is _STEP) is _STEP
+    return plain
+
+
+def fast_step(optimizer: Any) -> bool:
+    """``optimizer.step()`` without torch's per-call wrapper (profiler range, hook lists), when that
+    changes nothing: a built-in lstmkit rule (``step`` not overridden) and no step hooks registered.
+    Returns False (nothing done) otherwise; the caller then calls ``optimizer.step()``."""
+    plain = plain_step(optimizer)
     hooks = _torch_optimizer
     if not plain or optimizer._optimizer_step_pre_hooks or optimizer._optimizer_step_post_hooks or \
             hooks._global_optimizer_pre_hooks or hooks._global_optimizer_post_hooks:

@@ -18,6 +18,7 @@ from typing import Any
 
 import torch
 
+_flatten, _unflatten = torch._C._nn.flatten_dense_tensors, torch._C._nn.unflatten_dense_tensors
 ELEMENTWISE_UPDATES: set = set()  # the update_step functions known to be elementwise (models.optimizers)
 
 
@@ -51,8 +52,9 @@ def _buffers(optimizer: Any, params: list[torch.Tensor]) -> dict[str, torch.Tens
 def step(optimizer: Any, grads: list[torch.Tensor], params: list[torch.Tensor], lr: float, f: type) -> None:
     """One ``update_step`` on the concatenated gradients, parameters and slots; parameters written back."""
     buffers = _buffers(optimizer, params)
-    gradient = torch.cat([g.reshape(-1) for g in grads])
-    variable = torch.cat([p.reshape(-1) for p in params])
+    # torch's C++ flatten / unflatten (what DDP buckets with): the same cat of flat views and the same
+    # views back as a Python loop of reshape / split / view_as, without a Python call per tensor
+    gradient = _flatten(grads)
+    variable = _flatten(params)
     optimizer.update_step(gradient, variable, buffers, optimizer._step_constants(f, lr))
-    pieces = variable.split([p.numel() for p in params])
-    torch._foreach_copy_(params, [piece.view_as(p) for piece, p in zip(pieces, params)])
+    torch._foreach_copy_(params, _unflatten(variable, params))

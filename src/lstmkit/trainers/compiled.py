@@ -1,11 +1,12 @@
 """Keras's ``compile(jit_compile=True)``: the train and predict steps through ``torch.compile``.
 
-Keras compiles its train step with XLA; here the forward pass and the loss of a train step (autograd
-then compiles the backward) and the forward pass of a predict step go through ``torch.compile``.
-The native LSTM/GRU kernel cannot be traced, so under compilation ``RNN.dispatch`` picks the reference
-recurrence (its reason says so) and the compiler unrolls and fuses it; the numbers equal eager ones
-within float tolerance (tests/trainers/test_compiled.py). The optimizer update, constraints, metrics and
-callbacks stay eager.
+Keras compiles its train step with XLA; here the whole train step (forward, loss, gradients and the
+optimizer update: ``trainers.whole_step``) goes through ``torch.compile`` where that graph reproduces the
+eager step; otherwise the forward pass and the loss (autograd then compiles the backward) with an eager
+update. The forward pass of a predict step is compiled too. The native LSTM/GRU kernel cannot be traced,
+so under compilation ``RNN.dispatch`` picks the reference recurrence (its reason says so) and the
+compiler unrolls and fuses it; the numbers equal eager ones within float tolerance
+(tests/trainers/test_compiled.py). Constraints, metrics and callbacks stay eager.
 
 ``jit_compile="auto"`` (the default) runs eagerly: compiling costs seconds to a minute per model
 and input shape, which a typical fit on a CPU does not win back; ask for it with ``True``.
@@ -18,6 +19,7 @@ from typing import Any
 import torch
 
 from .. import _validation
+from .whole_step import WholeStep
 
 CHOICES = (True, False, "auto", None)
 
@@ -30,12 +32,13 @@ def wanted(jit_compile: Any, run_eagerly: Any) -> bool:
 
 
 class CompiledSteps:
-    """The compiled forward+loss of a train step and forward of a predict step of one model."""
+    """The compiled train step (whole, or forward+loss) and predict step of one model."""
 
     def __init__(self, model: Any):
         self.model = model
         self._train = torch.compile(self._forward_loss)
         self._predict = torch.compile(self._forward)
+        self.whole = WholeStep(model)
 
     def __reduce__(self):  # a copied model gets its own compiled steps (deepcopy maps the model)
         return (CompiledSteps, (self.model,))

@@ -165,6 +165,9 @@ def array_batches(x: Any, y: Any, sample_weight: Any, batch_size: int, shuffle: 
     """Batches of consecutive (or per-epoch shuffled) samples; the last may be smaller."""
     n = num_samples(x, y, sample_weight)
     count = math.ceil(n / batch_size)
+    if shuffle != "batch" and _plain_tensors(x, y, sample_weight):
+        yield from _split_batches((x, y, sample_weight), n, batch_size, shuffle, steps)
+        return
     if shuffle == "batch":
         starts = torch.randperm(count).tolist()
         order = None
@@ -178,6 +181,30 @@ def array_batches(x: Any, y: Any, sample_weight: Any, batch_size: int, shuffle: 
         if order is not None:
             index = order[index]
         yield take(x, index), take(y, index), take(sample_weight, index)
+
+
+SPLIT_ONCE_BYTES = 256 * 2 ** 20  # shuffled arrays up to this size are gathered once per epoch, not per batch
+
+
+def _plain_tensors(*arrays: Any) -> bool:
+    return all(a is None or torch.is_tensor(a) for a in arrays)
+
+
+def _split_batches(arrays: tuple, n: int, batch_size: int, shuffle: Any, steps: int | None) -> Iterator[Batch]:
+    """``array_batches`` for single tensors: the epoch's batches as views made in one ``split`` per
+    array (after one gather per array when shuffling), the same values as slicing batch by batch."""
+    if shuffle:
+        order = torch.randperm(n)  # the draw the per-batch path makes
+        if sum(a.numel() * a.element_size() for a in arrays if a is not None) > SPLIT_ONCE_BYTES:
+            for b in range(math.ceil(n / batch_size) if steps is None else min(steps, math.ceil(n / batch_size))):
+                index = order[b * batch_size:(b + 1) * batch_size]
+                yield tuple(None if a is None else a[index] for a in arrays)
+            return
+        arrays = tuple(None if a is None else a[order] for a in arrays)
+    count = math.ceil(n / batch_size)
+    count = count if steps is None else min(steps, count)
+    parts = [[None] * count if a is None else a.split(batch_size)[:count] for a in arrays]
+    yield from zip(*parts)
 
 
 def batch_count(source: Any) -> int | None:

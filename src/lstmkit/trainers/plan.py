@@ -32,7 +32,8 @@ nn.modules.module.register_module_buffer_registration_hook(lambda *a: bump())
 class ModelPlan:
     """What a model is made of: its modules, recurrent layers, first parameter, declared batch size."""
 
-    __slots__ = ("version", "modules", "custom_train", "rnns", "first_param", "declared_batch")
+    __slots__ = ("version", "modules", "custom_train", "rnns", "first_param", "declared_batch", "penalty_layers",
+                 "params", "constraint_dicts")
 
     def __init__(self, model: nn.Module):
         from ..layers.base import Layer
@@ -43,7 +44,14 @@ class ModelPlan:
         # a module whose train() does more than set flags must be switched by train() itself
         self.custom_train = any(type(m).train is not nn.Module.train for m in self.modules)
         self.rnns = [m for m in self.modules if isinstance(m, RNN)]
-        self.first_param = next(model.parameters(), None)
+        # the layers whose weight regularizers / activity penalties ``model.losses`` can gather; None when a
+        # layer computes ``losses`` its own way (then only asking it tells)
+        layers = [m for m in self.modules if isinstance(m, Layer)]
+        self.penalty_layers = layers if all(type(m).losses is Layer.losses for m in layers) else None
+        self.params = list(model.parameters())
+        self.constraint_dicts = [c for c in (getattr(m, "_constraints", None) for m in self.modules)
+                                 if isinstance(c, dict)]  # what constraints.constrained_parameters reads
+        self.first_param = self.params[0] if self.params else None
         self.declared_batch = None
         for tensor in getattr(model, "inputs", None) or []:
             if tensor.shape and tensor.shape[0] is not None:
@@ -58,6 +66,13 @@ class ModelPlan:
 
     def __reduce__(self):  # copies and pickles of a model rebuild their own plan
         return (_no_plan, ())
+
+    def may_have_penalties(self) -> bool:
+        """False when ``model.losses`` is surely empty (no layer has a regularizer or an activity penalty
+        now): O(layers) attribute reads instead of building the list."""
+        layers = self.penalty_layers
+        return layers is None or any(m.__dict__.get("_regularizers") or m.__dict__.get("_activity_losses")
+                                     for m in layers)
 
     @property
     def stateful(self) -> bool:
@@ -81,7 +96,7 @@ def plan(model: nn.Module) -> ModelPlan:
     return cached
 
 
-class mode:
+class mode:  # noqa: N801 - used as ``with mode(model, training=...)``, a function in spirit
     """``with mode(model, training)``: ``model.train(training)`` for the block, then every module's own flag
     back (also after an error).
 

@@ -22,7 +22,7 @@ from .. import _validation
 from ..mixed_precision.loss_scale_optimizer import LossScaleOptimizer
 from ..mixed_precision.policy import to_numpy
 from ..ops import constraints as constraints_mod
-from ..layers.base import Layer, accepts, hooked
+from ..layers.base import Layer, accepts, hooked, train_call_of, train_calls_allowed
 from ..data.batching import StatefulBatches
 from ..layers.rnn.rnn import RNN
 from ..callbacks import callbacks as callbacks_mod
@@ -111,8 +111,11 @@ class Trainer:
     def _resolve(self, count: int) -> None:
         """Match the compiled losses, loss weights and metrics to the model's ``count`` outputs."""
         if self._compiled_losses is not None:
+            if getattr(self, "_output_names", None) is None:  # resolved by a copy made before it was kept
+                self._output_names = self.output_names(count)
             return
         names = self.output_names(count)
+        self._output_names = names  # the losses are bound to these outputs until compile() runs again
         specs = per_output(self._loss_spec, names, "loss")
         self._compiled_losses = [None if s is None else losses_mod.get(s) for s in specs]
         weights = per_output(self._loss_weights_spec, names, "loss_weights", default=1.0)
@@ -142,11 +145,11 @@ class Trainer:
         return replicas.logs(self, self._local_logs) if replicas is not None else self._local_logs()
 
     def _local_logs(self) -> dict[str, float]:
-        logs = {"loss": float(self._loss_tracker.result())}
+        logs = {"loss": self._loss_tracker.result_float()}
         for tracker in getattr(self, "_output_loss_trackers", []):
-            logs[tracker.name] = float(tracker.result())
+            logs[tracker.name] = tracker.result_float()
         for _, metric, name, _ in self._compiled_metrics or []:
-            logs[name] = float(metric.result())
+            logs[name] = metric.result_float() if isinstance(metric, metrics_mod.Mean) else float(metric.result())
         return logs
 
     @property
@@ -159,27 +162,32 @@ class Trainer:
         """The training loss: every output's loss times its weight, plus the layers' regularization losses."""
         preds = flat_outputs(y_pred)
         self._resolve(len(preds))
-        targets = flat_targets(y, len(preds), self.output_names(len(preds)))
-        total = torch.zeros((), device=preds[0].device, dtype=preds[0].dtype)
-        for i, (loss_fn, weight) in enumerate(zip(self._compiled_losses, self._loss_weights)):
-            if loss_fn is None:
-                continue
-            if targets[i] is None:
-                raise _validation.value_error("fit", "y", f"a target for output '{self.output_names(len(preds))[i]}'",
-                                              "none", "Pass y as a list / dict with one array per output.")
-            value = loss_fn(targets[i], preds[i], output_weight(sample_weight, i, self.output_names(len(preds))))
-            if self._output_loss_trackers and count_batch:
-                self._output_loss_trackers[i].update_state(value.detach(), sample_weight=count_batch)
-            total = total + weight * value
-        penalties = self.losses
+        names = self._output_names
+        targets = flat_targets(y, len(preds), names)
+        total = single_loss(self, preds, targets, sample_weight)
+        if total is None:
+            total = torch.zeros((), device=preds[0].device, dtype=preds[0].dtype)
+            for i, (loss_fn, weight) in enumerate(zip(self._compiled_losses, self._loss_weights)):
+                if loss_fn is None:
+                    continue
+                if targets[i] is None:
+                    raise _validation.value_error("fit", "y", f"a target for output '{names[i]}'", "none",
+                                                  "Pass y as a list / dict with one array per output.")
+                value = loss_fn(targets[i], preds[i], output_weight(sample_weight, i, names))
+                if self._output_loss_trackers and count_batch:
+                    self._output_loss_trackers[i].update_state(value.detach(), sample_weight=count_batch)
+                total = total + weight * value
+        penalties = self.losses if plan(self).may_have_penalties() else None
         if penalties:
             total = total + torch.stack([p.to(total.device) for p in penalties]).sum()
         return total
 
     def _update_metrics(self, y: Any, y_pred: Any, sample_weight: Any) -> None:
+        if not self._compiled_metrics:
+            return
         preds = flat_outputs(y_pred)
-        targets = flat_targets(y, len(preds), self.output_names(len(preds)))
-        names = self.output_names(len(preds))
+        names = self._output_names
+        targets = flat_targets(y, len(preds), names)
         with torch.no_grad():
             for i, metric, _, weighted in self._compiled_metrics:  # Keras: only weighted_metrics see weights
                 metric.update_state(targets[i], preds[i], output_weight(sample_weight, i, names) if weighted else None)
@@ -191,19 +199,28 @@ class Trainer:
         replicas = distributed.current(self)  # DDP: the forward through its wrapper, the loss weighted
         batch = batch_count(x)
         steps = getattr(self, "_compiled_steps", None)
+        if steps is not None and replicas is None:  # compile(jit_compile=True): the whole step in one graph
+            done = steps.whole.run(x, y, sample_weight)
+            if done is not None:
+                constraints_mod.project(self._step_plan)
+                self._loss_tracker.update_scalar(done[0], batch)
+                self._update_metrics(y, done[1], sample_weight)
+                return
         if replicas is not None:
             y_pred = replicas.forward(x)
             loss = self.compute_loss(y, y_pred, sample_weight, count_batch=batch)
         elif steps is not None:  # compile(jit_compile=True)
             loss, y_pred = steps.train_forward(x, y, sample_weight, batch)
-        else:
-            y_pred = self(x, training=True)
+        else:  # a model's train_call (Sequential) skips its per-call work, else the full call
+            y_pred = train_call_of(self, x) if train_calls_allowed(True) else NotImplemented
+            if y_pred is NotImplemented:
+                y_pred = self(x, training=True)
             loss = self.compute_loss(y, y_pred, sample_weight, count_batch=batch)
         if not loss.requires_grad:
             raise _validation.value_error(f"{type(self).__name__} '{self.name}'", "fit",
                                           "a loss that depends on trainable weights",
                                           "a loss with no gradient (every layer frozen?)")
-        if self._step_plan is None:  # once per fit; train_on_batch re-binds when the model changed
+        if self._step_plan is None:  # bound again when _check_binding saw a change
             self._step_plan = self._bind_optimizer()
             self._step_key = self._binding_key()
         if not optimizer_base.fast_zero_grad(self.optimizer):
@@ -217,7 +234,7 @@ class Trainer:
         if replicas is not None and replicas.stand_in:
             return  # this rank had no sample in the global batch: it only took part in the step
         logged = loss.detach() if replicas is None else replicas.logged(loss.detach(), batch)
-        self._loss_tracker.update_state(logged, sample_weight=batch)
+        self._loss_tracker.update_scalar(logged, batch)
         self._update_metrics(y, y_pred, sample_weight)
 
     def test_step(self, x: Any, y: Any, sample_weight: Any = None) -> None:
@@ -232,7 +249,7 @@ class Trainer:
             if replicas.stand_in:
                 return
             loss = replicas.logged(loss, batch)
-        self._loss_tracker.update_state(loss, sample_weight=batch)
+        self._loss_tracker.update_scalar(loss, batch)
         self._update_metrics(y, y_pred, sample_weight)
 
     def predict_step(self, x: Any) -> Any:
@@ -275,8 +292,15 @@ class Trainer:
         """What ``_bind_optimizer`` depends on: the structure (plan) and every layer's trainable flag and
         constraints; equal keys mean the last binding still holds."""
         found = plan(self)
-        return (found, id(self.optimizer), tuple((getattr(m, "trainable", None), len(getattr(m, "_constraints", ())))
-                                                 for m in found.modules))
+        return (found, id(self.optimizer), [getattr(m, "trainable", None) for m in found.modules],
+                [tuple(c.values()) for c in found.constraint_dicts],  # the constraint objects themselves
+                [p.requires_grad for p in found.params])  # a flag set by hand is synced again
+
+    def _check_binding(self) -> None:
+        """Forget the optimizer binding when what it depends on changed (else it is reused: a fit per
+        epoch, as stateful tutorials write, does not walk the model each time)."""
+        if self._step_plan is not None and getattr(self, "_step_key", None) != self._binding_key():
+            self._step_plan = None
 
     # -- device and building ------------------------------------------------------------------------------
     def _to_model_device(self, x: Any, y: Any, sample_weight: Any) -> tuple[Any, Any, Any]:
@@ -339,8 +363,9 @@ class Trainer:
         if replicas is not None:
             replicas.agree(cb)
         batch_logs = cb.wants_batch_logs or verbose == 1
+        batch_calls = batch_logs or not cb.only_epoch_hooks  # History alone: nothing to call per batch
         self.stop_training = False
-        self._step_plan = None
+        self._check_binding()
         cb.call("on_train_begin", {})
         initial_epoch = self.__dict__.pop("_resume_epoch", initial_epoch)  # set by BackupAndRestore
         epoch_logs: dict = {}
@@ -350,10 +375,12 @@ class Trainer:
                 cb.call("on_epoch_begin", epoch, {})
                 seen = 0
                 for step, (bx, by, bsw) in enumerate(train["batches"]()):
-                    cb.call("on_train_batch_begin", step, {})
+                    if batch_calls:
+                        cb.call("on_train_batch_begin", step, {})
                     self.train_step(bx, by, bsw)
                     seen += 1
-                    cb.call("on_train_batch_end", step, self._logs() if batch_logs else {})
+                    if batch_calls:
+                        cb.call("on_train_batch_end", step, self._logs() if batch_logs else {})
                     if replicas is not None:
                         self.stop_training = replicas.any(self.stop_training)
                     if self.stop_training:
@@ -632,8 +659,7 @@ class Trainer:
             sample_weight = class_sample_weights(y, class_weight, sample_weight)
         if reset_metrics:  # the returned values are this batch's alone
             self._reset_metrics()
-        if self._step_plan is not None and getattr(self, "_step_key", None) != self._binding_key():
-            self._step_plan = None  # a layer was frozen / added since the last call: bind again
+        self._check_binding()  # a layer was frozen / added since the last call: bind again
         with mode(self, training=True):
             self.train_step(x, y, sample_weight)
         logs = self._logs()
@@ -660,6 +686,14 @@ class Trainer:
         return concat_batches([data.map_leaves(lambda t: t.detach().cpu(), out)])
 
     def _batch_tensors(self, x: Any, y: Any, sample_weight: Any, owner: str) -> tuple[Any, Any, Any]:
+        arrays = (x, y, sample_weight)
+        if all(a is None or isinstance(a, (np.ndarray, torch.Tensor)) for a in arrays):  # single arrays
+            x, y, sample_weight = (None if a is None else data.as_tensor(a, owner) for a in arrays)
+            n = x.shape[0] if x.dim() else 0
+            if n and all(a is None or (a.dim() and a.shape[0] == n) for a in (y, sample_weight)):
+                data.check_finite(x, "x", owner)
+                data.check_finite(y, "y", owner)
+                return x, y, sample_weight
         x, y, sample_weight = data.tensors(x), data.tensors(y), data.tensors(sample_weight)
         data.num_samples(x, y, sample_weight, owner)
         data.check_finite(x, "x", owner)
@@ -713,6 +747,18 @@ def _as_list(value: Any) -> list:
     if value is None:
         return []
     return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def single_loss(model: Any, preds: list, targets: list, sample_weight: Any) -> torch.Tensor | None:
+    """The total loss of a model with one output weighing 1.0: that output's loss itself, which is what
+    ``0 + 1.0 * loss`` gives bit for bit (gradient included) without the two ops; None otherwise."""
+    if len(preds) != 1 or model._loss_weights[0] != 1.0 or model._compiled_losses[0] is None or targets[0] is None:
+        return None
+    value = model._compiled_losses[0](targets[0], preds[0], output_weight(sample_weight, 0, model._output_names))
+    if torch.is_tensor(value) and value.dim() == 0 and value.dtype == preds[0].dtype \
+            and value.device == preds[0].device:
+        return value
+    return torch.zeros((), device=preds[0].device, dtype=preds[0].dtype) + 1.0 * value  # promotes as it did
 
 
 def flat_outputs(y_pred: Any) -> list[torch.Tensor]:

@@ -167,6 +167,18 @@ class RNN(Layer):
         built-in cell, no mask, no returned states, an input already of the weights' dtype, device and
         size; from zero states, a stateful layer's memory for the batch it holds (then carried on), or the
         states a ``carrying_states`` block gives (streams, stateful forecasting; the final ones go back to it)."""
+        return self._direct(x, training=False)
+
+    def train_call(self, x: torch.Tensor) -> Any:
+        """``forward`` in training on the native kernel, under ``eval_call``'s conditions and without
+        dropout (the cell's masks are random draws ``forward`` makes): the same kernel call with gradients
+        to the weights, the same stateful memory carried on (detached, as ``forward`` does)."""
+        cell = self.cell
+        if not isinstance(cell, RecurrentCell) or cell.dropout > 0 or cell.recurrent_dropout > 0:
+            return NotImplemented
+        return self._direct(x, training=True)
+
+    def _direct(self, x: torch.Tensor, training: bool) -> Any:
         cell = self.cell
         if (type(self).forward is not RNN.forward or type(self)._recur is not RNN._recur or not self.built
                 or "_recur" in self.__dict__ or "_initial_states" in self.__dict__  # shadowed (export)
@@ -194,7 +206,7 @@ class RNN(Layer):
         if self.__dict__.get("last_path") != "fused":
             self.last_path = "fused"
         outputs, final = fused.run(math, x, states, kernel, cell.recurrent_kernel, cell.bias, None,
-                                   self.go_backwards, self.zero_output_for_mask, False, cache=cache)
+                                   self.go_backwards, self.zero_output_for_mask, training, cache=cache)
         if carry is not None:
             carry.end(self, final)  # the Keras-style slot memory is left as it was
         elif self.stateful:

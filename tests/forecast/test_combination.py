@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from lstmkit.forecast.forecaster import Forecaster
+from lstmkit.forecast import combination
 from lstmkit.forecast.combination import CANDIDATES, MIN_ORIGINS, choose, seasonal_naive, weights_for
 from lstmkit.forecast.intervals import _conformal_quantile
 from lstmkit.forecast.windowed import early_stopping_count
@@ -203,3 +204,28 @@ def test_the_simplest_within_one_standard_error_of_the_best_is_chosen():
     clearly = naive_error - 0.5 + 0.05 * rng.normal(size=n)  # better at every origin, by far more than the noise
     made = choose(np.broadcast_to(clearly[:, None, None], (n, steps, 1)).copy(), seasonal, truths, scales, last=naive)
     assert made["choice"] == "network"
+
+
+def test_a_baseline_stays_finite_where_the_network_forecast_is_not():
+    """0 * inf is NaN: a candidate without the network must not read the network's values."""
+    rng = np.random.RandomState(0)
+    truth = rng.randn(6, 3, 1)
+    network = truth.copy()
+    network[0, 0, 0] = np.inf
+    made = combination.choose(network, truth + 0.01, list(truth), [np.ones(1)] * 6, truth + 1.0)
+    assert made["choice"] == "seasonal-naive"
+    assert np.isfinite(made["validation_mase"]["seasonal-naive"]) and made["validation_mase"]["network"] == np.inf
+    blended = combination.blend((0.0, 1.0, 0.0), network[0], truth[0], truth[0])
+    assert np.isfinite(blended).all()
+
+
+def test_no_validation_warning_for_a_combination_the_user_fixed():
+    rng = np.random.RandomState(0)
+    truth = rng.randn(6, 3, 1)
+    network, seasonal, last = truth + 0.01 * rng.randn(6, 3, 1), truth + 1 + rng.randn(6, 3, 1), truth + 1.0
+    for keys in (None, ["a"] * 3 + ["b"] * 3):
+        made = combination.choose(network, seasonal, list(truth), [np.ones(1)] * 6, last, keys,
+                                  fixed="seasonal-naive")
+        assert made["chosen_by"].startswith("you") and combination.warning(made) is None
+    chosen = combination.choose(seasonal, network, list(truth), [np.ones(1)] * 6, last)  # the network loses
+    assert "worse than seasonal_naive" in combination.warning(chosen)

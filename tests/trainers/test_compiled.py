@@ -78,6 +78,25 @@ def test_jit_compile_keeps_the_eager_update_where_the_whole_step_would_differ():
     assert "clipnorm" in compiled._compiled_steps.whole.reason
 
 
+def test_jit_compile_with_weight_regularizers_keeps_their_gradient():
+    """The penalty reads the layers' own weights: the whole step cannot trace it, so it falls back (the
+    regularizer's gradient was silently lost there)."""
+    from lstmkit import layers, optimizers, regularizers
+
+    x, y = np.ones((4, 3), "float32"), np.zeros((4, 1), "float32")
+    trained = {}
+    for jit in (False, True):
+        torch.manual_seed(0)
+        model = Sequential([layers.Input((3,)), Dense(1, use_bias=False, kernel_regularizer=regularizers.L2(1.0))])
+        model.compile(optimizer=optimizers.SGD(0.1), loss="mse", jit_compile=jit)
+        losses = [model.train_on_batch(x, y) for _ in range(3)]
+        trained[jit] = (model, losses)
+    (eager, eager_losses), (compiled, compiled_losses) = trained[False], trained[True]
+    assert "weight regularizer" in compiled._compiled_steps.whole.reason
+    np.testing.assert_allclose(compiled_losses, eager_losses, rtol=1e-5)
+    np.testing.assert_allclose(compiled.get_weights()[0], eager.get_weights()[0], rtol=1e-5, atol=1e-7)
+
+
 @pytest.mark.parametrize("value", ["auto", False, None])
 def test_jit_compile_auto_and_false_run_eagerly(value):
     assert stateful_model(jit_compile=value)._compiled_steps is None

@@ -23,10 +23,34 @@ def general_paths(monkeypatch):
     from lstmkit.models import sequential
 
     monkeypatch.setattr(sequential, "train_calls_allowed", lambda *a: False)
+    monkeypatch.setattr(trainer, "train_calls_allowed", lambda *a: False)  # the trainer's own import of it
+    original_init = callbacks.CallbackList.__init__
+
+    def every_hook(self, *args, **kwargs):  # the per-batch callback calls, even with History alone
+        original_init(self, *args, **kwargs)
+        self.only_epoch_hooks = False
+
+    monkeypatch.setattr(callbacks.CallbackList, "__init__", every_hook)
     monkeypatch.setattr(trainer, "single_loss", lambda *a: None)
     monkeypatch.setattr(metrics.Mean, "update_scalar", lambda self, v, w: self.update_state(v, sample_weight=w))
     monkeypatch.setattr(data_adapter, "_plain_tensors", lambda *a: False)
     monkeypatch.setattr(plan.ModelPlan, "may_have_penalties", lambda self: True)
+
+
+def test_the_general_paths_really_are_forced(monkeypatch):
+    """The comparisons below mean something only if ``general_paths`` turns every fast path off."""
+    from lstmkit.layers.rnn.rnn import RNN
+
+    calls = []
+    original = RNN.train_call
+    monkeypatch.setattr(RNN, "train_call", lambda self, x: calls.append(1) or original(self, x))
+    windowed_model().fit(X, Y, epochs=1, batch_size=4, verbose=0)
+    assert calls  # the fast path runs by default
+    calls.clear()
+    general_paths(monkeypatch)
+    model = windowed_model()
+    model.fit(X, Y, epochs=1, batch_size=4, verbose=0)
+    assert not calls
 
 
 def stateful_model(**compile_args):

@@ -53,9 +53,9 @@ def choose(model: np.ndarray, seasonal: np.ndarray, truths: list, scales: list, 
         return unvalidated(fixed, "no held-out origins to validate on")
     per_origin = {}  # name -> (len(used),): each origin's MASE (mean absolute scaled error over its steps)
     for name in names:
-        w = CANDIDATES[name]
-        p = w[0] * base["network"] + w[1] * base["seasonal"] + w[2] * base["last"]
-        per_origin[name] = np.array([np.mean(np.abs(truths[i] - p[i][:len(truths[i])]) / scales[i]) for i in used])
+        p = blend(CANDIDATES[name], base["network"], base["seasonal"], base["last"])
+        errors = np.array([np.mean(np.abs(truths[i] - p[i][:len(truths[i])]) / scales[i]) for i in used])
+        per_origin[name] = np.where(np.isnan(errors), np.inf, errors)  # a NaN forecast is never chosen
 
     def scored(rows: np.ndarray) -> dict:
         return {n: float(per_origin[n][rows].mean()) for n in names}
@@ -154,13 +154,22 @@ def apply(f: Any, histories: list, steps: int, model: np.ndarray) -> np.ndarray:
     out = np.empty_like(model)
     for i, ((s, a), w) in enumerate(zip(histories, weights)):
         values = s.values[:, :n_targets]
-        out[i] = (w[0] * model[i] + w[1] * seasonal_naive(values, a, steps, season)
-                  + w[2] * seasonal_naive(values, a, steps, 1))
+        out[i] = blend(w, model[i], seasonal_naive(values, a, steps, season), seasonal_naive(values, a, steps, 1))
     return out
 
 
+def blend(weights: tuple, network: np.ndarray, seasonal: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """``weights`` ``(network, seasonal naive, naive)`` applied to the three forecasts; a term of weight 0
+    is left out, so a baseline stays finite where the network's forecast is not (0 * inf is NaN)."""
+    terms = [w * f for w, f in zip(weights, (network, seasonal, last)) if w]
+    return sum(terms[1:], terms[0]) if terms else np.zeros_like(network)
+
+
 def warning(made: dict) -> str | None:
-    """Plain words when validation moved some series away from the network alone (None otherwise)."""
+    """Plain words when validation moved some series away from the network alone (None otherwise, and
+    when the combination was fixed by the user: nothing was decided by validation)."""
+    if str(made.get("chosen_by", "")).startswith("you"):
+        return None
     series = made.get("series") or {}
     moved = {k: r["choice"] for k, r in series.items() if r["choice"] != "network"}
     if not series and made.get("choice", "network") == "network":

@@ -67,6 +67,8 @@ def unsupported_reason(model: Any, params: list[torch.Tensor]) -> str | None:
     found = plan(model)
     if any(getattr(m, "activity_regularizer", None) is not None for m in found.modules):
         return "an activity regularizer (its penalty is kept on the layer)"
+    if any(getattr(m, "_regularizers", None) for m in found.modules):
+        return "a weight regularizer (its penalty reads the layer's own weights, not the traced ones)"
     if any(True for _ in model.buffers()) or len(found.params) != len(params):
         return "buffers or non-trainable weights (a forward may update them)"
     if any(p.grad is None for p in params):

@@ -90,6 +90,11 @@ def test_replacing_the_model_forecasts_with_it_alone():
     f.model = Sequential([Input((12, 1)), Lambda(lambda x: x[:, -1, :1])])  # persistence in scaled units
     assert f.metrics["choices"]["combination"]["model_weight"] == 1.0
     np.testing.assert_allclose(f.forecast(frame, steps=3)["y"], [frame.y.iloc[-1]] * 3, rtol=1e-5)
+    fixed = Forecaster("y", time_col="t", lookback=12, season=12, transform="none", combine="seasonal-naive")
+    fixed.fit(frame, epochs=1, verbose=0)
+    fixed.model = Sequential([Input((12, 1)), Lambda(lambda x: x[:, -1, :1])])
+    assert fixed.metrics["choices"]["combination"]["choice"] == "seasonal-naive"  # the user's choice stays
+    np.testing.assert_allclose(fixed.forecast(frame, steps=3)["y"], frame.y.iloc[-12:-9], rtol=1e-5)
 
 
 def _random_walk_origins(rng, n, steps=12):

@@ -174,7 +174,8 @@ class Forecaster:
     @property
     def model(self) -> Sequential | None:
         """The (first) trained model; setting it replaces the whole ensemble with that one model (and
-        forecasts with it alone: the combination was validated for the replaced models)."""
+        forecasts with it alone, the combination having been validated for the replaced models; unless
+        ``combine=`` fixed one, which stays)."""
         return self.models[0] if self.models else None
 
     @model.setter
@@ -182,8 +183,8 @@ class Forecaster:
         self.models = [] if value is None else [value]
         made = (self.metrics or {}).get("choices") if hasattr(self, "metrics") else None
         if made and "combination" in made:
-            made["combination"] = {"value": "network", "choice": "network", "model_weight": 1.0,
-                                   "chosen_by": "the model was replaced after fit: not validated, used alone"}
+            fixed = None if self.config.combine == "auto" else self.config.combine
+            made["combination"] = combination.unvalidated(fixed, "the model was replaced after fit: not validated")
 
     # -- training ------------------------------------------------------------------------------------
     def fit(self, frame: pd.DataFrame, epochs: int | None = None, batch_size: int = 32, validation: float = 0.2,

@@ -12,9 +12,9 @@ from lstmkit.trainers import plan
 from lstmkit.ops import fused_weights
 
 
-def small_model(**lstm):
+def small_model(cls=Sequential, **lstm):
     torch.manual_seed(0)
-    model = Sequential([Input((5, 2)), LSTM(3, **lstm), Dense(1)])
+    model = cls([Input((5, 2)), LSTM(3, **lstm), Dense(1)])
     model.compile("adam", "mse", device="cpu")
     return model
 
@@ -187,10 +187,8 @@ def test_predict_runs_hooks_and_an_overridden_predict_step():
         def predict_step(self, x):
             return 2 * super().predict_step(x)
 
-    torch.manual_seed(0)
-    doubled = Doubled([Input((5, 2)), LSTM(3), Dense(1)])
-    doubled.compile("adam", "mse", device="cpu")
-    np.testing.assert_allclose(doubled.predict(X, verbose=0), 2 * small_model().predict(X, verbose=0), rtol=1e-6)
+    np.testing.assert_allclose(small_model(Doubled).predict(X, verbose=0), 2 * small_model().predict(X, verbose=0),
+                               rtol=1e-6)
 
 
 def test_predict_refuses_nan_hidden_by_a_masked_array():
@@ -227,10 +225,7 @@ def test_predict_honours_instance_overrides_call_overrides_and_torch_compile():
         def __call__(self, *args, **kwargs):
             return super().__call__(*args, **kwargs).clamp(max=0.0)
 
-    torch.manual_seed(0)
-    clipped = Clipped([Input((5, 2)), LSTM(3), Dense(1)])
-    clipped.compile("adam", "mse", device="cpu")
-    np.testing.assert_allclose(clipped.predict(X, verbose=0), np.minimum(base, 0.0), rtol=1e-6)
+    np.testing.assert_allclose(small_model(Clipped).predict(X, verbose=0), np.minimum(base, 0.0), rtol=1e-6)
 
     compiled, calls = small_model(), []
 
@@ -248,10 +243,8 @@ def test_a_model_whose_forward_takes_no_training_argument():
         def forward(self, inputs):
             return 2 * super().forward(inputs)
 
-    torch.manual_seed(0)
-    model = Doubling([Input((5, 2)), LSTM(3), Dense(1)])
-    model.compile("adam", "mse", device="cpu")
-    np.testing.assert_allclose(model.predict(X, verbose=0), 2 * small_model().predict(X, verbose=0), rtol=1e-6)
+    np.testing.assert_allclose(small_model(Doubling).predict(X, verbose=0), 2 * small_model().predict(X, verbose=0),
+                               rtol=1e-6)
 
 
 def test_mode_entered_twice_restores_each_level():

@@ -34,6 +34,10 @@ class Metric:
     def result(self) -> torch.Tensor:
         raise NotImplementedError
 
+    def result_float(self) -> float:
+        """``float(result())``, as logs hold it (``Mean`` computes it without tensor ops)."""
+        return float(self.result())
+
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> torch.Tensor:
         """Update, then return the running result (Keras's calling convention)."""
         self.update_state(y_true, y_pred, sample_weight)
@@ -96,7 +100,7 @@ class Mean(Metric):
     def result_float(self) -> float:
         """``float(result())`` of a plain Mean without its five ops: the same IEEE float64 division."""
         if type(self).result is not Mean.result:
-            return float(self.result())
+            return super().result_float()
         count = float(self.count)
         return float(self.total) / count if count > 0 else 0.0
 

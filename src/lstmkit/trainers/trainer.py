@@ -149,7 +149,7 @@ class Trainer:
         for tracker in getattr(self, "_output_loss_trackers", []):
             logs[tracker.name] = tracker.result_float()
         for _, metric, name, _ in self._compiled_metrics or []:
-            logs[name] = metric.result_float() if isinstance(metric, metrics_mod.Mean) else float(metric.result())
+            logs[name] = metric.result_float()
         return logs
 
     @property

@@ -282,8 +282,11 @@ def active(device_type: str) -> DataParallel | None:
     """The data parallelism in force for a model on ``device_type``, joining the group when needed.
 
     The distribution set with ``set_distribution``, or, in a process of a torchrun job (``WORLD_SIZE`` >
-    1) with none set, an implicit ``DataParallel()``. None in a single process.
+    1) with none set, an implicit ``DataParallel()``. None in a single process (answered first, without
+    parsing or joining anything: every predict / fit call asks).
     """
+    if single_process():
+        return None
     chosen = _STATE["distribution"]
     if chosen is not None:
         device_type = "cuda" if chosen.device_type == "gpu" else "cpu"

@@ -72,13 +72,19 @@ def test_eval_call_declines_what_the_full_call_must_handle(make, x):
         assert layer.eval_call(x) is NotImplemented
 
 
-def test_stateful_eval_calls_carry_the_memory_as_the_full_calls_do():
+def stateful_twins():
+    """Two stateful LSTM(5) with equal weights, ``fast`` built and reset (no memory yet), and 4 chunks."""
     torch.manual_seed(4)
     fast, full = layers.LSTM(5, stateful=True), layers.LSTM(5, stateful=True)
     chunks = [torch.randn(2, 3, 2) for _ in range(4)]
     fast(chunks[0][:, :1])
     full.load_state_dict(fast.state_dict())
     fast.reset_states()
+    return fast, full, chunks
+
+
+def test_stateful_eval_calls_carry_the_memory_as_the_full_calls_do():
+    fast, full, chunks = stateful_twins()
     with torch.no_grad():
         assert fast.eval_call(chunks[0]) is NotImplemented  # no memory yet: the full call checks the batch
         outs_fast = [fast(chunks[0], training=False)] + [fast.eval_call(c) for c in chunks[1:]]

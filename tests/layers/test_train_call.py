@@ -8,7 +8,7 @@ import torch
 from lstmkit import layers
 from lstmkit.models import Sequential
 
-from .test_eval_call import RECURRENT
+from .test_eval_call import RECURRENT, stateful_twins
 
 
 def _grads(layer, out):
@@ -35,12 +35,7 @@ def test_recurrent_train_call_equals_the_full_call_with_gradients(cls, kwargs, b
 
 
 def test_stateful_train_calls_carry_the_memory_as_the_full_calls_do():
-    torch.manual_seed(4)
-    fast, full = layers.LSTM(5, stateful=True), layers.LSTM(5, stateful=True)
-    chunks = [torch.randn(2, 3, 2) for _ in range(4)]
-    fast(chunks[0][:, :1])
-    full.load_state_dict(fast.state_dict())
-    fast.reset_states()
+    fast, full, chunks = stateful_twins()
     assert fast.train_call(chunks[0]) is NotImplemented  # no memory yet: the full call checks the batch
     outs_fast = [fast(chunks[0], training=True)] + [fast.train_call(c) for c in chunks[1:]]
     outs_full = [full(c, training=True) for c in chunks]

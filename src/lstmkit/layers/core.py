@@ -209,14 +209,15 @@ class Dense(Layer):
     def _direct(self, x: torch.Tensor) -> Any:
         if type(self).forward is not Dense.forward or not self.built:
             return NotImplemented
-        kernel = self.kernel
+        weights = self._parameters  # a dict read: these run on every small inference call
+        kernel, bias = weights["kernel"], weights.get("bias")
         if (self._provisional or self.activity_regularizer is not None
                 or self._activity_losses or x.ndim < 2 or x.dtype != kernel.dtype or x.dtype != self.torch_dtype
                 or x.device != kernel.device or x.shape[-1] != self._input_features):
             return NotImplemented
         y = torch.matmul(x, kernel)
-        if self.bias is not None:
-            y = y + self.bias
+        if bias is not None:
+            y = y + bias
         return self.activation(y)
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:

@@ -116,6 +116,23 @@ def _call(math: CellMath, x, batch_sizes, hx: list[torch.Tensor], params, traini
     return result[0], list(result[1:])
 
 
+def weights(math: CellMath, x: torch.Tensor, kernel: torch.Tensor, recurrent_kernel: torch.Tensor,
+            bias: torch.Tensor | None, cache: dict | None) -> list[torch.Tensor]:
+    """The kernel's ``[w_ih, w_hh(, b_ih, b_hh)]`` for Keras-layout weights, in ``x``'s dtype (cached in
+    ``cache`` while the weights are unchanged and no gradient must reach them, see ``fused_weights``)."""
+    return fused_weights.cached(cache, ("weights", x.dtype), (kernel, recurrent_kernel, bias),
+                                lambda: _in_dtype(torch_weights(math, kernel, recurrent_kernel, bias, cache), x.dtype),
+                                flat_weights if x.is_cuda else None)
+
+
+def run_unmasked(math: CellMath, x: torch.Tensor, hx: list[torch.Tensor], params: list[torch.Tensor],
+                 go_backwards: bool, training: bool) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """``run`` without a mask, on torch's layout: ``hx`` and the final states are ``(1, batch, units)``
+    (what the kernel reads and returns), ``params`` come from ``weights``. The per-call work of
+    ``run`` left out is what a small inference call notices (``RNN.eval_call`` keeps its zero ``hx``)."""
+    return _call(math, x.flip(1) if go_backwards else x, None, hx, params, training)
+
+
 def run(math: CellMath, x: torch.Tensor, states: Sequence[torch.Tensor], kernel: torch.Tensor,
         recurrent_kernel: torch.Tensor, bias: torch.Tensor | None, mask: torch.Tensor | None = None,
         go_backwards: bool = False, zero_output_for_mask: bool = False, training: bool = False,
@@ -125,14 +142,10 @@ def run(math: CellMath, x: torch.Tensor, states: Sequence[torch.Tensor], kernel:
     Returns ``(outputs (batch, T, units), final_states)`` with Keras's output order and masking.
     ``cache``: the layer's dict for ``fused_weights`` (torch-layout weights reused while unchanged).
     """
-    params = fused_weights.cached(cache, f"weights/{x.dtype}", (kernel, recurrent_kernel, bias),
-                                  lambda: _in_dtype(torch_weights(math, kernel, recurrent_kernel, bias, cache), x.dtype),
-                                  flat_weights if x.is_cuda else None)
+    params = weights(math, x, kernel, recurrent_kernel, bias, cache)
     hx = [s.unsqueeze(0) for s in states]  # (1, batch, units): one layer, one direction
     if mask is None:
-        if go_backwards:
-            x = x.flip(1)
-        out, final = _call(math, x, None, hx, params, training)
+        out, final = run_unmasked(math, x, hx, params, go_backwards, training)
         return out, [s.squeeze(0) for s in final]
 
     lengths = right_padded_lengths(mask)

@@ -13,17 +13,16 @@ the views are used (autograd must reach the parameters), only the zero ``b_hh`` 
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Callable, Hashable, Sequence
 
 import torch
 
 
 def _key(weights: Sequence[torch.Tensor | None]) -> tuple:
-    return tuple((None if w is None else (w._version, w.data_ptr(), w.device, w.dtype, w.shape))
-                 for w in weights)
+    return tuple([None if w is None else (w._version, w.data_ptr(), w.device, w.dtype, w.shape) for w in weights])
 
 
-def cached(cache: dict | None, name: str, weights: Sequence[torch.Tensor | None],
+def cached(cache: dict | None, name: Hashable, weights: Sequence[torch.Tensor | None],
            build: Callable[[], list[torch.Tensor]], flat: Callable[[list[torch.Tensor]], list[torch.Tensor]] | None
            ) -> list[torch.Tensor]:
     """``build()`` (torch-layout weights), made contiguous (``flat`` on CUDA) and reused while ``weights``
@@ -53,7 +52,7 @@ def zeros_like_cached(cache: dict | None, bias: torch.Tensor) -> torch.Tensor:
     return zeros_cached(cache, "zeros", [tuple(bias.shape)], bias.dtype, bias.device)[0]
 
 
-def zeros_cached(cache: dict | None, name: str, shapes: Sequence[tuple], dtype: torch.dtype,
+def zeros_cached(cache: dict | None, name: Hashable, shapes: Sequence[tuple], dtype: torch.dtype,
                  device: torch.device) -> list[torch.Tensor]:
     """Zero tensors of ``shapes``, made once per (shapes, dtype, device) and kept under ``name`` (the
     kernels' zero ``b_hh`` and zero initial states: read, never written)."""

@@ -77,8 +77,14 @@ class RecurrentCell(Layer):
 
     @property
     def math(self) -> recurrence.CellMath:
-        return recurrence.CellMath(self.kind, self.units, self.activation, self.recurrent_activation,
-                                   getattr(self, "reset_after", True), self.implementation)
+        """The cell's options as ``ops`` reads them; made again only when one of them changed (a small
+        inference call reads it every time, and a frozen dataclass costs more to make than to compare)."""
+        fields = (self.kind, self.units, self.activation, self.recurrent_activation,
+                  self.__dict__.get("reset_after", True), self.implementation)  # only GRU has reset_after
+        cached = self.__dict__.get("_math")
+        if cached is None or cached[0] != fields:
+            cached = self.__dict__["_math"] = (fields, recurrence.CellMath(*fields))
+        return cached[1]
 
     def build(self, input_shape: tuple) -> None:
         features = input_shape[-1]

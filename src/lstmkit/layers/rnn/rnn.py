@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from ... import _validation
-from ...ops import bptt, fused, fused_weights, recurrence
+from ...ops import bptt, fused, recurrence
 from ...ops import regularizers as regularizers_mod
 from ...ops.serialization import insert_after
 from ..base import Layer
@@ -179,16 +179,16 @@ class RNN(Layer):
         return self._direct(x, training=True)
 
     def _direct(self, x: torch.Tensor, training: bool) -> Any:
-        cell = self.cell
+        cell = self._modules["cell"]
         if (type(self).forward is not RNN.forward or type(self)._recur is not RNN._recur or not self.built
                 or "_recur" in self.__dict__ or "_initial_states" in self.__dict__  # shadowed (export)
                 or self._provisional or not isinstance(cell, RecurrentCell)
                 or self.return_state or self.use_fused is False or self.activity_regularizer is not None
-                or self._activity_losses or x.ndim != 3 or x.shape[1] == 0 or x.dtype != self.torch_dtype
-                or x.shape[2] != self._input_features):
+                or self._activity_losses or x.ndim != 3 or x.shape[1] == 0 or x.shape[2] != self._input_features):
             return NotImplemented
-        kernel, math = cell.kernel, cell.math
-        if (x.device != kernel.device or x.dtype != kernel.dtype
+        weights = cell._parameters
+        kernel, math = weights["kernel"], cell.math
+        if (x.device != kernel.device or x.dtype != kernel.dtype or x.dtype != self.torch_dtype
                 or fused.unsupported_reason(math, x.dtype, x.device, False, None) is not None):
             return NotImplemented
         cache = self.__dict__.setdefault("_fused_cache", {})
@@ -200,18 +200,27 @@ class RNN(Layer):
             if states is None or any(s.shape[0] != x.shape[0] or s.dtype != x.dtype or s.device != x.device
                                      for s in states):
                 return NotImplemented
-        else:  # the kernel never writes its initial states: one set serves every call of this batch size
-            states = fused_weights.zeros_cached(cache, "zero states", [(x.shape[0], size) for size in self.state_size],
-                                                x.dtype, x.device)
+        else:  # the kernel never writes its initial states: one set, in its (1, batch, units) layout, serves
+            states = None  # every call of this batch size
         if self.__dict__.get("last_path") != "fused":
             self.last_path = "fused"
-        outputs, final = fused.run(math, x, states, kernel, cell.recurrent_kernel, cell.bias, None,
-                                   self.go_backwards, self.zero_output_for_mask, training, cache=cache)
-        if carry is not None:
-            carry.end(self, final)  # the Keras-style slot memory is left as it was
-        elif self.stateful:
-            self.states = [s.detach() for s in final]
-        return outputs if self.return_sequences else outputs[:, -1]
+        params = fused.weights(math, x, kernel, weights["recurrent_kernel"], weights.get("bias"), cache)
+        if states is None:
+            key = (x.shape[0], x.dtype, x.device)  # what the (1, batch, units) zeros depend on
+            hit = cache.get("zero hx")
+            if hit is None or hit[0] != key:
+                hit = cache["zero hx"] = (key, [x.new_zeros(1, x.shape[0], size) for size in self.state_size])
+            hx = hit[1]
+            outputs, _ = fused.run_unmasked(math, x, hx, params, self.go_backwards, training)
+        else:
+            outputs, final = fused.run_unmasked(math, x, [s.unsqueeze(0) for s in states], params,
+                                                self.go_backwards, training)
+            final = [s.squeeze(0) for s in final]
+            if carry is not None:
+                carry.end(self, final)  # the Keras-style slot memory is left as it was
+            else:
+                self.states = [s.detach() for s in final]
+        return outputs if self.return_sequences else outputs.select(1, -1)
 
     def _recur(self, x: torch.Tensor, states: list[torch.Tensor], mask: torch.Tensor | None,
                training: bool) -> tuple[torch.Tensor, list[torch.Tensor]]:

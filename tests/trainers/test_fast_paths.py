@@ -283,3 +283,47 @@ def test_optimizer_step_hooks_still_run_in_fit():
     model.optimizer.register_step_post_hook(lambda *args: calls.append(1))
     model.fit(X, Y, batch_size=2, epochs=1, verbose=0)
     assert len(calls) == 2  # the hook sees every step: the unwrapped step is used only without hooks
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered in cast")  # 1e300 as float32, then our error
+@pytest.mark.parametrize("rows", [1, 64])  # 13 values (summed in Python) and 832 (NumPy's isfinite)
+def test_predict_finite_check_on_small_and_large_windows(rows):
+    model = Sequential([Input((13, 1)), LSTM(4), Dense(1)])
+    model.compile("adam", "mse", device="cpu")
+    x = np.random.default_rng(2).random((rows, 13, 1))
+    big = x.astype("float32") * np.float32(3e38)  # finite, though their sum in float32 would not be
+    model.predict(big, verbose=0)  # no false alarm on finite values
+    for bad_value, kind in ((np.nan, "NaN"), (np.inf, "inf"), (-np.inf, "inf"), (1e300, "inf")):
+        bad = x.copy()  # float64: 1e300 becomes inf in float32, the dtype the model reads
+        bad[rows - 1, 5, 0] = bad_value
+        with pytest.raises(ValueError, match=f"the first \\({kind}\\) at sample {rows - 1}"):
+            model.predict(bad, verbose=0)
+
+
+def test_eval_call_zero_states_follow_batch_size_and_dtype():
+    model = small_model()
+    for rows in (1, 3, 1, 4):
+        np.testing.assert_allclose(model.predict(X[:rows], verbose=0), eager_reference(model, X[:rows]),
+                                   rtol=1e-5, atol=1e-6)
+    model.double()
+    with torch.no_grad():
+        fast = model(torch.from_numpy(X.astype("float64")), training=False).numpy()
+    assert fast.dtype == np.float64 and model.layers[0].last_path == "fused"
+    lstm = model.layers[0]
+    lstm.use_fused = False
+    with torch.no_grad():
+        np.testing.assert_allclose(fast, model(torch.from_numpy(X.astype("float64")), training=False).numpy(),
+                                   rtol=1e-10)
+
+
+def test_cell_options_changed_after_build_reach_the_dispatch():
+    """The cell's cached CellMath is rebuilt when an option changes: a relu activation set after the
+    first call is not run on the native kernel (which computes tanh)."""
+    model = small_model()
+    before = model.predict(X, verbose=0)
+    lstm = model.layers[0]
+    lstm.cell.activation = torch.relu
+    after = model.predict(X, verbose=0)
+    assert lstm.last_path == "reference"
+    assert not np.allclose(before, after)
+    np.testing.assert_allclose(after, eager_reference(model, X), rtol=1e-5, atol=1e-6)

@@ -152,15 +152,15 @@ class Sequential(Model):
         return inputs
 
     def forward(self, inputs: Any, training: bool | None = None, mask: Any = None) -> Any:
-        inputs = self._single_input(inputs)
-        x = inputs if torch.is_tensor(inputs) else torch.as_tensor(np.asarray(inputs))
-        if self._input_layer is not None or x.is_floating_point():  # integer ids stay ids until an Input says
-            x = _to_tensor(x, self._input_layer.input_dtype if self._input_layer is not None else "float32", None)
+        declared = self._input_layer
+        x = inputs if type(inputs) is torch.Tensor else self._single_input(inputs)
+        x = x if torch.is_tensor(x) else torch.as_tensor(np.asarray(x))
+        if declared is not None or x.is_floating_point():  # integer ids stay ids until an Input says
+            x = _to_tensor(x, declared.input_dtype if declared is not None else "float32", None)
         if not self.built:
             self.build_from_data((None, *x.shape[1:]))
-        elif not self._input_from_data and self._input_layer is not None:
-            input_checks.check_declared(f"Sequential '{self.name}'", [self._input_layer.batch_shape],
-                                        [self._input_layer.name], [x])
+        elif not self._input_from_data and declared is not None:
+            input_checks.check_declared(f"Sequential '{self.name}'", [declared.batch_shape], [declared.name], [x])
         if mask is not None:
             x = x.view(x.shape)  # a new tensor object to carry the mask, the caller's stays untouched
             x._keras_mask = torch.as_tensor(mask).bool()

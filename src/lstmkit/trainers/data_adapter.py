@@ -124,12 +124,24 @@ def checked_array(x: np.ndarray | torch.Tensor, owner: str) -> tuple[torch.Tenso
     # exactly ndarray: a subclass such as a masked array hides values from isfinite that torch then reads
     if type(x) is np.ndarray and (x.dtype == np.float32 or x.dtype == np.float64) and x.ndim and len(x):
         array = np.ascontiguousarray(x, dtype=np.float32)  # as as_tensor: float64 becomes Keras's floatx
-        if np.isfinite(array).all():
+        if _surely_finite(array):
             return torch.from_numpy(array), len(array)
     x_t = as_tensor(x, owner)
     n = num_samples(x_t, owner=owner)
     check_finite(x_t, "x", owner)
     return x_t, n
+
+
+def _surely_finite(array: np.ndarray) -> bool:
+    """True when every value is finite (False may still be all finite: the caller checks again in full).
+
+    A small array (one window, what a forecasting loop predicts on) is summed in plain Python: a finite
+    sum means no NaN or inf. Measured inside a ``predict`` call on a (1, 13, 1) window, NumPy's
+    ``isfinite(...).all()`` cost ~13 µs (10x what it costs alone) against ~1 µs for this.
+    """
+    if array.size <= 128:
+        return math.isfinite(sum(array.ravel().tolist()))
+    return bool(np.isfinite(array).all())
 
 
 def check_finite(obj: Any, what: str, owner: str = "fit") -> None:

@@ -54,7 +54,8 @@ def shard_bounds(size: int, world: int, rank: int) -> tuple[int, int]:
 def begin(model: Any, owner: str) -> "Replicas | None":
     """The distributed context of one ``fit``/``evaluate``/``predict`` call, or None in a single process
     (or inside a call that is already distributed)."""
-    if model.__dict__.get("_replicas") is not None or model.__dict__.get("_replicas_off"):
+    if (distribution_mod.single_process() or model.__dict__.get("_replicas") is not None
+            or model.__dict__.get("_replicas_off")):
         return None
     device = getattr(model, "device", None) or torch.device("cpu")
     strategy = distribution_mod.active(device.type)

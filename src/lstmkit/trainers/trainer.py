@@ -268,7 +268,11 @@ class Trainer:
                 or self.__dict__.get("_compiled_call_impl") is not None or hooked(self)
                 or not accepts(self, "training")):
             return self.predict_step(x)
-        x, _, _ = self._to_model_device(x, None, None)
+        if not self.built or plan(self).first_param is None:
+            return self.predict_step(x)  # which builds the model first
+        device = self.__dict__.get("device") or _CPU  # compile()'s device, as _to_model_device moves to
+        if x.device != device:
+            x = x.to(device)
         with torch.no_grad():
             return self.forward(x, training=False)
 
@@ -563,7 +567,8 @@ class Trainer:
         ``streams`` (lstmkit): one id per row of ``x``; row i continues stream ``streams[i]`` from the state
         its last chunk left in ``model.stream_state`` (zeros for a new id) — any batch size, any order.
         """
-        legacy_mod.loader_arguments("predict", kwargs)
+        if kwargs:
+            legacy_mod.loader_arguments("predict", kwargs)
         if streams is not None:
             if steps is not None or callbacks:
                 raise _validation.value_error("predict", "steps / callbacks", "None with streams=... (one call "
@@ -586,6 +591,8 @@ class Trainer:
                 batch_size = 32  # Keras's default
             # batches are slices, which carry no ``_keras_mask`` (as the general path's batches)
             with mode(self, training=False):
+                if n <= batch_size and "_keras_mask" not in x_t.__dict__:  # one batch: no slice to make
+                    return concat_batches([self._predict_batch(x_t)])
                 outputs = [self._predict_batch(x_t[i:i + batch_size]) for i in range(0, n, batch_size)]
             return concat_batches(outputs)
         if isinstance(x, StatefulBatches):
@@ -800,6 +807,10 @@ def batch_count(x: Any) -> int:
     return int(first.shape[0])
 
 
+_NUMPY_FLOATS = (torch.float32, torch.float64, torch.float16)
+_CPU = torch.device("cpu")
+
+
 def concat_batches(outputs: list[Any]) -> Any:
     first = outputs[0]
     if isinstance(first, dict):
@@ -807,6 +818,8 @@ def concat_batches(outputs: list[Any]) -> Any:
     if isinstance(first, (list, tuple)):
         return [concat_batches([o[i] for o in outputs]) for i in range(len(first))]
     if len(outputs) == 1:  # one batch: a copy (the output may be the caller's input or a layer's tensor)
+        if type(first) is torch.Tensor and first.device.type == "cpu" and first.dtype in _NUMPY_FLOATS:
+            return first.detach().numpy().copy()  # the common case in two calls
         return np.array(to_numpy(first))
     return to_numpy(torch.cat(outputs, dim=0))  # bfloat16 comes back as float32, as in Keras
 

@@ -210,3 +210,19 @@ def test_recursive_keeps_float64_for_models_that_compute_in_float64():
 
     ahead = recursive(Drift(), 1e6 + np.arange(20.0), steps=5, window=4)
     np.testing.assert_allclose(ahead - (1e6 + 19), [0.01, 0.02, 0.03, 0.04, 0.05], rtol=1e-6)
+
+
+def test_recursive_refuses_an_output_that_changes_shape_after_the_first_step(lstm_model, monkeypatch):
+    """Steps after the first write the prediction straight into the window (next_step's checks were made
+    at step 0): an output of another width later is an error, never a broadcast into the targets."""
+    history = np.column_stack([sine(10), sine(10)])  # (10, 2): the target and one exogenous feature
+    original, calls = lstm_model.predict, []
+
+    def widening(x, **kw):  # one column, then two: the wrong width from the second step on
+        calls.append(1)
+        out = original(x[..., :1], **kw)
+        return out if len(calls) == 1 else np.concatenate([out, out], axis=1)
+
+    monkeypatch.setattr(lstm_model, "predict", widening)
+    with pytest.raises(ValueError, match=r"shape \(1, 1\) at every step \(as at the first\)"):
+        recursive(lstm_model, history, steps=3, targets=[0], exogenous=np.zeros((3, 1)))

@@ -70,7 +70,7 @@ def recursive(model: Any, history: Any, steps: int, targets: Sequence[int] | Non
         batch_size = _validation.positive_int(owner, "batch_size", batch_size)
     buffer = np.empty((n_series, length + steps, n_features), dtype=np.float64)
     buffer[:, :length] = series
-    forecast = exogenous_steps = None
+    forecast = exogenous_steps = others = None
     for i in range(steps):
         end = length + i
         inputs = buffer[:, end - window:end] if window else buffer[:, :end]
@@ -79,9 +79,17 @@ def recursive(model: Any, history: Any, steps: int, targets: Sequence[int] | Non
             targets = resolve_targets(targets, n_features, prediction.shape[1], exogenous is not None)
             exogenous_steps = exogenous_array(owner, exogenous, layout, (n_series, steps, n_features - len(targets)))
             forecast = np.empty((n_series, steps, len(targets)), dtype=np.float64)
+            exogenous_step = None if exogenous_steps is None else exogenous_steps[:, 0]
+            buffer[:, end:end + 1] = next_step(prediction, n_features, targets, exogenous_step)  # checks all
+            others = [f for f in range(n_features) if f not in set(targets)]
+        else:  # what next_step writes, its checks passed at step 0 for this output shape
+            if prediction.shape != forecast[:, i].shape:
+                raise _validation.value_error(owner, "the model's output", f"shape {forecast[:, i].shape} at "
+                                              "every step (as at the first)", _validation.describe_array(prediction))
+            buffer[:, end, targets] = prediction
+            if others:
+                buffer[:, end, others] = exogenous_steps[:, i]
         forecast[:, i] = prediction
-        exogenous_step = None if exogenous_steps is None else exogenous_steps[:, i]
-        buffer[:, end:end + 1] = next_step(prediction, n_features, targets, exogenous_step)
     return restore_layout(layout, forecast)
 
 

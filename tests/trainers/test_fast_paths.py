@@ -327,3 +327,35 @@ def test_cell_options_changed_after_build_reach_the_dispatch():
     assert lstm.last_path == "reference"
     assert not np.allclose(before, after)
     np.testing.assert_allclose(after, eager_reference(model, X), rtol=1e-5, atol=1e-6)
+
+
+def test_predict_on_batch_fast_path_equals_predict_and_checks_its_input():
+    model = small_model()
+    expected = model.predict(X, verbose=0)
+    for variant in (X, X.astype("float64"), torch.from_numpy(X), X.tolist()):
+        np.testing.assert_allclose(model.predict_on_batch(variant), expected, rtol=1e-6)
+    bad = X.copy()
+    bad[1, 2, 0] = np.inf
+    with pytest.raises(ValueError, match="predict_on_batch.*the first \\(inf\\) at sample 1"):
+        model.predict_on_batch(bad)
+    seen = []
+    handle = model.register_forward_hook(lambda *a: seen.append(1))
+    model.predict_on_batch(X)
+    handle.remove()
+    assert seen == [1]  # a hooked model takes the full call
+    identity = Sequential([Input((5, 2)), Dropout(0.5)])
+    identity.compile("adam", "mse", device="cpu")
+    x = X.copy()
+    identity.predict_on_batch(x)[:] = -1.0
+    np.testing.assert_array_equal(x, X)  # the result is not a view of the caller's array
+
+
+def test_predict_on_batch_honours_a_tensor_mask():
+    """A tensor carrying a Keras mask is one batch here (unlike predict's slices): the mask is used."""
+    torch.manual_seed(0)
+    model = Sequential([Input((5, 2)), LSTM(3, return_sequences=True)])
+    t = torch.from_numpy(X.copy())
+    t._keras_mask = torch.tensor([[True] * 3 + [False] * 2] * 4)
+    masked = model.predict_on_batch(t)
+    np.testing.assert_allclose(masked[:, 3], masked[:, 2])  # masked steps repeat the last valid output
+    assert not np.allclose(model.predict_on_batch(X)[:, 3], masked[:, 3])

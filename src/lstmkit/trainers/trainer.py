@@ -686,6 +686,11 @@ class Trainer:
 
     def predict_on_batch(self, x: Any) -> Any:
         """Outputs for exactly this batch, as NumPy."""
+        if (type(x) is np.ndarray and x.ndim and len(x)) or (type(x) is torch.Tensor and x.ndim and len(x)
+                                                            and "_keras_mask" not in x.__dict__):
+            x_t, _ = data.checked_array(x, "predict_on_batch")  # one plain array: predict's one-batch path
+            with mode(self, training=False):
+                return concat_batches([self._predict_batch(x_t)])
         x_t = data.tensors(x)
         data.check_finite(x_t, "x", "predict_on_batch")
         with mode(self, training=False):

@@ -359,3 +359,78 @@ def test_predict_on_batch_honours_a_tensor_mask():
     masked = model.predict_on_batch(t)
     np.testing.assert_allclose(masked[:, 3], masked[:, 2])  # masked steps repeat the last valid output
     assert not np.allclose(model.predict_on_batch(X)[:, 3], masked[:, 3])
+
+
+@pytest.mark.parametrize("wrap", ["dense parametrize", "cell parametrize", "cell prune", "dense weight_norm"])
+def test_weights_moved_out_of_parameters_take_the_full_call(wrap):
+    """torch.nn.utils.parametrize / prune / weight_norm replace a parameter by a computed attribute: the
+    fast paths, which read the parameter dict, step aside and the full call reads the attribute."""
+    model = small_model()
+    expected = model.predict(X, verbose=0)
+    dense, cell = model.layers[1], model.layers[0].cell
+    if wrap == "dense parametrize":
+        nn.utils.parametrize.register_parametrization(dense, "kernel", nn.Identity())
+    elif wrap == "cell parametrize":
+        nn.utils.parametrize.register_parametrization(cell, "kernel", nn.Identity())
+    elif wrap == "cell prune":
+        import torch.nn.utils.prune as prune
+
+        prune.l1_unstructured(cell, "kernel", amount=0.5)
+    else:
+        nn.utils.parametrizations.weight_norm(dense, "kernel")
+    got = model.predict(X, verbose=0)
+    if wrap == "cell prune":  # half the kernel zeroed: other numbers, the reference loop's
+        np.testing.assert_allclose(got, eager_reference(model, X), rtol=1e-5, atol=1e-6)
+    else:
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+    if "parametrize" in wrap:  # (prune and weight_norm leave non-leaf weights fit refuses, as before)
+        model.fit(X, Y, epochs=1, verbose=0)  # train_call steps aside too
+
+
+@pytest.mark.parametrize("call", ["predict", "predict_on_batch"])
+def test_a_mask_computed_inside_never_lands_on_the_callers_tensor(call):
+    from lstmkit.layers import Lambda
+
+    torch.manual_seed(0)
+    model = Sequential([Input((5, 1)), Lambda(lambda t: t, mask=lambda inputs, mask: inputs[..., 0] != 0), LSTM(3)])
+    t = torch.rand(2, 5, 1)
+    t[1, 3:] = 0
+    getattr(model, call)(t) if call == "predict_on_batch" else model.predict(t, verbose=0)
+    assert "_keras_mask" not in t.__dict__
+
+
+def test_a_gru_subclass_computing_reset_after_gets_its_own_math():
+    from lstmkit.layers import GRU, RNN
+    from lstmkit.layers.rnn.gru import GRUCell
+
+    class PropertyGRUCell(GRUCell):  # reset_after as a property: not in the instance __dict__
+        @property
+        def reset_after(self):
+            return self.__dict__["_reset_after"]
+
+        @reset_after.setter
+        def reset_after(self, value):
+            self.__dict__["_reset_after"] = value
+
+    x = np.random.default_rng(0).random((2, 5, 1)).astype("float32")
+    torch.manual_seed(0)
+    sub = Sequential([Input((5, 1)), RNN(PropertyGRUCell(3, reset_after=False, use_bias=False))])
+    torch.manual_seed(0)
+    plain = Sequential([Input((5, 1)), GRU(3, reset_after=False, use_bias=False)])
+    assert sub.layers[0].cell.math.reset_after is False
+    np.testing.assert_allclose(sub.predict(x, verbose=0), plain.predict(x, verbose=0), rtol=1e-6)
+
+
+def test_cached_zero_states_follow_the_units():
+    model = small_model()
+    model.predict(X, verbose=0)  # caches (1, 4, 3) zero states
+    lstm = model.layers[0]
+    cell = lstm.cell
+    cell.units = 2  # an unusual edit: a smaller recurrent kernel shape
+    with torch.no_grad():
+        cell.recurrent_kernel = nn.Parameter(cell.recurrent_kernel[:2, :8].clone())
+        cell.kernel = nn.Parameter(cell.kernel[:, :8].clone())
+        cell.bias = nn.Parameter(cell.bias[:8].clone())
+    with torch.no_grad():
+        out = lstm(torch.from_numpy(X), training=False)
+    assert out.shape == (4, 2)

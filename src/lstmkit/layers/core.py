@@ -210,8 +210,9 @@ class Dense(Layer):
         if type(self).forward is not Dense.forward or not self.built:
             return NotImplemented
         weights = self._parameters  # a dict read: these run on every small inference call
-        kernel, bias = weights["kernel"], weights.get("bias")
-        if (self._provisional or self.activity_regularizer is not None
+        kernel, bias = weights.get("kernel"), weights.get("bias")
+        if (kernel is None or ("bias" not in weights and self.use_bias)  # moved out (parametrize, prune)
+                or self._provisional or self.activity_regularizer is not None
                 or self._activity_losses or x.ndim < 2 or x.dtype != kernel.dtype or x.dtype != self.torch_dtype
                 or x.device != kernel.device or x.shape[-1] != self._input_features):
             return NotImplemented

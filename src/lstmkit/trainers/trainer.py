@@ -591,8 +591,8 @@ class Trainer:
                 batch_size = 32  # Keras's default
             # batches are slices, which carry no ``_keras_mask`` (as the general path's batches)
             with mode(self, training=False):
-                if n <= batch_size and "_keras_mask" not in x_t.__dict__:  # one batch: no slice to make
-                    return concat_batches([self._predict_batch(x_t)])
+                if n <= batch_size and x_t is not x and "_keras_mask" not in x_t.__dict__:
+                    return concat_batches([self._predict_batch(x_t)])  # one batch of our own tensor: no slice
                 outputs = [self._predict_batch(x_t[i:i + batch_size]) for i in range(0, n, batch_size)]
             return concat_batches(outputs)
         if isinstance(x, StatefulBatches):
@@ -689,6 +689,8 @@ class Trainer:
         if (type(x) is np.ndarray and x.ndim and len(x)) or (type(x) is torch.Tensor and x.ndim and len(x)
                                                             and "_keras_mask" not in x.__dict__):
             x_t, _ = data.checked_array(x, "predict_on_batch")  # one plain array: predict's one-batch path
+            if x_t is x:  # a mask a layer computes is attached to the tensor it returns: never to the caller's
+                x_t = x_t.view(x_t.shape)
             with mode(self, training=False):
                 return concat_batches([self._predict_batch(x_t)])
         x_t = data.tensors(x)

@@ -79,8 +79,9 @@ class RecurrentCell(Layer):
     def math(self) -> recurrence.CellMath:
         """The cell's options as ``ops`` reads them; made again only when one of them changed (a small
         inference call reads it every time, and a frozen dataclass costs more to make than to compare)."""
-        fields = (self.kind, self.units, self.activation, self.recurrent_activation,
-                  self.__dict__.get("reset_after", True), self.implementation)  # only GRU has reset_after
+        kind = self.kind  # only a GRU has reset_after (read as any attribute: a subclass may compute it)
+        fields = (kind, self.units, self.activation, self.recurrent_activation,
+                  getattr(self, "reset_after", True) if kind == "gru" else True, self.implementation)
         cached = self.__dict__.get("_math")
         if cached is None or cached[0] != fields:
             cached = self.__dict__["_math"] = (fields, recurrence.CellMath(*fields))

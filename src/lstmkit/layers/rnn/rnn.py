@@ -186,8 +186,11 @@ class RNN(Layer):
                 or self.return_state or self.use_fused is False or self.activity_regularizer is not None
                 or self._activity_losses or x.ndim != 3 or x.shape[1] == 0 or x.shape[2] != self._input_features):
             return NotImplemented
-        weights = cell._parameters
-        kernel, math = weights["kernel"], cell.math
+        weights = cell._parameters  # a weight moved out of it (torch.nn.utils.parametrize, prune): the full call
+        kernel, recurrent_kernel = weights.get("kernel"), weights.get("recurrent_kernel")
+        if kernel is None or recurrent_kernel is None or ("bias" not in weights and cell.use_bias):
+            return NotImplemented
+        math = cell.math
         if (x.device != kernel.device or x.dtype != kernel.dtype or x.dtype != self.torch_dtype
                 or fused.unsupported_reason(math, x.dtype, x.device, False, None) is not None):
             return NotImplemented
@@ -204,9 +207,9 @@ class RNN(Layer):
             states = None  # every call of this batch size
         if self.__dict__.get("last_path") != "fused":
             self.last_path = "fused"
-        params = fused.weights(math, x, kernel, weights["recurrent_kernel"], weights.get("bias"), cache)
+        params = fused.weights(math, x, kernel, recurrent_kernel, weights.get("bias"), cache)
         if states is None:
-            key = (x.shape[0], x.dtype, x.device)  # what the (1, batch, units) zeros depend on
+            key = (x.shape[0], cell.units, x.dtype, x.device)  # what the (1, batch, units) zeros depend on
             hit = cache.get("zero hx")
             if hit is None or hit[0] != key:
                 hit = cache["zero hx"] = (key, [x.new_zeros(1, x.shape[0], size) for size in self.state_size])

@@ -226,3 +226,18 @@ def test_recursive_refuses_an_output_that_changes_shape_after_the_first_step(lst
     monkeypatch.setattr(lstm_model, "predict", widening)
     with pytest.raises(ValueError, match=r"shape \(1, 1\) at every step \(as at the first\)"):
         recursive(lstm_model, history, steps=3, targets=[0], exogenous=np.zeros((3, 1)))
+
+
+def test_recursive_feeds_back_what_a_float64_loop_feeds_back():
+    """Windows kept in float32 (a float32 history, an lstmkit model) give the same forecast as the
+    seed's float64 loop, also for a float64 model whose predictions float32 cannot hold exactly."""
+    torch.manual_seed(3)
+    model = lstmkit.Sequential([layers.Input(shape=(LOOK_BACK, 1)), layers.LSTM(5), layers.Dense(1)]).double()
+    history = sine(12).astype("float32")
+    xhat, expected = history[-LOOK_BACK:].astype("float64")[:, None], []
+    for _ in range(6):
+        prediction = model.predict(xhat[None], verbose=0)
+        assert prediction.dtype == np.float64
+        expected.append(prediction[0, 0])
+        xhat = np.vstack([xhat[1:], prediction])
+    np.testing.assert_array_equal(recursive(model, history, steps=6), np.array(expected))

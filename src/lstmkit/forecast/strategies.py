@@ -23,6 +23,7 @@ import numpy as np
 
 from .. import _validation
 from ..layers.rnn.rnn import RNN
+from ..trainers.trainer import Trainer
 from .feedback import last_step_output, next_step, resolve_targets
 from .layout import as_series, exogenous_array, restore_layout
 
@@ -68,7 +69,7 @@ def recursive(model: Any, history: Any, steps: int, targets: Sequence[int] | Non
     window = _window(owner, model, length, window)
     if batch_size is not None:
         batch_size = _validation.positive_int(owner, "batch_size", batch_size)
-    buffer = np.empty((n_series, length + steps, n_features), dtype=np.float64)
+    buffer = np.empty((n_series, length + steps, n_features), dtype=_window_dtype(model, series, exogenous))
     buffer[:, :length] = series
     forecast = exogenous_steps = others = None
     for i in range(steps):
@@ -82,6 +83,8 @@ def recursive(model: Any, history: Any, steps: int, targets: Sequence[int] | Non
             exogenous_step = None if exogenous_steps is None else exogenous_steps[:, 0]
             buffer[:, end:end + 1] = next_step(prediction, n_features, targets, exogenous_step)  # checks all
             others = [f for f in range(n_features) if f not in set(targets)]
+            if targets == list(range(targets[0], targets[0] + len(targets))):
+                targets = slice(targets[0], targets[0] + len(targets))  # the same positions, a plain slice
         else:  # what next_step writes, its checks passed at step 0 for this output shape
             if prediction.shape != forecast[:, i].shape:
                 raise _validation.value_error(owner, "the model's output", f"shape {forecast[:, i].shape} at "
@@ -173,6 +176,16 @@ def _one_shot(owner: str, model: Any, history: Any, exogenous: Any) -> np.ndarra
                                       "(batch, horizon)", _validation.describe_array(output),
                                       "End the model in Dense(horizon * n_targets) + Reshape((horizon, n_targets)).")
     return restore_layout(layout, output)
+
+
+def _window_dtype(model: Any, series: np.ndarray, exogenous: Any) -> type:
+    """float32 for the fed-back windows when that changes nothing: an lstmkit model's ``predict`` reads
+    any float array as float32 (Keras's floatx), so rounding its predictions and a history of float32
+    values to float32 first gives it the same input, without a conversion per step. Else float64."""
+    if (exogenous is None and getattr(type(model), "predict", None) is Trainer.predict
+            and np.array_equal(series, series.astype(np.float32))):
+        return np.float32
+    return np.float64
 
 
 def _check_model(owner: str, model: Any) -> None:

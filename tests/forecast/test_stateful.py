@@ -78,3 +78,20 @@ def test_window_models_are_refused_rather_than_silently_different():
     window_model = lstmkit.Sequential([L.Input((5, 1)), L.LSTM(4), L.Dense(1)])
     with pytest.raises(ValueError, match=r"built for windows of 5 steps.*forecast.recursive"):
         stateful(window_model, np.zeros(20), 3)
+
+
+def test_an_output_that_changes_shape_after_the_first_steps_is_an_error():
+    """Steps after the first write predictions straight into one input array (next_step's checks were
+    made once): an output of another width later is refused, never broadcast into the forecast."""
+    model = seq_model()
+
+    class Widening(StreamState):
+        calls = 0
+
+        def predict(self, x, ids):
+            out = super().predict(x, ids)
+            Widening.calls += 1
+            return out if Widening.calls < 3 else np.concatenate([out, out], axis=-1)
+
+    with pytest.raises(ValueError, match=r"shape \(1, 1\) at every step \(as at the first\)"):
+        stateful(model, np.sin(np.arange(20) / 4.0), 5, state=Widening(model))

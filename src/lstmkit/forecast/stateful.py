@@ -68,8 +68,17 @@ def stateful(model: Any, history: Any, steps: int, targets: Sequence[int] | None
     future = exogenous_array(owner, exogenous, layout, (n_series, steps, n_features - len(targets)))
     forecast = np.empty((n_series, steps, prediction.shape[1]), dtype=np.float64)
     forecast[:, 0] = prediction
+    others = [f for f in range(n_features) if f not in set(targets)]
     for i in range(1, steps):
-        step = next_step(prediction, n_features, targets, None if future is None else future[:, i - 1])
+        if i == 1:  # every check on the first step; later steps write the same positions of one array
+            step = next_step(prediction, n_features, targets, None if future is None else future[:, 0])
+        else:
+            step[:, 0, targets] = prediction
+            if others:
+                step[:, 0, others] = future[:, i - 1]
         prediction = last_step_output(state.predict(step, ids))  # O(1): one step from the carried states
+        if prediction.shape != forecast[:, i].shape:
+            raise _validation.value_error(owner, "the model's output", f"shape {forecast[:, i].shape} at every "
+                                          "step (as at the first)", _validation.describe_array(prediction))
         forecast[:, i] = prediction
     return restore_layout(layout, forecast)

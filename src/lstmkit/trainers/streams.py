@@ -25,7 +25,7 @@ from safetensors.torch import save as safetensors_save
 
 from .. import _validation
 from ..mixed_precision.policy import to_numpy
-from ..layers.base import Layer
+from ..layers.base import Layer, accepts, hooked
 from ..layers.rnn.carry import carrying_states, recurrent_layers, stream_unsupported_reason
 from . import data_adapter as data
 from .plan import plan
@@ -103,9 +103,12 @@ class StreamState:
         Returns:
             The model's outputs for the chunks as NumPy, in the order of ``ids``.
         """
-        x_t = data.tensors(x)
-        n = data.num_samples(x_t, owner="StreamState.predict")
-        data.check_finite(x_t, "x", "StreamState.predict")
+        if type(x) is np.ndarray or type(x) is torch.Tensor:  # one array: converted and checked in a few calls
+            x_t, n = data.checked_array(x, "StreamState.predict")
+        else:
+            x_t = data.tensors(x)
+            n = data.num_samples(x_t, owner="StreamState.predict")
+            data.check_finite(x_t, "x", "StreamState.predict")
         repeat = self._repeat
         if repeat is not None and ids is repeat[0] and len(ids) == n:  # the same streams again, in the same order
             return self._predict_again(x_t, repeat[1])
@@ -325,13 +328,18 @@ class StreamState:
                              for name, layer in self._layers.items()}
         for name, layer in self._layers.items():
             for tensor, state in zip(self._tensors[name], final[layer]):
-                tensor.index_copy_(0, rows.to(tensor.device), state.to(tensor.dtype))
+                index = rows if rows.device == tensor.device else rows.to(tensor.device)
+                tensor.index_copy_(0, index, state if state.dtype == tensor.dtype else state.to(tensor.dtype))
 
 
 def _inference_call(model: torch.nn.Module, x: Any) -> Any:
     """``model(x)`` without dropout: ``training=False`` for lstmkit layers (no mode switch, which walks every
     module), eval mode for a plain ``torch.nn.Module``, restored after."""
     if isinstance(model, Layer):
+        if (type(model).__call__ is Layer.__call__ and not hooked(model) and torch.is_tensor(x)
+                and "_keras_mask" not in x.__dict__ and model.__dict__.get("_compiled_call_impl") is None
+                and accepts(model, "training")):
+            return model.forward(x, training=False)  # __call__ would only add the output mask NumPy drops
         return model(x, training=False)
     was_training = model.training
     model.eval()

@@ -15,6 +15,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from . import probabilistic
 from .framing import offset
 from .metrics import naive_scale
 from .seasonality import season_length
@@ -127,8 +128,8 @@ def resolve(cfg: Any, asked: dict, series: list, validation: float) -> dict:
     if asked["transform"] is None and cfg.method == "recursive":
         train_parts = [s.values[:len(s.values) - int(round(len(s.values) * validation)), 0] for s in series]
         proxy_lookback = asked["lookback"] or default_lookback(cfg.season, shortest, 0)
-        # a probabilistic head's quantiles go back through increasing maps only: no differencing
-        head = getattr(cfg, "loss", "mse") != "mse"
+        # a horizon-H probabilistic head's quantiles go back through increasing maps only: no differencing
+        head = not probabilistic.differencing_allowed(cfg)
         name, scores = choose_transform(train_parts, cfg.season, proxy_lookback,
                                         ("none", "log") if head else TRANSFORMS)
         flags = transform_flags(name)
@@ -136,7 +137,7 @@ def resolve(cfg: Any, asked: dict, series: list, validation: float) -> dict:
                                                             flags["seasonal_difference"])
         made["transform"] = {"value": name, "chosen_by": "rolling-origin validation of a ridge "
                              "autoregression on the training part (MASE per candidate)" + (
-                                 f"; no differencing with loss={cfg.loss!r}" if head else ""), "scores": scores}
+                                 f"; no differencing with loss={cfg.loss!r} and horizon={cfg.horizon}" if head else ""), "scores": scores}
     else:
         made["transform"] = {"value": transform_name(cfg.log, cfg.difference, cfg.seasonal_difference),
                              "chosen_by": "you" if asked["transform"] else "the stateful method's default"}

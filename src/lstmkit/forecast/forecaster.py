@@ -89,9 +89,10 @@ class Forecaster:
             whose intervals the network predicts itself (see :mod:`.probabilistic`): ``"quantile"``
             (quantile regression, pinball loss; the point forecast is the median), ``"normal"`` or
             ``"student_t"`` (location and scale by negative log-likelihood; the point forecast is the
-            location). These need ``method="recursive"`` and no differencing. A ``horizon=H`` head
-            gives H steps of quantiles directly; a horizon-1 head's intervals past the first step come
-            from sampled paths (see :mod:`.sample_paths`).
+            location). These need ``method="recursive"``. A ``horizon=H`` head gives H steps of
+            quantiles directly (and refuses differencing); a horizon-1 head's intervals past the first
+            step come from sampled paths, each taken back to the targets' units on its own, differencing
+            included (see :mod:`.sample_paths`).
         quantile_levels: the interval levels a ``loss="quantile"`` head learns; default ``[80, 95]``.
         combine: the point forecast: ``"network"``, ``"seasonal-naive"``, ``"naive"``,
             ``"network+seasonal-naive"`` or ``"network+naive"`` (equal weights) for every series. Default

@@ -17,8 +17,11 @@ module turns them into distributions, losses and intervals, in the model's scale
 
 The point forecast is the median (``quantile``) or the location (``normal`` / ``student_t``). The
 quantiles are taken back to the targets' units through the same inverse transforms as the point
-forecast, which is exact for increasing maps (scaling, ``log``), not for differencing (a sum of
-quantiles is no quantile of the sum), which these losses refuse.
+forecast, which is exact for increasing maps (scaling, ``log``) and for the first differenced step (a
+shift by the last known level). Further differenced steps are sums of changes, and a sum of quantiles
+is no quantile of the sum: a horizon-1 head gets them from sampled paths, each summed on its own
+(``sample_paths``); a horizon-H head, whose outputs are per-step marginals with no joint draw, refuses
+differencing.
 """
 
 from __future__ import annotations
@@ -87,15 +90,22 @@ def check_loss(owner: str, loss: Any, levels: Any) -> tuple[str, list]:
     return loss, parsed
 
 
+def differencing_allowed(cfg: Any) -> bool:
+    """Whether ``cfg``'s head may model differences: any mse model, and a probabilistic head of horizon 1
+    (its later steps come from sampled paths, summed path by path); not a horizon-H probabilistic head."""
+    return not is_probabilistic(cfg) or cfg.horizon == 1
+
+
 def check_transform(owner: str, cfg: Any) -> None:
-    """Refuse differencing with a probabilistic loss (quantiles of changes do not add up to quantiles of
-    levels)."""
-    if is_probabilistic(cfg) and (cfg.difference or cfg.seasonal_difference):
+    """Refuse differencing with a horizon-H probabilistic head (its per-step quantiles of changes do not
+    add up to quantiles of the levels)."""
+    if not differencing_allowed(cfg) and (cfg.difference or cfg.seasonal_difference):
         raise _validation.value_error(
-            owner, "`transform`", f"'none' or 'log' with loss={cfg.loss!r} (the head's quantiles of step-to-step "
-            "changes do not add up to quantiles of the levels)", "a differencing transform",
-            "Use transform='none' or 'log' (or leave it to fit), or loss='mse' for conformal intervals of a "
-            "differenced model.")
+            owner, "`transform`", f"'none' or 'log' with loss={cfg.loss!r} and horizon={cfg.horizon} (the "
+            "head's per-step quantiles of changes do not add up to quantiles of the levels)",
+            "a differencing transform", "Use horizon=1 (its further steps are sampled paths, exact with "
+            "differencing), transform='none' or 'log' (or leave it to fit), or loss='mse' for conformal "
+            "intervals of a differenced model.")
 
 
 # -- torch: the head's parameters and the losses -------------------------------------------------------------

@@ -58,7 +58,16 @@ def test_a_level_the_quantile_head_lacks_is_a_user_error(tmp_path, sine_csv, cap
     assert run_cli("forecast", out, sine_csv, "--level", 90, "--out", tmp_path / "f.csv") == 0
 
 
-def test_streamed_training_refuses_a_probabilistic_head(tmp_path, sine_csv, capsys):
-    assert run_cli("train", sine_csv, "--stream", "--target", "y", "--horizon", 2, "--loss", "normal",
-                   "--out", tmp_path / "model", "--quiet") == 1
-    assert "--no-stream" in capsys.readouterr().err
+def test_streamed_training_with_a_probabilistic_head_forecasts_with_bands(tmp_path, sine_csv, capsys):
+    out = tmp_path / "model"
+    assert run_cli("train", sine_csv, "--stream", "--target", "y", "--time", "t", "--lookback", 12, "--horizon", 2,
+                   "--season", 12, "--model", "lstm:4", "--epochs", 3, "--loss", "normal", "--out", out,
+                   "--quiet") == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["streamed"] and metrics["loss"] == "normal"
+    assert set(metrics["validation_scaled"]["model"]) >= {"coverage-80", "coverage-95"}
+    forecast_csv = tmp_path / "f.csv"
+    assert run_cli("forecast", out, sine_csv, "--level", 80, "--out", forecast_csv) == 0
+    table = pd.read_csv(forecast_csv)
+    assert list(table.columns) == ["step", "t", "y", "y-lo-80", "y-hi-80"]
+    assert ((table["y-lo-80"] < table["y"]) & (table["y"] < table["y-hi-80"])).all()

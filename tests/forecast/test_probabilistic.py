@@ -230,10 +230,24 @@ def test_refused_combinations_say_the_way_out(arguments, pattern):
         Forecaster("y", **arguments)
 
 
-def test_streamed_training_refuses_a_probabilistic_head(tmp_path):
-    noisy_sine(n=100).to_csv(tmp_path / "a.csv", index=False)
-    with pytest.raises(InputError, match=r"loss='mse' for streamed.*--no-stream"):
-        Forecaster("y", horizon=2, loss="normal").fit_files(str(tmp_path / "a.csv"))
+@pytest.mark.parametrize("loss", ["normal", "quantile"])
+def test_streamed_training_gives_a_probabilistic_head_its_own_intervals(tmp_path, loss):
+    """Streamed training calibrates no conformal intervals (no whole held-out series in memory); a
+    probabilistic head brings its own, and their coverage on the held-out windows is recorded."""
+    data = noisy_sine(n=700)
+    data.to_csv(tmp_path / "a.csv", index=False)
+    f = Forecaster("y", lookback=12, horizon=2, model="lstm:8", season=12, loss=loss)
+    metrics = f.fit_files(str(tmp_path / "a.csv"), epochs=60, batch_size=128, learning_rate=5e-3, verbose=0)
+    assert metrics["streamed"] and metrics["intervals"]["method"] == probabilistic.METHODS[loss]
+    held_out = metrics["validation_scaled"]["model"]
+    assert 0.65 <= held_out["coverage-80"] <= 0.95 and held_out["coverage-80"] < held_out["coverage-95"] <= 1.0
+    assert held_out["MAE"] < metrics["validation_scaled"]["persistence"]["MAE"]
+    out = f.predict(data.iloc[:400], steps=2, level=[80, 95])
+    assert ((out["y-lo-95"] <= out["y-lo-80"]) & (out["y-lo-80"] < out["y"]) & (out["y"] < out["y-hi-80"])
+            & (out["y-hi-80"] <= out["y-hi-95"])).all()
+    truth = data["y"].iloc[400:402].to_numpy()  # the bands are about the noise's width (sigma 0.3)
+    assert (out["y-hi-80"] - out["y-lo-80"]).between(2 * 1.28 * SIGMA * 0.6, 2 * 1.28 * SIGMA * 1.6).all()
+    assert np.abs(out["y"].to_numpy() - truth).max() < 4 * SIGMA
 
 
 def test_several_series_and_targets_and_an_ensemble():

@@ -256,11 +256,6 @@ class Forecaster:
             ``self.metrics``: ``{"streamed": True, "choices": {...}, "train_windows", "validation_windows",
             "validation_scaled": {"model": {MAE, RMSE}, "persistence": {...}}, "windows_per_second", ...}``.
         """
-        if probabilistic.is_probabilistic(self.config):
-            raise _validation.value_error("Forecaster.fit_files", "the forecaster", "loss='mse' for streamed "
-                                          "training", f"loss={self.config.loss!r}",
-                                          "Train in memory (Forecaster.fit, or `lstmkit train --no-stream`), or "
-                                          "use loss='mse'.")
         epochs = 300 if epochs is None else epochs
         options = TrainOptions(_validation.positive_int("Forecaster.fit_files", "epochs", epochs),
                                _validation.positive_int("Forecaster.fit_files", "batch_size", batch_size),

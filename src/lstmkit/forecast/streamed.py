@@ -17,8 +17,10 @@ What needs the whole table in memory falls back to stated defaults (in ``metrics
 the transform is ``none`` (choosing one needs whole series; ``log``, differencing are refused), the
 scaler is ``minmax`` or ``standard`` (``robust`` needs quantiles), one model (no ensemble), the
 recursive method. Scaling is per id when there are at most ``PER_ID_LIMIT`` ids (else global, said
-so). No conformal intervals are calibrated (``forecast --level`` needs in-memory training), and no
-combination with baselines is validated: the point forecast is the network's (or ``combine``'s fixed one).
+so). No conformal intervals are calibrated (they need whole held-out series), and no combination with
+baselines is validated: the point forecast is the network's (or ``combine``'s fixed one). A
+probabilistic head (``loss="quantile" | "normal" | "student_t"``) gives intervals without calibration:
+its own quantiles, whose coverage on the held-out windows ``metrics["validation_scaled"]`` records.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from .. import _validation
 from .._lazy import pandas as pd
 from ..data import streaming
 from ..data.scaling import SeriesScaler
-from . import combination, framing
+from . import combination, framing, probabilistic
 from .builders import build_model
 from .choices import default_lookback
 from .seasonality import season_length
@@ -366,12 +368,15 @@ def fit(forecaster: Any, paths: Any, options: TrainOptions, chunk_rows: int = 10
         warnings.warn(note, UserWarning, stacklevel=2)
     torch.manual_seed(options.seed)
     np.random.seed(options.seed)
-    model = build_model(cfg.model, cfg.lookback, len(cfg.features), len(cfg.target), cfg.horizon)
+    head = probabilistic.is_probabilistic(cfg)
+    model = build_model(cfg.model, cfg.lookback, len(cfg.features), len(cfg.target), cfg.horizon,
+                        probabilistic.n_params(cfg.loss, cfg.quantile_levels))
+    loss = probabilistic.make_loss(cfg.loss, cfg.quantile_levels, cfg.horizon, len(cfg.target)) if head else "mse"
     started = time.perf_counter()
-    history = train(model, options, train_stream, validation_data=val_stream)
+    history = train(model, options, train_stream, validation_data=val_stream, loss=loss)
     seconds = time.perf_counter() - started
     epochs_run = len(history.epoch)
-    scores = _scaled_scores(model, val_stream, len(cfg.target)) if val_stream is not None else None
+    scores = _scaled_scores(model, val_stream, cfg) if val_stream is not None else None
     held_rows = int(held[~short].sum())
     metrics = {"streamed": True, "files": len(files), "rows": layout.rows, "series": len(layout.ids),
                "choices": made, "scaling": ("per series" if cfg.scale_per_id else "global") +
@@ -387,28 +392,48 @@ def fit(forecaster: Any, paths: Any, options: TrainOptions, chunk_rows: int = 10
                                                   "streamed training does not score forecasts")
     if scores is not None:
         metrics["validation_scaled"] = scores
+    metrics["loss"] = cfg.loss
+    if head:
+        metrics["intervals"] = {**probabilistic.describe(cfg), "validation_windows": n_val}
     forecaster.models, forecaster.scaler, forecaster.history = [model], scaler, history_record(history)
     forecaster.metrics, forecaster.calibration, forecaster._held_out = metrics, None, []
     return metrics
 
 
-def _scaled_scores(model: Any, stream: ForecastWindows, n_targets: int) -> dict:
+def _scaled_scores(model: Any, stream: ForecastWindows, cfg: Any) -> dict:
     """MAE and RMSE of the model and of persistence (the last input value) on the held-out windows, in
-    scaled units (summed over every rank's windows)."""
-    sums = torch.zeros(5, dtype=torch.float64)  # model |e|, model e^2, naive |e|, naive e^2, count
+    scaled units (summed over every rank's windows); a probabilistic head's point forecast is its median
+    or location, and the share of targets inside each of its default levels' bands is recorded too."""
+    n_targets = len(cfg.target)
+    head = probabilistic.is_probabilistic(cfg)
+    levels = (list(cfg.quantile_levels) if cfg.loss == "quantile" else [80, 95]) if head else []
+    sums = torch.zeros(5 + len(levels), dtype=torch.float64)  # model |e|, e^2, naive |e|, e^2, count, inside
     device = next(model.parameters()).device
     model.eval()
     with torch.no_grad():
         for x, y in stream:
             y = y.reshape(len(y), -1, n_targets).double()
-            predicted = model(x.to(device)).detach().cpu().reshape(y.shape).double()
+            raw = model(x.to(device)).detach().cpu()
+            inside = []
+            if head:
+                params = probabilistic.to_params(cfg, raw.numpy())
+                predicted = torch.from_numpy(probabilistic.point(cfg, params)).reshape(y.shape)
+                truth = y.numpy()
+                inside = [float(((lo <= truth) & (truth <= hi)).sum())
+                          for lo, hi in probabilistic.bands(cfg, params, levels).values()]
+            else:
+                predicted = raw.reshape(y.shape).double()
             naive = x[:, -1:, :n_targets].double().expand_as(y)
-            sums += torch.stack([(predicted - y).abs().sum(), ((predicted - y) ** 2).sum(), (naive - y).abs().sum(),
-                                 ((naive - y) ** 2).sum(), torch.tensor(float(y.numel()), dtype=torch.float64)])
+            sums += torch.tensor([float((predicted - y).abs().sum()), float(((predicted - y) ** 2).sum()),
+                                  float((naive - y).abs().sum()), float(((naive - y) ** 2).sum()), float(y.numel()),
+                                  *inside], dtype=torch.float64)
     import torch.distributed as dist
 
     if dist.is_available() and dist.is_initialized():
         dist.all_reduce(sums)
     n = max(float(sums[4]), 1.0)
-    return {"model": {"MAE": float(sums[0]) / n, "RMSE": math.sqrt(float(sums[1]) / n)},
-            "persistence": {"MAE": float(sums[2]) / n, "RMSE": math.sqrt(float(sums[3]) / n)}}
+    scores = {"model": {"MAE": float(sums[0]) / n, "RMSE": math.sqrt(float(sums[1]) / n)},
+              "persistence": {"MAE": float(sums[2]) / n, "RMSE": math.sqrt(float(sums[3]) / n)}}
+    for i, level in enumerate(levels):
+        scores["model"][f"coverage-{level}"] = float(sums[5 + i]) / n
+    return scores

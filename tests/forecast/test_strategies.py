@@ -241,3 +241,11 @@ def test_recursive_feeds_back_what_a_float64_loop_feeds_back():
         expected.append(prediction[0, 0])
         xhat = np.vstack([xhat[1:], prediction])
     np.testing.assert_array_equal(recursive(model, history, steps=6), np.array(expected))
+
+
+def test_recursive_feeds_a_predict_replaced_on_the_instance_float64_windows(lstm_model, monkeypatch):
+    """A predict replaced on the instance may read float64: the windows stay float64 for it."""
+    network, seen = lstm_model.predict, []
+    monkeypatch.setattr(lstm_model, "predict", lambda x, **kw: seen.append(x.dtype) or network(x, **kw))
+    recursive(lstm_model, sine(10).astype("float32"), steps=2)
+    assert seen == [np.float64, np.float64]

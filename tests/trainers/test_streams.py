@@ -233,3 +233,19 @@ def test_the_same_ids_tuple_again_steps_the_same_streams_as_a_fresh_list_would()
         for name, tensors in fast.states(stream).items():
             for mine, theirs in zip(tensors, general.states(stream)[name]):
                 torch.testing.assert_close(mine, theirs, rtol=0, atol=0)
+
+
+def test_a_bare_layer_keeps_its_dtype_handling():
+    """A bare recurrent layer as the model gets its full call: a mixed policy runs under autocast, and a
+    float32 layer inside an autocast region computes in float32 (only a model's call is shortcut)."""
+    x = np.random.default_rng(0).normal(size=(2, 4, 1))
+    torch.manual_seed(0)
+    mixed = L.LSTM(3, return_sequences=True, dtype="mixed_bfloat16")
+    expected = mixed(torch.from_numpy(x), training=False).float().detach().numpy()
+    np.testing.assert_array_equal(StreamState(mixed).predict(x, ids=[0, 1]), expected)
+    plain = L.LSTM(3, return_sequences=True)
+    reference = plain(torch.from_numpy(x).float()).detach().numpy()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        got = StreamState(plain).predict(x, ids=[0, 1])
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, reference, rtol=1e-6, atol=1e-7)

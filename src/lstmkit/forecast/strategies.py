@@ -183,6 +183,7 @@ def _window_dtype(model: Any, series: np.ndarray, exogenous: Any) -> type:
     any float array as float32 (Keras's floatx), so rounding its predictions and a history of float32
     values to float32 first gives it the same input, without a conversion per step. Else float64."""
     if (exogenous is None and getattr(type(model), "predict", None) is Trainer.predict
+            and "predict" not in getattr(model, "__dict__", {})  # not replaced on the instance
             and np.array_equal(series, series.astype(np.float32))):
         return np.float32
     return np.float64

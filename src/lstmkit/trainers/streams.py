@@ -336,10 +336,11 @@ def _inference_call(model: torch.nn.Module, x: Any) -> Any:
     """``model(x)`` without dropout: ``training=False`` for lstmkit layers (no mode switch, which walks every
     module), eval mode for a plain ``torch.nn.Module``, restored after."""
     if isinstance(model, Layer):
-        if (type(model).__call__ is Layer.__call__ and not hooked(model) and torch.is_tensor(x)
-                and "_keras_mask" not in x.__dict__ and model.__dict__.get("_compiled_call_impl") is None
+        if (model.is_container and type(model).__call__ is Layer.__call__ and not hooked(model)
+                and torch.is_tensor(x) and "_keras_mask" not in x.__dict__
+                and model.__dict__.get("_compiled_call_impl") is None
                 and accepts(model, "training")):
-            return model.forward(x, training=False)  # __call__ would only add the output mask NumPy drops
+            return model.forward(x, training=False)  # a model's __call__ would only add the mask NumPy drops
         return model(x, training=False)
     was_training = model.training
     model.eval()

@@ -63,6 +63,7 @@ def test_streamed_training_with_a_probabilistic_head_forecasts_with_bands(tmp_pa
     assert run_cli("train", sine_csv, "--stream", "--target", "y", "--time", "t", "--lookback", 12, "--horizon", 2,
                    "--season", 12, "--model", "lstm:4", "--epochs", 3, "--loss", "normal", "--out", out,
                    "--quiet") == 0
+    assert "intervals: normal likelihood (held-out coverage 80 %:" in capsys.readouterr().out
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["streamed"] and metrics["loss"] == "normal"
     assert set(metrics["validation_scaled"]["model"]) >= {"coverage-80", "coverage-95"}

@@ -270,3 +270,16 @@ def test_without_a_held_out_part_the_head_still_gives_intervals():
     metrics = f.fit(noisy_sine(n=120), epochs=2, verbose=0, validation=0.0)
     assert metrics["loss"] == "normal" and metrics["intervals"]["method"] == "normal likelihood"
     assert {"y-lo-80", "y-hi-80"} <= set(f.predict(noisy_sine(n=120), level=[80]).columns)
+
+
+def test_streamed_probabilistic_head_under_a_mixed_policy_records_its_scores(tmp_path):
+    from lstmkit import mixed_precision
+
+    noisy_sine(n=200).to_csv(tmp_path / "a.csv", index=False)
+    mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        f = Forecaster("y", lookback=12, horizon=2, model="lstm:4", season=12, loss="quantile")
+        metrics = f.fit_files(str(tmp_path / "a.csv"), epochs=1, verbose=0)
+    finally:
+        mixed_precision.set_global_policy("float32")
+    assert {"coverage-80", "coverage-95"} <= set(metrics["validation_scaled"]["model"])

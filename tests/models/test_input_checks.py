@@ -75,3 +75,16 @@ def test_loaded_model_keeps_the_declaration(tmp_path):
     functional().save(path)
     with pytest.raises(ValueError, match=DECLARED.replace("Model", "")):
         load_model(path).predict(X7, verbose=0)
+
+
+def test_a_scalar_fed_to_a_rank_1_declaration_is_refused():
+    """The exact-shape shortcut compares ranks too: a 0-D value is not a batch of Input(shape=())."""
+    import torch
+
+    from lstmkit import layers
+    from lstmkit.models import Sequential
+
+    model = Sequential([layers.Input(shape=(), dtype="int32"), layers.Embedding(10, 4)])
+    assert tuple(model(torch.tensor([1, 2])).shape) == (2, 4)
+    with pytest.raises(ValueError, match="expects arrays of rank 1.*a 0-D array"):
+        model(torch.tensor(3))

@@ -246,7 +246,16 @@ def _train_streamed(args: argparse.Namespace, why: str) -> int:
           f"{metrics['windows_per_second']} windows/s; scaling {metrics['scaling']}")
     _print_scores("validation (one step ahead, scaled units)" if args.horizon == 1 else "validation (scaled units)",
                   metrics.get("validation_scaled"))
-    print("\n(no plots or conformal intervals: they need the table in memory, --no-stream)")
+    intervals = metrics.get("intervals")
+    if intervals:  # a probabilistic head: its own intervals, their coverage on the held-out windows
+        model_scores = (metrics.get("validation_scaled") or {}).get("model", {})
+        covered = ", ".join(f"{k[len('coverage-'):]} %: {v:.2f}" for k, v in model_scores.items()
+                            if k.startswith("coverage-"))
+        print(f"\nintervals: {intervals['method']}" + (f" (held-out coverage {covered})" if covered else ""))
+        print("(no plots: they need the table in memory, --no-stream)")
+    else:
+        print("\n(no plots or conformal intervals: they need the table in memory, --no-stream; or train a "
+              "probabilistic head, --loss quantile|normal|student_t)")
     _print_written([out / "model.lstmkit", out / "forecaster.json", out / "metrics.json"])
     return 0
 

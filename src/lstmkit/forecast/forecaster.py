@@ -254,7 +254,10 @@ class Forecaster:
 
         Returns:
             ``self.metrics``: ``{"streamed": True, "choices": {...}, "train_windows", "validation_windows",
-            "validation_scaled": {"model": {MAE, RMSE}, "persistence": {...}}, "windows_per_second", ...}``.
+            "validation_scaled": {"model": {MAE, RMSE}, "persistence": {...}}, "windows_per_second", "loss",
+            ...}``. A probabilistic head (``loss != "mse"``) adds ``"intervals"`` and, per level, the share
+            of held-out targets inside its band, ``validation_scaled["model"]["coverage-<level>"]``: its own
+            intervals are streamed training's only ones (no conformal calibration).
         """
         epochs = 300 if epochs is None else epochs
         options = TrainOptions(_validation.positive_int("Forecaster.fit_files", "epochs", epochs),

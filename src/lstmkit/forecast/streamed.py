@@ -413,7 +413,7 @@ def _scaled_scores(model: Any, stream: ForecastWindows, cfg: Any) -> dict:
     with torch.no_grad():
         for x, y in stream:
             y = y.reshape(len(y), -1, n_targets).double()
-            raw = model(x.to(device)).detach().cpu()
+            raw = model(x.to(device)).detach().cpu().double()  # float64 (a mixed policy's bfloat16 has no NumPy)
             inside = []
             if head:
                 params = probabilistic.to_params(cfg, raw.numpy())
@@ -422,15 +422,18 @@ def _scaled_scores(model: Any, stream: ForecastWindows, cfg: Any) -> dict:
                 inside = [float(((lo <= truth) & (truth <= hi)).sum())
                           for lo, hi in probabilistic.bands(cfg, params, levels).values()]
             else:
-                predicted = raw.reshape(y.shape).double()
+                predicted = raw.reshape(y.shape)
             naive = x[:, -1:, :n_targets].double().expand_as(y)
             sums += torch.tensor([float((predicted - y).abs().sum()), float(((predicted - y) ** 2).sum()),
                                   float((naive - y).abs().sum()), float(((naive - y) ** 2).sum()), float(y.numel()),
                                   *inside], dtype=torch.float64)
     import torch.distributed as dist
 
-    if dist.is_available() and dist.is_initialized():
-        dist.all_reduce(sums)
+    if dist.is_available() and dist.is_initialized():  # NCCL reduces only CUDA tensors
+        on = device if dist.get_backend() == "nccl" else torch.device("cpu")
+        reduced = sums.to(on)
+        dist.all_reduce(reduced)
+        sums = reduced.cpu()
     n = max(float(sums[4]), 1.0)
     scores = {"model": {"MAE": float(sums[0]) / n, "RMSE": math.sqrt(float(sums[1]) / n)},
               "persistence": {"MAE": float(sums[2]) / n, "RMSE": math.sqrt(float(sums[3]) / n)}}

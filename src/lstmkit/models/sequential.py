@@ -159,7 +159,8 @@ class Sequential(Model):
             x = _to_tensor(x, declared.input_dtype if declared is not None else "float32", None)
         if not self.built:
             self.build_from_data((None, *x.shape[1:]))
-        elif not self._input_from_data and declared is not None and x.shape[1:] != declared.batch_shape[1:]:
+        elif not self._input_from_data and declared is not None and (
+                x.dim() != len(declared.batch_shape) or x.shape[1:] != declared.batch_shape[1:]):
             # (the declared shape itself passes; anything else, None dims included, gets the full check)
             input_checks.check_declared(f"Sequential '{self.name}'", [declared.batch_shape], [declared.name], [x])
         if mask is not None:

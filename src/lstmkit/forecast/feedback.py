@@ -7,6 +7,8 @@ these three functions, so the feature layout of a fed-back step is decided once:
 * ``last_step_output``: a model's output reduced to one ``(batch, n_out)`` step.
 * ``next_step``: the ``(batch, 1, n_features)`` input step built from the prediction and the known
   future values of the other (exogenous) features.
+* ``StepWriter``: ``next_step``'s writes without its checks, for the steps after a first one that
+  ``next_step`` checked (a loop of many small steps need not check the same layout each time).
 """
 
 from __future__ import annotations
@@ -148,14 +150,15 @@ def next_step(prediction: Any, n_features: int, targets: Sequence[int],
                                       f"target {targets}", _validation.describe_array(prediction),
                                       "Pass last_step_output(model output), or fix `targets`.")
     batch = prediction.shape[0]
-    others = [i for i in range(n_features) if i not in set(targets)]
+    writer = StepWriter(owner, n_features, targets, prediction.shape)
+    others = writer.others
     step = np.empty((batch, 1, n_features), dtype=np.float64)
-    step[:, 0, targets] = prediction
     if not others:
         if exogenous_step is not None and np.asarray(exogenous_step).size:
             raise _validation.value_error(owner, "`exogenous_step`", "None when every feature is a target",
                                           _validation.describe_array(np.asarray(exogenous_step)),
                                           "Drop `exogenous_step`, or name fewer `targets`.")
+        writer.write(step[:, 0], prediction)
         return step
     if exogenous_step is None:
         raise _validation.value_error(owner, "`exogenous_step`", f"shape ({batch}, {len(others)}): the known "
@@ -166,5 +169,28 @@ def next_step(prediction: Any, n_features: int, targets: Sequence[int],
         raise _validation.value_error(owner, "`exogenous_step`", f"shape ({batch}, {len(others)}): the known "
                                       f"values of features {others}", _validation.describe_array(exogenous_step),
                                       "One row per series, one column per non-target feature in order.")
-    step[:, 0, others] = exogenous_step
+    writer.write(step[:, 0], prediction, exogenous_step)
     return step
+
+
+class StepWriter:
+    """Writes fed-back steps laid out as ``next_step`` lays them out, once ``next_step`` has checked the
+    layout on a first step: ``write(row, prediction, exogenous_step)`` fills ``row (batch, n_features)`` in
+    place; ``check(prediction)`` refuses a prediction of another shape than the first one's (``shape``),
+    which would otherwise be broadcast into the targets. Contiguous targets are written through a slice."""
+
+    def __init__(self, owner: str, n_features: int, targets: Sequence[int], shape: tuple):
+        self.owner, self.shape = owner, tuple(shape)
+        self.others = [i for i in range(n_features) if i not in set(targets)]
+        first, k = targets[0], len(targets)
+        self.targets = slice(first, first + k) if list(targets) == list(range(first, first + k)) else list(targets)
+
+    def check(self, prediction: np.ndarray) -> None:
+        if prediction.shape != self.shape:
+            raise _validation.value_error(self.owner, "the model's output", f"shape {self.shape} at every step "
+                                          "(as at the first)", _validation.describe_array(prediction))
+
+    def write(self, row: np.ndarray, prediction: np.ndarray, exogenous_step: Any = None) -> None:
+        row[:, self.targets] = prediction
+        if self.others and exogenous_step is not None:
+            row[:, self.others] = exogenous_step

@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import _validation
 from ..trainers.streams import StreamState
-from .feedback import last_step_output, next_step, resolve_targets
+from .feedback import StepWriter, last_step_output, next_step, resolve_targets
 from .layout import as_series, exogenous_array, restore_layout
 from .strategies import model_timesteps
 
@@ -68,17 +68,14 @@ def stateful(model: Any, history: Any, steps: int, targets: Sequence[int] | None
     future = exogenous_array(owner, exogenous, layout, (n_series, steps, n_features - len(targets)))
     forecast = np.empty((n_series, steps, prediction.shape[1]), dtype=np.float64)
     forecast[:, 0] = prediction
-    others = [f for f in range(n_features) if f not in set(targets)]
+    writer = StepWriter(owner, n_features, targets, prediction.shape)
     for i in range(1, steps):
-        if i == 1:  # every check on the first step; later steps write the same positions of one array
-            step = next_step(prediction, n_features, targets, None if future is None else future[:, 0])
+        exogenous_step = None if future is None else future[:, i - 1]
+        if i == 1:  # every check on the first fed-back step; later ones are written into the same array
+            step = next_step(prediction, n_features, targets, exogenous_step)
         else:
-            step[:, 0, targets] = prediction
-            if others:
-                step[:, 0, others] = future[:, i - 1]
+            writer.write(step[:, 0], prediction, exogenous_step)
         prediction = last_step_output(state.predict(step, ids))  # O(1): one step from the carried states
-        if prediction.shape != forecast[:, i].shape:
-            raise _validation.value_error(owner, "the model's output", f"shape {forecast[:, i].shape} at every "
-                                          "step (as at the first)", _validation.describe_array(prediction))
+        writer.check(prediction)
         forecast[:, i] = prediction
     return restore_layout(layout, forecast)

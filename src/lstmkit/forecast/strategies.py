@@ -24,7 +24,7 @@ import numpy as np
 from .. import _validation
 from ..layers.rnn.rnn import RNN
 from ..trainers.trainer import Trainer
-from .feedback import last_step_output, next_step, resolve_targets
+from .feedback import StepWriter, last_step_output, next_step, resolve_targets
 from .layout import as_series, exogenous_array, restore_layout
 
 
@@ -71,7 +71,7 @@ def recursive(model: Any, history: Any, steps: int, targets: Sequence[int] | Non
         batch_size = _validation.positive_int(owner, "batch_size", batch_size)
     buffer = np.empty((n_series, length + steps, n_features), dtype=_window_dtype(model, series, exogenous))
     buffer[:, :length] = series
-    forecast = exogenous_steps = others = None
+    forecast = exogenous_steps = writer = None
     for i in range(steps):
         end = length + i
         inputs = buffer[:, end - window:end] if window else buffer[:, :end]
@@ -82,16 +82,10 @@ def recursive(model: Any, history: Any, steps: int, targets: Sequence[int] | Non
             forecast = np.empty((n_series, steps, len(targets)), dtype=np.float64)
             exogenous_step = None if exogenous_steps is None else exogenous_steps[:, 0]
             buffer[:, end:end + 1] = next_step(prediction, n_features, targets, exogenous_step)  # checks all
-            others = [f for f in range(n_features) if f not in set(targets)]
-            if targets == list(range(targets[0], targets[0] + len(targets))):
-                targets = slice(targets[0], targets[0] + len(targets))  # the same positions, a plain slice
-        else:  # what next_step writes, its checks passed at step 0 for this output shape
-            if prediction.shape != forecast[:, i].shape:
-                raise _validation.value_error(owner, "the model's output", f"shape {forecast[:, i].shape} at "
-                                              "every step (as at the first)", _validation.describe_array(prediction))
-            buffer[:, end, targets] = prediction
-            if others:
-                buffer[:, end, others] = exogenous_steps[:, i]
+            writer = StepWriter(owner, n_features, targets, prediction.shape)
+        else:  # next_step's writes, its checks made at step 0
+            writer.check(prediction)
+            writer.write(buffer[:, end], prediction, None if exogenous_steps is None else exogenous_steps[:, i])
         forecast[:, i] = prediction
     return restore_layout(layout, forecast)
 

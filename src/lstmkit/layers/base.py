@@ -517,6 +517,17 @@ def _direct_call_ok(layer: nn.Module, x: Any) -> bool:
             and not torch.is_autocast_enabled(x.device.type))
 
 
+def call_is_forward(model: "Layer", x: Any) -> bool:
+    """Whether ``model(x, training=...)`` would run ``model.forward(x, training=...)`` and then only attach
+    the output mask: a model (a container: no dtype policy of its own to apply) whose class keeps
+    ``Layer.__call__``, without hooks or an ``nn.Module.compile`` wrapper, whose ``forward`` takes
+    ``training``, called on a tensor that carries no mask. Callers that drop the mask (NumPy results)
+    may then run ``forward`` themselves."""
+    return (model.is_container and type(model).__call__ is Layer.__call__ and torch.is_tensor(x)
+            and "_keras_mask" not in x.__dict__ and model.__dict__.get("_compiled_call_impl") is None
+            and not hooked(model) and accepts(model, "training"))
+
+
 def hooked(module: nn.Module) -> bool:
     """Whether calling ``module`` runs hooks (its own or global ones): ``eval_call`` skips them, so a
     hooked module always takes the full call."""

@@ -25,7 +25,7 @@ from safetensors.torch import save as safetensors_save
 
 from .. import _validation
 from ..mixed_precision.policy import to_numpy
-from ..layers.base import Layer, accepts, hooked
+from ..layers.base import Layer, call_is_forward
 from ..layers.rnn.carry import carrying_states, recurrent_layers, stream_unsupported_reason
 from . import data_adapter as data
 from .plan import plan
@@ -336,11 +336,8 @@ def _inference_call(model: torch.nn.Module, x: Any) -> Any:
     """``model(x)`` without dropout: ``training=False`` for lstmkit layers (no mode switch, which walks every
     module), eval mode for a plain ``torch.nn.Module``, restored after."""
     if isinstance(model, Layer):
-        if (model.is_container and type(model).__call__ is Layer.__call__ and not hooked(model)
-                and torch.is_tensor(x) and "_keras_mask" not in x.__dict__
-                and model.__dict__.get("_compiled_call_impl") is None
-                and accepts(model, "training")):
-            return model.forward(x, training=False)  # a model's __call__ would only add the mask NumPy drops
+        if call_is_forward(model, x):
+            return model.forward(x, training=False)  # __call__ would only add the mask NumPy drops
         return model(x, training=False)
     was_training = model.training
     model.eval()

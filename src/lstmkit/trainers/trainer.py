@@ -22,7 +22,7 @@ from .. import _validation
 from ..mixed_precision.loss_scale_optimizer import LossScaleOptimizer
 from ..mixed_precision.policy import to_numpy
 from ..ops import constraints as constraints_mod
-from ..layers.base import Layer, accepts, hooked, train_call_of, train_calls_allowed
+from ..layers.base import Layer, call_is_forward, train_call_of, train_calls_allowed
 from ..data.batching import StatefulBatches
 from ..layers.rnn.rnn import RNN
 from ..callbacks import callbacks as callbacks_mod
@@ -260,13 +260,11 @@ class Trainer:
 
     def _predict_batch(self, x: torch.Tensor) -> Any:
         """``predict_step(x)`` for one batch (a slice: no mask) of an in-memory array. It runs ``forward``
-        itself, since ``__call__`` would only add the output mask, which the NumPy result drops; unless
-        anything else would run: hooks, compiled steps (``jit_compile``, ``nn.Module.compile``), or an
-        overridden ``predict_step`` / ``__call__`` (on the class or the instance)."""
+        itself where ``__call__`` would only add the output mask, which the NumPy result drops
+        (``call_is_forward``), and nothing else would run: compiled steps (``jit_compile``) or an overridden
+        ``predict_step`` (on the class or the instance)."""
         if (type(self).predict_step is not Trainer.predict_step or "predict_step" in self.__dict__
-                or type(self).__call__ is not Layer.__call__ or getattr(self, "_compiled_steps", None) is not None
-                or self.__dict__.get("_compiled_call_impl") is not None or hooked(self)
-                or not accepts(self, "training")):
+                or getattr(self, "_compiled_steps", None) is not None or not call_is_forward(self, x)):
             return self.predict_step(x)
         if not self.built or plan(self).first_param is None:
             return self.predict_step(x)  # which builds the model first

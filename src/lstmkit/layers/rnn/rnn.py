@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from ... import _validation
-from ...ops import bptt, fused, recurrence
+from ...ops import bptt, fused, fused_weights, recurrence
 from ...ops import regularizers as regularizers_mod
 from ...ops.serialization import insert_after
 from ..base import Layer
@@ -209,11 +209,8 @@ class RNN(Layer):
             self.last_path = "fused"
         params = fused.weights(math, x, kernel, recurrent_kernel, weights.get("bias"), cache)
         if states is None:
-            key = (x.shape[0], cell.units, x.dtype, x.device)  # what the (1, batch, units) zeros depend on
-            hit = cache.get("zero hx")
-            if hit is None or hit[0] != key:
-                hit = cache["zero hx"] = (key, [x.new_zeros(1, x.shape[0], size) for size in self.state_size])
-            hx = hit[1]
+            hx = fused_weights.zeros_cached(cache, "zero hx", [(1, x.shape[0], size) for size in self.state_size],
+                                            x.dtype, x.device)
             outputs, _ = fused.run_unmasked(math, x, hx, params, self.go_backwards, training)
         else:
             outputs, final = fused.run_unmasked(math, x, [s.unsqueeze(0) for s in states], params,

@@ -159,10 +159,8 @@ class Sequential(Model):
             x = _to_tensor(x, declared.input_dtype if declared is not None else "float32", None)
         if not self.built:
             self.build_from_data((None, *x.shape[1:]))
-        elif not self._input_from_data and declared is not None and (
-                x.dim() != len(declared.batch_shape) or x.shape[1:] != declared.batch_shape[1:]):
-            # (the declared shape itself passes; anything else, None dims included, gets the full check)
-            input_checks.check_declared(f"Sequential '{self.name}'", [declared.batch_shape], [declared.name], [x])
+        elif not self._input_from_data and declared is not None:
+            self._check_declared(declared, x)
         if mask is not None:
             x = x.view(x.shape)  # a new tensor object to carry the mask, the caller's stays untouched
             x._keras_mask = torch.as_tensor(mask).bool()
@@ -179,8 +177,15 @@ class Sequential(Model):
                 or not declared.input_dtype.startswith("float") or x.dtype != getattr(torch, declared.input_dtype)):
             return NotImplemented
         if not self._input_from_data:
-            input_checks.check_declared(f"Sequential '{self.name}'", [declared.batch_shape], [declared.name], [x])
+            self._check_declared(declared, x)
         return self._run_layers(x, True, train_call_of)
+
+    def _check_declared(self, declared: InputLayer, x: torch.Tensor) -> None:
+        """``input_checks.check_declared`` for the one input; an input of exactly the declared shape (the
+        batch free) passes without building the message (every call runs this); any other shape, None
+        dims included, gets the full check."""
+        if x.dim() != len(declared.batch_shape) or x.shape[1:] != declared.batch_shape[1:]:
+            input_checks.check_declared(f"Sequential '{self.name}'", [declared.batch_shape], [declared.name], [x])
 
     def _run_layers(self, x: Any, training: bool, direct: Any) -> Any:
         for layer in self._layers:

@@ -50,6 +50,11 @@ def is_probabilistic(cfg: Any) -> bool:
     return getattr(cfg, "loss", "mse") in PROBABILISTIC
 
 
+def default_levels(cfg: Any) -> list:
+    """The levels a head is scored at when none are asked for: a quantile head's own, else 80 and 95."""
+    return list(cfg.quantile_levels) if cfg.loss == "quantile" else list(DEFAULT_LEVELS)
+
+
 def n_params(loss: str, levels: Sequence[float]) -> int:
     """Raw outputs per step and target."""
     return {"mse": 1, "quantile": 1 + 2 * len(levels), "normal": 2, "student_t": 3}[loss]

@@ -86,7 +86,7 @@ def default_levels(f: Any) -> list:
     Normal / Student-t head, a quantile head's own; none without intervals."""
     cfg = f.config
     if probabilistic.is_probabilistic(cfg):
-        return list(cfg.quantile_levels) if cfg.loss == "quantile" else [80, 95]
+        return probabilistic.default_levels(cfg)
     return [80, 95] if f.calibration else []
 
 

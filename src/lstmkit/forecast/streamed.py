@@ -406,7 +406,7 @@ def _scaled_scores(model: Any, stream: ForecastWindows, cfg: Any) -> dict:
     or location, and the share of targets inside each of its default levels' bands is recorded too."""
     n_targets = len(cfg.target)
     head = probabilistic.is_probabilistic(cfg)
-    levels = (list(cfg.quantile_levels) if cfg.loss == "quantile" else [80, 95]) if head else []
+    levels = probabilistic.default_levels(cfg) if head else []
     sums = torch.zeros(5 + len(levels), dtype=torch.float64)  # model |e|, e^2, naive |e|, e^2, count, inside
     device = next(model.parameters()).device
     model.eval()

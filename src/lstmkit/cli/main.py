@@ -9,6 +9,7 @@
     lstmkit summary MODEL                      # an lstmkit model (folder or file) or a Keras file
     lstmkit convert SOURCE DESTINATION         # Keras file <-> lstmkit (by the destination's suffix)
     lstmkit export MODEL OUT.onnx [--format torch] [--states]   # for onnxruntime / torch.export
+    lstmkit kernels build|status               # the optional C++ loop for recurrent dropout (ops.native)
     lstmkit demo [--out DIR]                   # the bundled airline series: train, forecast, plot (default: a new temp folder)
     lstmkit ventilator simulate|run ...        # seed 000's pipeline on the simulated ventilator data
 
@@ -29,7 +30,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
-from . import export, launch, ventilator
+from . import export, kernels, launch, ventilator
 from .model_files import load_any_model
 
 from .._validation import InputError
@@ -172,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("destination", help="a folder or .lstmkit file (from Keras), or .keras / .h5 (to Keras)")
     convert.set_defaults(handler=_convert)
     export.add_parser(commands)
+    kernels.add_parser(commands)
 
     demo = commands.add_parser("demo", help="train on the bundled airline series and forecast two years")
     demo.add_argument("--out", default=None, help="output folder (default: a new folder lstmkit_demo_* in the "

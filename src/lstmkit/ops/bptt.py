@@ -4,15 +4,18 @@ The native kernels cannot multiply the state by a dropout mask inside each step,
 loop pays autograd's bookkeeping on ~35 small ops per step. This path runs the same math (tanh /
 sigmoid LSTM, ``ops.recurrence.step``) with autograd off in the forward loop, keeps what the backward
 needs, and computes the gradients in one hand-written reverse loop: 7 ops a step plus one matrix
-product for the whole recurrent-kernel gradient. Tests prove it equal to the reference (outputs and
-gradients). ``unsupported_reason`` says when it cannot run.
+product for the whole recurrent-kernel gradient. Where ``ops.native`` has built its C++ loop, each
+step's element-wise work is one fused pass instead (same buffers, same math); these Python loops stay
+the fallback and the specification. Tests prove both equal to the reference (outputs and gradients).
+``unsupported_reason`` says when this path cannot run, ``native.unavailable_reason`` when the C++ loop
+cannot.
 """
 
 from __future__ import annotations
 
 import torch
 
-from . import activations
+from . import activations, native, recurrence
 from .recurrence import CellMath
 
 
@@ -28,73 +31,116 @@ def unsupported_reason(math: CellMath, mask: torch.Tensor | None) -> str | None:
 
 
 class _LSTMRecurrence(torch.autograd.Function):
-    """``(xp (B,T,4u), h0, c0, recurrent_kernel (u,4u), recurrent_mask (B,u)) -> (H (B,T,u), h_T, c_T)``.
+    """``(xp (T,B,4u), h0, c0, recurrent_kernel (u,4u), recurrent_mask (B,u)) -> (H (T,B,u), h_T, c_T)``.
 
-    Buffers are time-major ``(T, B, ...)`` so that every per-step slice is contiguous.
+    Time-major throughout, so that every per-step slice is contiguous.
     """
 
     @staticmethod
     def forward(ctx, xp, h0, c0, recurrent_kernel, recurrent_mask):
-        steps, (batch, u) = xp.shape[1], h0.shape
-        xp = xp.transpose(0, 1).contiguous()  # (T, B, 4u)
-        act = torch.empty_like(xp)  # [i, f, g, o] after their activations
-        cells = xp.new_empty(steps + 1, batch, u)  # c_0 ... c_T
-        tanh_cells = xp.new_empty(steps, batch, u)
-        dropped = xp.new_empty(steps, batch, u)  # h_{t-1} * recurrent_mask
-        outputs = xp.new_empty(steps, batch, u)
-        cells[0] = c0
-        h = h0
-        # Per-step views made once: at these sizes, indexing inside the loop costs more than the math.
-        views = zip(xp.unbind(0), act.unbind(0), cells[:-1].unbind(0), cells[1:].unbind(0),
-                    tanh_cells.unbind(0), dropped.unbind(0), outputs.unbind(0))
-        for xp_t, a, c_prev, c_next, tc, hd, out in views:
-            i, f, g, o = a.split(u, dim=1)
-            torch.mul(h, recurrent_mask, out=hd)
-            z = torch.addmm(xp_t, hd, recurrent_kernel)
-            torch.sigmoid(z, out=a)
-            torch.tanh(z[:, 2 * u:3 * u], out=g)
-            torch.addcmul(f * c_prev, i, g, out=c_next)
-            torch.tanh(c_next, out=tc)
-            h = torch.mul(o, tc, out=out)
+        xp = xp.contiguous()
+        if native.unavailable_reason(xp) is None:
+            act, cells, tanh_cells, dropped, outputs = native.ops().bptt_forward(
+                xp, h0.contiguous(), c0.contiguous(), recurrent_kernel.contiguous(), recurrent_mask.contiguous())
+        else:
+            act, cells, tanh_cells, dropped, outputs = _forward_loop(xp, h0, c0, recurrent_kernel, recurrent_mask)
         ctx.save_for_backward(act, cells, tanh_cells, dropped, recurrent_kernel, recurrent_mask)
-        return outputs.transpose(0, 1), outputs[-1].clone(), cells[-1].clone()
+        return outputs, outputs[-1].clone(), cells[-1].clone()
 
     @staticmethod
     def backward(ctx, d_outputs, d_h_last, d_c_last):
         act, cells, tanh_cells, dropped, recurrent_kernel, recurrent_mask = ctx.saved_tensors
-        steps, batch, four_u = act.shape
-        u = four_u // 4
-        i, f, g, o = act.split(u, dim=2)
-        # Everything that does not depend on the running gradients, for all steps at once:
-        # dz_o = dh * tanh(c) * o(1-o);  dz_[i,f,g] = dc * [g i(1-i), c_prev f(1-f), i (1-g^2)];
-        # dc += dh * o (1 - tanh(c)^2).
-        to_dz_o = tanh_cells * o * (1 - o)
-        to_dz_ifg = torch.stack([g * i * (1 - i), cells[:-1] * f * (1 - f), i * (1 - g * g)], dim=2)
-        to_dc = o * (1 - tanh_cells * tanh_cells)
-        d_out = (d_outputs.transpose(0, 1) if d_outputs is not None
-                 else act.new_zeros(steps, batch, u))  # (T, B, u)
-        d_act = torch.empty_like(act)  # d z, the pre-activation gradients
-        dh = d_out[-1] if d_h_last is None else d_out[-1] + d_h_last
-        dc = torch.zeros_like(dh) if d_c_last is None else d_c_last
-        rk_t = recurrent_kernel.t()
-        views = list(zip(d_act.unbind(0), to_dz_o.unbind(0), to_dz_ifg.unbind(0), to_dc.unbind(0),
-                         f.unbind(0), d_out.unbind(0)))
-        for t in range(steps - 1, -1, -1):
-            dz, k_o, k_ifg, k_c, f_t, _ = views[t]
-            dc = torch.addcmul(dc, dh, k_c)
-            torch.mul(dh, k_o, out=dz[:, 3 * u:])
-            torch.mul(dc.unsqueeze(1), k_ifg, out=dz[:, :3 * u].view(batch, 3, u))
-            dh_prev = dz @ rk_t
-            dh = torch.addcmul(views[t - 1][5], dh_prev, recurrent_mask) if t > 0 else dh_prev * recurrent_mask
-            dc = dc * f_t
-        d_kernel = dropped.reshape(-1, u).t() @ d_act.reshape(-1, four_u)
-        return d_act.transpose(0, 1), dh, dc, d_kernel, None
+        u = recurrent_kernel.shape[0]
+        d_out = None if d_outputs is None else d_outputs.contiguous()  # (T, B, u)
+        d_h_last = torch.zeros_like(cells[0]) if d_h_last is None else d_h_last.contiguous()
+        d_c_last = torch.zeros_like(cells[0]) if d_c_last is None else d_c_last.contiguous()
+        if torch.is_grad_enabled():  # backward(create_graph=True)
+            raise RuntimeError("LSTM recurrent dropout's hand-written backward (lstmkit.ops.bptt) cannot be "
+                               "differentiated again (create_graph=True). Build the layer with use_fused=False: "
+                               "its reference loop is differentiable to any order.")
+        if native.unavailable_reason(act) is None:
+            d_act, dh, dc = native.ops().bptt_backward(d_out, d_h_last, d_c_last, act, cells, tanh_cells,
+                                                       recurrent_kernel.contiguous(), recurrent_mask.contiguous())
+        else:
+            d_act, dh, dc = _backward_loop(d_out, d_h_last, d_c_last, act, cells, tanh_cells,
+                                           recurrent_kernel, recurrent_mask)
+        d_kernel = dropped.reshape(-1, u).t() @ d_act.reshape(-1, 4 * u)
+        return d_act, dh, dc, d_kernel, None
 
 
-def run(xp: torch.Tensor, states: list[torch.Tensor], recurrent_kernel: torch.Tensor,
-        recurrent_mask: torch.Tensor, go_backwards: bool = False):
-    """Same contract as ``recurrence.run`` for an unmasked LSTM: ``(outputs (B,T,u), [h, c])``."""
+def _forward_loop(xp, h0, c0, recurrent_kernel, recurrent_mask):
+    """The forward in PyTorch ops: ``xp (T,B,4u)`` -> ``(act, cells (T+1,B,u), tanh_cells, dropped, outputs)``.
+
+    ``act`` holds [i, f, g, o] after their activations, ``dropped`` h_{t-1} * recurrent_mask.
+    """
+    steps, (batch, u) = xp.shape[0], h0.shape
+    act = torch.empty_like(xp)
+    cells = xp.new_empty(steps + 1, batch, u)  # c_0 ... c_T
+    tanh_cells = xp.new_empty(steps, batch, u)
+    dropped = xp.new_empty(steps, batch, u)
+    outputs = xp.new_empty(steps, batch, u)
+    cells[0] = c0
+    h = h0
+    # Per-step views made once: at these sizes, indexing inside the loop costs more than the math.
+    views = zip(xp.unbind(0), act.unbind(0), cells[:-1].unbind(0), cells[1:].unbind(0),
+                tanh_cells.unbind(0), dropped.unbind(0), outputs.unbind(0))
+    for xp_t, a, c_prev, c_next, tc, hd, out in views:
+        i, f, g, o = a.split(u, dim=1)
+        torch.mul(h, recurrent_mask, out=hd)
+        z = torch.addmm(xp_t, hd, recurrent_kernel)
+        torch.sigmoid(z, out=a)
+        torch.tanh(z[:, 2 * u:3 * u], out=g)
+        torch.addcmul(f * c_prev, i, g, out=c_next)
+        torch.tanh(c_next, out=tc)
+        h = torch.mul(o, tc, out=out)
+    return act, cells, tanh_cells, dropped, outputs
+
+
+def _backward_loop(d_out, d_h_last, d_c_last, act, cells, tanh_cells, recurrent_kernel, recurrent_mask):
+    """The backward in PyTorch ops: ``d_out (T,B,u)`` or None -> ``(d_act (T,B,4u), dh_0, dc_0)``."""
+    steps, batch, four_u = act.shape
+    u = four_u // 4
+    i, f, g, o = act.split(u, dim=2)
+    # Everything that does not depend on the running gradients, for all steps at once:
+    # dz_o = dh * tanh(c) * o(1-o);  dz_[i,f,g] = dc * [g i(1-i), c_prev f(1-f), i (1-g^2)];
+    # dc += dh * o (1 - tanh(c)^2).
+    to_dz_o = tanh_cells * o * (1 - o)
+    to_dz_ifg = torch.stack([g * i * (1 - i), cells[:-1] * f * (1 - f), i * (1 - g * g)], dim=2)
+    to_dc = o * (1 - tanh_cells * tanh_cells)
+    if d_out is None:
+        d_out = act.new_zeros(steps, batch, u)
+    d_act = torch.empty_like(act)  # d z, the pre-activation gradients
+    dh = d_out[-1] + d_h_last
+    dc = d_c_last
+    rk_t = recurrent_kernel.t()
+    views = list(zip(d_act.unbind(0), to_dz_o.unbind(0), to_dz_ifg.unbind(0), to_dc.unbind(0),
+                     f.unbind(0), d_out.unbind(0)))
+    for t in range(steps - 1, -1, -1):
+        dz, k_o, k_ifg, k_c, f_t, _ = views[t]
+        dc = torch.addcmul(dc, dh, k_c)
+        torch.mul(dh, k_o, out=dz[:, 3 * u:])
+        torch.mul(dc.unsqueeze(1), k_ifg, out=dz[:, :3 * u].view(batch, 3, u))
+        dh_prev = dz @ rk_t
+        dh = torch.addcmul(views[t - 1][5], dh_prev, recurrent_mask) if t > 0 else dh_prev * recurrent_mask
+        dc = dc * f_t
+    return d_act, dh, dc
+
+
+def run(math: CellMath, x: torch.Tensor, states: list[torch.Tensor], kernel: torch.Tensor,
+        input_bias: torch.Tensor | None, recurrent_kernel: torch.Tensor, recurrent_mask: torch.Tensor,
+        go_backwards: bool = False):
+    """Same contract as ``recurrence.run`` for an unmasked LSTM, from the raw inputs ``x (B,T,F)``:
+    ``(outputs (B,T,u), [h, c])``.
+
+    The inputs are projected straight into the time-major ``(T, B, 4u)`` buffer the loop reads (one
+    ``addmm`` with the bias), so neither the projection nor its gradient is ever transposed or copied.
+    """
+    x = x.transpose(0, 1)  # (T, B, F), a view
     if go_backwards:
-        xp = xp.flip(1)  # outputs come back in processing (reversed) order, as Keras returns them
+        x = x.flip(0)  # outputs come back in processing (reversed) order, as Keras returns them
+    if math.implementation == 1 or input_bias is None:
+        xp = recurrence.project_inputs(math, x, kernel, input_bias).contiguous()
+    else:
+        xp = torch.addmm(input_bias, x.reshape(-1, x.shape[2]), kernel).view(x.shape[0], x.shape[1], -1)
     outputs, h, c = _LSTMRecurrence.apply(xp, states[0], states[1], recurrent_kernel, recurrent_mask)
-    return outputs, [h, c]
+    return outputs.transpose(0, 1), [h, c]

@@ -245,9 +245,10 @@ class RNN(Layer):
             return fused.run(cell.math, x, states, cell.kernel, cell.recurrent_kernel, cell.bias, mask,
                              self.go_backwards, self.zero_output_for_mask, training,
                              cache=self.__dict__.setdefault("_fused_cache", {}))
-        xp = recurrence.project_inputs(cell.math, x, cell.kernel, cell.input_bias)
         if path == "bptt":
-            return bptt.run(xp, states, cell.recurrent_kernel, recurrent_mask, self.go_backwards)
+            return bptt.run(cell.math, x, states, cell.kernel, cell.input_bias, cell.recurrent_kernel,
+                            recurrent_mask, self.go_backwards)
+        xp = recurrence.project_inputs(cell.math, x, cell.kernel, cell.input_bias)
         step_fn = recurrence.cell_step(cell.math, cell.recurrent_kernel, cell.recurrent_bias, recurrent_mask)
         return recurrence.run(step_fn, xp, states, mask, self.go_backwards, self.zero_output_for_mask)
 

@@ -1,0 +1,222 @@
+// The LSTM recurrence with recurrent dropout (ops/bptt.py), forward and backward, one fused
+// element-wise pass per step around ATen's matrix products.
+//
+// Same math and buffers as the pure-PyTorch loops in ops/bptt.py, which stay the fallback and the
+// specification: gates [i, f, g, o] = [sig, sig, tanh, sig](xp_t + (h_{t-1} * mask) @ rk),
+// c_t = f c_{t-1} + i g, h_t = o tanh(c_t). Buffers are time-major (T, B, ...) and contiguous.
+// Registered as torch.ops.lstmkit_native.{bptt_forward, bptt_backward}; built by ops/native.py.
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <ATen/cpu/vec/vec.h>
+#include <torch/library.h>
+
+#include <tuple>
+#include <utility>
+#include <vector>
+
+namespace {
+
+using at::Tensor;
+
+template <typename scalar_t>
+using Vec = at::vec::Vectorized<scalar_t>;
+
+template <typename scalar_t>
+inline Vec<scalar_t> sigmoid(const Vec<scalar_t>& x) {
+  return (Vec<scalar_t>(scalar_t(1)) + x.neg().exp()).reciprocal();
+}
+
+// tanh(x) = 2 sigmoid(2x) - 1: one exp instead of Sleef's tanh, which costs several times as much
+// (absolute error within a few units of the last place of 1).
+template <typename scalar_t>
+inline Vec<scalar_t> tanh(const Vec<scalar_t>& x) {
+  const Vec<scalar_t> two(scalar_t(2));
+  return two * sigmoid(two * x) - Vec<scalar_t>(scalar_t(1));
+}
+
+// Load/store `n` values (n < Vec::size() only for a row's tail).
+template <typename scalar_t>
+inline Vec<scalar_t> load(const scalar_t* p, int64_t n) {
+  return n == Vec<scalar_t>::size() ? Vec<scalar_t>::loadu(p) : Vec<scalar_t>::loadu(p, n);
+}
+
+template <typename scalar_t>
+inline void store(const Vec<scalar_t>& v, scalar_t* p, int64_t n) {
+  if (n == Vec<scalar_t>::size()) v.store(p); else v.store(p, n);
+}
+
+// Rows per parallel chunk: small steps stay on one thread, as ATen's own element-wise kernels do.
+inline int64_t grain(int64_t u) { return std::max<int64_t>(1, at::internal::GRAIN_SIZE / (5 * u)); }
+
+void check_inputs(const Tensor& xp, const Tensor& h0, const Tensor& c0, const Tensor& rk, const Tensor& mask) {
+  TORCH_CHECK(xp.dim() == 3 && xp.is_contiguous(), "bptt_forward: xp must be a contiguous (T, B, 4u) tensor");
+  const int64_t batch = xp.size(1), four_u = xp.size(2), u = four_u / 4;
+  TORCH_CHECK(four_u == 4 * u && u > 0, "bptt_forward: xp's last dimension must be 4 * units, got ", four_u);
+  for (const Tensor* t : {&h0, &c0, &mask}) {
+    TORCH_CHECK(t->sizes() == at::IntArrayRef({batch, u}) && t->is_contiguous(),
+                "bptt_forward: states and mask must be contiguous (", batch, ", ", u, ") tensors, got ", t->sizes());
+  }
+  TORCH_CHECK(rk.sizes() == at::IntArrayRef({u, four_u}), "bptt_forward: recurrent kernel must be (", u, ", ",
+              four_u, "), got ", rk.sizes());
+  for (const Tensor* t : {&h0, &c0, &rk, &mask}) {
+    TORCH_CHECK(t->scalar_type() == xp.scalar_type() && t->device().is_cpu(),
+                "bptt_forward: every input must be a CPU tensor of xp's dtype");
+  }
+}
+
+template <typename scalar_t>
+void forward_step(scalar_t* z, const scalar_t* c_prev, scalar_t* c_next, scalar_t* tanh_c, scalar_t* h,
+                  scalar_t* next_dropped, const scalar_t* mask, int64_t batch, int64_t u) {
+  using V = Vec<scalar_t>;
+  at::parallel_for(0, batch, grain(u), [&](int64_t begin, int64_t end) {
+    for (int64_t b = begin; b < end; ++b) {
+      scalar_t* zb = z + b * 4 * u;
+      const int64_t r = b * u;
+      for (int64_t j = 0; j < u; j += V::size()) {
+        const int64_t n = std::min<int64_t>(V::size(), u - j);
+        const V i = sigmoid(load(zb + j, n));
+        const V f = sigmoid(load(zb + u + j, n));
+        const V g = tanh(load(zb + 2 * u + j, n));
+        const V o = sigmoid(load(zb + 3 * u + j, n));
+        store(i, zb + j, n);
+        store(f, zb + u + j, n);
+        store(g, zb + 2 * u + j, n);
+        store(o, zb + 3 * u + j, n);
+        const V c = f * load(c_prev + r + j, n) + i * g;
+        store(c, c_next + r + j, n);
+        const V tc = tanh(c);
+        store(tc, tanh_c + r + j, n);
+        const V hv = o * tc;
+        store(hv, h + r + j, n);
+        if (next_dropped != nullptr) store(hv * load(mask + r + j, n), next_dropped + r + j, n);
+      }
+    }
+  });
+}
+
+// (xp (T,B,4u), h0, c0 (B,u), rk (u,4u), mask (B,u)) -> (act, cells (T+1,B,u), tanh_cells, dropped, outputs)
+std::tuple<Tensor, Tensor, Tensor, Tensor, Tensor> bptt_forward(const Tensor& xp, const Tensor& h0,
+                                                                const Tensor& c0, const Tensor& rk,
+                                                                const Tensor& mask) {
+  check_inputs(xp, h0, c0, rk, mask);
+  const int64_t steps = xp.size(0), batch = xp.size(1), u = xp.size(2) / 4;
+  Tensor act = at::empty_like(xp);
+  Tensor cells = xp.new_empty({steps + 1, batch, u});
+  Tensor tanh_cells = xp.new_empty({steps, batch, u});
+  Tensor dropped = xp.new_empty({steps, batch, u});
+  Tensor outputs = xp.new_empty({steps, batch, u});
+  cells[0].copy_(c0);
+  if (steps > 0) {
+    Tensor first = dropped[0];
+    at::mul_out(first, h0, mask);
+  }
+  const int64_t gates = batch * 4 * u, state = batch * u;  // elements per step
+  AT_DISPATCH_FLOATING_TYPES(xp.scalar_type(), "lstmkit_bptt_forward", [&] {
+    scalar_t* a = act.data_ptr<scalar_t>();
+    scalar_t* c = cells.data_ptr<scalar_t>();
+    scalar_t* tc = tanh_cells.data_ptr<scalar_t>();
+    scalar_t* hd = dropped.data_ptr<scalar_t>();
+    scalar_t* h = outputs.data_ptr<scalar_t>();
+    for (int64_t t = 0; t < steps; ++t) {
+      Tensor z = act[t];
+      at::addmm_out(z, xp[t], dropped[t], rk);
+      forward_step<scalar_t>(a + t * gates, c + t * state, c + (t + 1) * state, tc + t * state, h + t * state,
+                             t + 1 < steps ? hd + (t + 1) * state : nullptr, mask.data_ptr<scalar_t>(), batch, u);
+    }
+  });
+  return {act, cells, tanh_cells, dropped, outputs};
+}
+
+// One reverse step. dh = first ? dh_first : d_out_t + dh_next * mask (dh_next: the product of the
+// step after, not yet masked). Writes dz (B,4u) and updates dc in place to dc * f (the carry to t-1).
+template <typename scalar_t>
+void backward_step(scalar_t* dz, scalar_t* dc, const scalar_t* dh_first, const scalar_t* d_out_t,
+                   const scalar_t* dh_next, const scalar_t* mask, const scalar_t* a, const scalar_t* c_prev,
+                   const scalar_t* tanh_c, int64_t batch, int64_t u) {
+  using V = Vec<scalar_t>;
+  const V one(scalar_t(1));
+  at::parallel_for(0, batch, grain(u), [&](int64_t begin, int64_t end) {
+    for (int64_t b = begin; b < end; ++b) {
+      const scalar_t* ab = a + b * 4 * u;
+      scalar_t* dzb = dz + b * 4 * u;
+      const int64_t r = b * u;
+      for (int64_t j = 0; j < u; j += V::size()) {
+        const int64_t n = std::min<int64_t>(V::size(), u - j);
+        V dh;
+        if (dh_first != nullptr) {
+          dh = load(dh_first + r + j, n);
+        } else {
+          dh = load(dh_next + r + j, n) * load(mask + r + j, n);
+          if (d_out_t != nullptr) dh = dh + load(d_out_t + r + j, n);
+        }
+        const V i = load(ab + j, n), f = load(ab + u + j, n), g = load(ab + 2 * u + j, n),
+                o = load(ab + 3 * u + j, n);
+        const V tc = load(tanh_c + r + j, n);
+        const V c = load(dc + r + j, n) + dh * o * (one - tc * tc);
+        store(dh * tc * o * (one - o), dzb + 3 * u + j, n);
+        store(c * g * i * (one - i), dzb + j, n);
+        store(c * load(c_prev + r + j, n) * f * (one - f), dzb + u + j, n);
+        store(c * i * (one - g * g), dzb + 2 * u + j, n);
+        store(c * f, dc + r + j, n);
+      }
+    }
+  });
+}
+
+// -> (d_act (T,B,4u), dh0, dc0). d_out (T,B,u) may be absent (only the final state has a gradient).
+std::tuple<Tensor, Tensor, Tensor> bptt_backward(const std::optional<Tensor>& d_out, const Tensor& d_h_last,
+                                                 const Tensor& d_c_last, const Tensor& act, const Tensor& cells,
+                                                 const Tensor& tanh_cells, const Tensor& rk, const Tensor& mask) {
+  TORCH_CHECK(act.dim() == 3 && act.size(2) % 4 == 0, "bptt_backward: act must be a (T, B, 4u) tensor");
+  const int64_t steps = act.size(0), batch = act.size(1), u = act.size(2) / 4;
+  const std::pair<const Tensor*, std::vector<int64_t>> buffers[] = {
+      {&act, {steps, batch, 4 * u}}, {&cells, {steps + 1, batch, u}}, {&tanh_cells, {steps, batch, u}},
+      {&rk, {u, 4 * u}}, {&mask, {batch, u}}};
+  for (const auto& [t, shape] : buffers) {
+    TORCH_CHECK(t->sizes() == at::IntArrayRef(shape) && t->is_contiguous() && t->device().is_cpu() &&
+                t->scalar_type() == act.scalar_type(), "bptt_backward: expected a contiguous CPU tensor of shape ",
+                at::IntArrayRef(shape), " and act's dtype, got ", t->sizes());
+  }
+  const bool has_out = d_out.has_value() && d_out->defined();
+  if (has_out) {
+    TORCH_CHECK(d_out->sizes() == at::IntArrayRef({steps, batch, u}) && d_out->is_contiguous() &&
+                d_out->scalar_type() == act.scalar_type(), "bptt_backward: d_out must be a contiguous (T, B, u) tensor");
+  }
+  for (const Tensor* t : {&d_h_last, &d_c_last}) {
+    TORCH_CHECK(t->sizes() == at::IntArrayRef({batch, u}) && t->scalar_type() == act.scalar_type(),
+                "bptt_backward: final-state gradients must be (B, u) tensors of the buffers' dtype");
+  }
+  Tensor d_act = at::empty_like(act);
+  Tensor dc = d_c_last.clone(at::MemoryFormat::Contiguous);
+  Tensor dh_first = (has_out ? (*d_out)[steps - 1] + d_h_last : d_h_last).contiguous();
+  Tensor dh_next = act.new_empty({batch, u});
+  Tensor rk_t = rk.t();
+  const int64_t gates = batch * 4 * u, state = batch * u;  // elements per step
+  AT_DISPATCH_FLOATING_TYPES(act.scalar_type(), "lstmkit_bptt_backward", [&] {
+    const scalar_t* a = act.data_ptr<scalar_t>();
+    const scalar_t* c = cells.data_ptr<scalar_t>();
+    const scalar_t* tc = tanh_cells.data_ptr<scalar_t>();
+    const scalar_t* dout = has_out ? d_out->data_ptr<scalar_t>() : nullptr;
+    scalar_t* dz = d_act.data_ptr<scalar_t>();
+    for (int64_t t = steps - 1; t >= 0; --t) {
+      const bool first = t == steps - 1;
+      backward_step<scalar_t>(dz + t * gates, dc.data_ptr<scalar_t>(), first ? dh_first.data_ptr<scalar_t>() : nullptr,
+                              dout != nullptr && !first ? dout + t * state : nullptr, dh_next.data_ptr<scalar_t>(),
+                              mask.data_ptr<scalar_t>(), a + t * gates, c + t * state, tc + t * state, batch, u);
+      at::mm_out(dh_next, d_act[t], rk_t);
+    }
+  });
+  return {d_act, dh_next * mask, dc};
+}
+
+}  // namespace
+
+TORCH_LIBRARY(lstmkit_native, m) {
+  m.def("bptt_forward(Tensor xp, Tensor h0, Tensor c0, Tensor rk, Tensor mask) -> (Tensor, Tensor, Tensor, Tensor, Tensor)");
+  m.def("bptt_backward(Tensor? d_out, Tensor d_h_last, Tensor d_c_last, Tensor act, Tensor cells, Tensor tanh_cells, Tensor rk, Tensor mask) -> (Tensor, Tensor, Tensor)");
+}
+
+TORCH_LIBRARY_IMPL(lstmkit_native, CPU, m) {
+  m.impl("bptt_forward", &bptt_forward);
+  m.impl("bptt_backward", &bptt_backward);
+}

@@ -1,0 +1,192 @@
+"""ops.native: the C++ loop for recurrent dropout equals ops.bptt's PyTorch loops (the specification),
+its backward is the derivative of its forward, and a missing, stale or corrupt library means the PyTorch
+loops run instead, with the reason said."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import torch
+
+from lstmkit.cli.main import main
+from lstmkit.layers import LSTM
+from lstmkit.ops import bptt, native
+
+
+@pytest.fixture(scope="module")
+def library():
+    """The built library, loaded. Built here when the setup did not (~10 s); skipped only without a compiler."""
+    if not native.load():
+        if shutil.which("c++") is None or shutil.which("ninja") is None:
+            pytest.skip(f"no C++ compiler or ninja to build the C++ loop: {native.load_error()}")
+        native.build()
+    assert native.load(), native.load_error()
+    return native.ops()
+
+
+def buffers(batch, steps, units, dtype, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    xp = torch.randn(steps, batch, 4 * units, generator=g, dtype=dtype)
+    h0, c0 = (torch.randn(batch, units, generator=g, dtype=dtype) for _ in range(2))
+    rk = torch.randn(units, 4 * units, generator=g, dtype=dtype) * 0.3
+    mask = (torch.rand(batch, units, generator=g) > 0.25).to(dtype) / 0.75
+    return xp, h0, c0, rk, mask
+
+
+SHAPES = [(64, 13, 128), (3, 5, 7), (1, 1, 1), (2, 4, 17), (5, 2, 33)]  # units off the vector width too
+
+
+@pytest.mark.parametrize("dtype,atol", [(torch.float32, 2e-5), (torch.float64, 1e-12)])
+@pytest.mark.parametrize("batch,steps,units", SHAPES)
+def test_the_c_loop_equals_the_pytorch_loops(library, batch, steps, units, dtype, atol):
+    xp, h0, c0, rk, mask = buffers(batch, steps, units, dtype)
+    expected = bptt._forward_loop(xp, h0, c0, rk, mask)  # act, cells, tanh_cells, dropped, outputs
+    got = library.bptt_forward(xp, h0, c0, rk, mask)
+    for name, a, b in zip(["act", "cells", "tanh_cells", "dropped", "outputs"], got, expected):
+        torch.testing.assert_close(a, b, atol=atol, rtol=0, msg=lambda m: f"{name}: {m}")
+    g = torch.Generator().manual_seed(1)
+    d_out = torch.randn(steps, batch, units, generator=g, dtype=dtype)
+    d_h, d_c = (torch.randn(batch, units, generator=g, dtype=dtype) for _ in range(2))
+    act, cells, tanh_cells = expected[:3]
+    for outputs_gradient in (d_out, None):  # None: only the final states carry a gradient
+        want = bptt._backward_loop(outputs_gradient, d_h, d_c, act, cells, tanh_cells, rk, mask)
+        have = library.bptt_backward(outputs_gradient, d_h, d_c, act, cells, tanh_cells, rk, mask)
+        for name, a, b in zip(["d_act", "dh0", "dc0"], have, want):
+            torch.testing.assert_close(a, b, atol=atol * 10, rtol=0, msg=lambda m: f"{name}: {m}")
+
+
+def test_the_c_backward_is_the_derivative_of_the_c_forward(library):
+    """gradcheck in float64: finite differences of the C++ forward against the C++ backward."""
+    xp, h0, c0, rk, mask = buffers(3, 4, 5, torch.float64)
+    inputs = [t.requires_grad_() for t in (xp, h0, c0, rk)]
+    assert native.unavailable_reason(xp) is None
+    assert torch.autograd.gradcheck(lambda *a: bptt._LSTMRecurrence.apply(*a, mask), inputs)
+
+
+@pytest.mark.parametrize("go_backwards", [False, True])
+@pytest.mark.parametrize("return_sequences", [False, True])
+def test_an_lstm_with_recurrent_dropout_runs_the_c_loop_and_equals_the_reference(library, go_backwards,
+                                                                                 return_sequences):
+    options = dict(recurrent_dropout=0.3, seed=2, return_state=True, go_backwards=go_backwards,
+                   return_sequences=return_sequences)
+    fast, reference = LSTM(9, **options), LSTM(9, use_fused=False, **options)
+    x = torch.randn(4, 6, 3)
+    fast(x), reference(x)
+    reference.set_weights(fast.get_weights())
+    assert native.unavailable_reason(x) is None
+    out_f, grads_f = outputs_and_grads(fast, x)
+    assert fast.last_path == "bptt"
+    out_r, grads_r = outputs_and_grads(reference, x)
+    for a, b in zip(out_f + grads_f, out_r + grads_r):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
+
+
+def outputs_and_grads(layer, x):
+    x = x.clone().requires_grad_()
+    outputs = layer(x, training=True)
+    loss = sum((o * torch.linspace(-1, 1, o.numel()).reshape(o.shape)).sum() for o in outputs)
+    return [o.detach() for o in outputs], list(torch.autograd.grad(loss, [x, *layer.weights]))
+
+
+def test_without_the_library_the_pytorch_loops_give_the_same_numbers(library, monkeypatch):
+    layer, twin = (LSTM(6, recurrent_dropout=0.2, seed=3, return_sequences=True) for _ in range(2))
+    x = torch.randn(3, 5, 2)
+    layer(x), twin(x)
+    twin.set_weights(layer.get_weights())  # same weights, same seeded masks
+    with_c = outputs_and_grads(layer, x)
+    monkeypatch.setattr(native, "_loaded", False)
+    monkeypatch.setattr(native, "_load_error", "disabled for this test")
+    assert native.unavailable_reason(x) == "the C++ library is not loaded: disabled for this test"
+    without = outputs_and_grads(twin, x)
+    for a, b in zip(with_c[0] + with_c[1], without[0] + without[1]):
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5)
+
+
+def test_the_c_loop_is_cpu_float32_float64_and_eager_only(library):
+    assert "CPU-only" in native.unavailable_reason(torch.zeros(1, device="meta"))
+    assert "float32 and float64" in native.unavailable_reason(torch.zeros(1, dtype=torch.bfloat16))
+
+
+def test_a_missing_or_corrupt_library_is_reported_and_not_loaded(tmp_path, monkeypatch):
+    monkeypatch.setenv("LSTMKIT_KERNEL_DIR", str(tmp_path))
+    monkeypatch.setattr(native, "_loaded", None)
+    assert native.load() is False
+    assert "lstmkit kernels build" in native.load_error()
+    path = native.library_path()
+    assert path.is_relative_to(tmp_path)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"not a shared library")
+    monkeypatch.setattr(native, "_loaded", None)
+    assert native.load() is False
+    assert "could not be loaded" in native.load_error() and "build again" in native.load_error()
+    layer = LSTM(4, recurrent_dropout=0.5, seed=0)  # training still works, on the PyTorch loops
+    x = torch.randn(2, 3, 1)
+    layer(x, training=True).sum().backward()
+    assert layer.last_path == "bptt"
+
+
+def test_disabled_by_environment(monkeypatch):
+    monkeypatch.setenv("LSTMKIT_NATIVE", "0")
+    monkeypatch.setattr(native, "_loaded", None)
+    assert native.load() is False and native.load_error() == "disabled by LSTMKIT_NATIVE=0"
+
+
+def test_a_library_is_never_reused_across_sources_or_torch_versions(tmp_path, monkeypatch):
+    """The cache folder is named by a hash of the source, torch's version, Python's ABI and the flags."""
+    first = native.library_path()
+    monkeypatch.setattr(torch, "__version__", "0.0.0-other")
+    assert native.library_path() != first
+    monkeypatch.undo()
+    edited = tmp_path / "lstm_bptt.cpp"
+    edited.write_bytes(native.SOURCE.read_bytes() + b"\n// edited\n")
+    monkeypatch.setattr(native, "SOURCE", edited)
+    assert native.library_path() != first
+
+
+def test_a_failed_build_leaves_no_library_behind(tmp_path, monkeypatch):
+    from torch.utils import cpp_extension
+
+    def compiler_error(*args, **kwargs):
+        raise RuntimeError("Error building extension 'lstmkit_native': c++: not found")
+
+    monkeypatch.setenv("LSTMKIT_KERNEL_DIR", str(tmp_path))
+    monkeypatch.setattr(cpp_extension, "load", compiler_error)
+    with pytest.raises(RuntimeError, match="c\\+\\+: not found"):
+        native.build()
+    assert not native.library_path().exists()
+    assert list(native.library_path().parent.iterdir()) == []  # no half-written file, no build folder
+
+
+def test_the_operators_reject_wrong_buffers_with_a_message(library):
+    xp, h0, c0, rk, mask = buffers(2, 3, 4, torch.float32)
+    with pytest.raises(RuntimeError, match="states and mask must be contiguous \\(2, 4\\)"):
+        library.bptt_forward(xp, h0[:1], c0, rk, mask)
+    with pytest.raises(RuntimeError, match="recurrent kernel must be"):
+        library.bptt_forward(xp, h0, c0, rk.t().contiguous(), mask)
+    with pytest.raises(RuntimeError, match="every input must be a CPU tensor of xp's dtype"):
+        library.bptt_forward(xp, h0.double(), c0, rk, mask)
+    act, cells, tanh_cells, _, _ = library.bptt_forward(xp, h0, c0, rk, mask)
+    with pytest.raises(RuntimeError, match="expected a contiguous CPU tensor of shape \\[4, 2, 4\\]"):
+        library.bptt_backward(None, h0, c0, act, cells[1:], tanh_cells, rk, mask)
+
+
+def test_differentiating_the_backward_again_says_what_to_use(library):
+    layer = LSTM(3, recurrent_dropout=0.3, seed=0)
+    x = torch.randn(2, 4, 1, requires_grad=True)
+    out = layer(x, training=True)
+    with pytest.raises(RuntimeError, match="use_fused=False"):
+        torch.autograd.grad(out.sum(), x, create_graph=True)
+
+
+def test_kernels_command_reports_status_and_build_failures(library, capsys, monkeypatch):
+    assert main(["kernels", "status"]) == 0
+    assert str(native.library_path()) in capsys.readouterr().out
+
+    def no_compiler(verbose=False):
+        raise RuntimeError("Ninja is required to load C++ extensions")
+
+    monkeypatch.setattr(native, "build", no_compiler)
+    assert main(["kernels", "build"]) == 1
+    err = capsys.readouterr().err
+    assert "Ninja is required" in err and "pure-PyTorch loop" in err

@@ -25,6 +25,22 @@ def library():
     return native.ops()
 
 
+@pytest.fixture
+def calls(library, monkeypatch):
+    """Counts the C++ operators' calls, so a test knows the loop it meant to test is the one that ran."""
+    counted = {"bptt_forward": 0, "bptt_backward": 0}
+
+    class Counting:
+        def __getattr__(self, name):
+            def call(*args):
+                counted[name] += 1
+                return getattr(library, name)(*args)
+            return call
+
+    monkeypatch.setattr(native, "ops", Counting)
+    return counted
+
+
 def buffers(batch, steps, units, dtype, seed=0):
     g = torch.Generator().manual_seed(seed)
     xp = torch.randn(steps, batch, 4 * units, generator=g, dtype=dtype)
@@ -56,27 +72,26 @@ def test_the_c_loop_equals_the_pytorch_loops(library, batch, steps, units, dtype
             torch.testing.assert_close(a, b, atol=atol * 10, rtol=0, msg=lambda m: f"{name}: {m}")
 
 
-def test_the_c_backward_is_the_derivative_of_the_c_forward(library):
+def test_the_c_backward_is_the_derivative_of_the_c_forward(calls):
     """gradcheck in float64: finite differences of the C++ forward against the C++ backward."""
     xp, h0, c0, rk, mask = buffers(3, 4, 5, torch.float64)
     inputs = [t.requires_grad_() for t in (xp, h0, c0, rk)]
-    assert native.unavailable_reason(xp) is None
     assert torch.autograd.gradcheck(lambda *a: bptt._LSTMRecurrence.apply(*a, mask), inputs)
+    assert calls["bptt_forward"] > 0 and calls["bptt_backward"] > 0
 
 
 @pytest.mark.parametrize("go_backwards", [False, True])
 @pytest.mark.parametrize("return_sequences", [False, True])
-def test_an_lstm_with_recurrent_dropout_runs_the_c_loop_and_equals_the_reference(library, go_backwards,
+def test_an_lstm_with_recurrent_dropout_runs_the_c_loop_and_equals_the_reference(calls, go_backwards,
                                                                                  return_sequences):
     options = dict(recurrent_dropout=0.3, seed=2, return_state=True, go_backwards=go_backwards,
                    return_sequences=return_sequences)
     fast, reference = LSTM(9, **options), LSTM(9, use_fused=False, **options)
     x = torch.randn(4, 6, 3)
-    fast(x), reference(x)
+    fast(x, training=False), reference(x, training=False)
     reference.set_weights(fast.get_weights())
-    assert native.unavailable_reason(x) is None
     out_f, grads_f = outputs_and_grads(fast, x)
-    assert fast.last_path == "bptt"
+    assert fast.last_path == "bptt" and calls == {"bptt_forward": 1, "bptt_backward": 1}
     out_r, grads_r = outputs_and_grads(reference, x)
     for a, b in zip(out_f + grads_f, out_r + grads_r):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
@@ -89,16 +104,18 @@ def outputs_and_grads(layer, x):
     return [o.detach() for o in outputs], list(torch.autograd.grad(loss, [x, *layer.weights]))
 
 
-def test_without_the_library_the_pytorch_loops_give_the_same_numbers(library, monkeypatch):
+def test_without_the_library_the_pytorch_loops_give_the_same_numbers(calls, monkeypatch):
     layer, twin = (LSTM(6, recurrent_dropout=0.2, seed=3, return_sequences=True) for _ in range(2))
     x = torch.randn(3, 5, 2)
-    layer(x), twin(x)
+    layer(x, training=False), twin(x, training=False)
     twin.set_weights(layer.get_weights())  # same weights, same seeded masks
     with_c = outputs_and_grads(layer, x)
+    assert calls == {"bptt_forward": 1, "bptt_backward": 1}
     monkeypatch.setattr(native, "_loaded", False)
     monkeypatch.setattr(native, "_load_error", "disabled for this test")
     assert native.unavailable_reason(x) == "the C++ library is not loaded: disabled for this test"
     without = outputs_and_grads(twin, x)
+    assert calls == {"bptt_forward": 1, "bptt_backward": 1}  # the PyTorch loops ran
     for a, b in zip(with_c[0] + with_c[1], without[0] + without[1]):
         torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5)
 
@@ -106,11 +123,31 @@ def test_without_the_library_the_pytorch_loops_give_the_same_numbers(library, mo
 def test_the_c_loop_is_cpu_float32_float64_and_eager_only(library):
     assert "CPU-only" in native.unavailable_reason(torch.zeros(1, device="meta"))
     assert "float32 and float64" in native.unavailable_reason(torch.zeros(1, dtype=torch.bfloat16))
+    assert "mixed dtypes" in native.unavailable_reason(torch.zeros(1), torch.zeros(1, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("implementation", [1, 2])
+@pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])
+def test_mixed_precision_with_recurrent_dropout_trains_on_the_pytorch_loops(calls, policy, implementation):
+    """Under a mixed policy the projection may come out float32 while the states are half precision."""
+    layer = LSTM(5, recurrent_dropout=0.3, seed=0, dtype=policy, implementation=implementation)
+    x = torch.randn(2, 4, 3)
+    out = layer(x, training=True)
+    out.float().sum().backward()
+    assert layer.last_path == "bptt" and calls == {"bptt_forward": 0, "bptt_backward": 0}
+    assert torch.isfinite(layer.cell.recurrent_kernel.grad).all()
+
+
+def test_an_empty_batch_gives_an_empty_output(library):
+    layer = LSTM(4, recurrent_dropout=0.3, return_sequences=True)
+    out = layer(torch.zeros(0, 3, 2), training=True)
+    assert out.shape == (0, 3, 4) and layer.last_path == "bptt"
 
 
 def test_a_missing_or_corrupt_library_is_reported_and_not_loaded(tmp_path, monkeypatch):
     monkeypatch.setenv("LSTMKIT_KERNEL_DIR", str(tmp_path))
     monkeypatch.setattr(native, "_loaded", None)
+    monkeypatch.setattr(native, "_registered", lambda: False)  # as in a process that never loaded it
     assert native.load() is False
     assert "lstmkit kernels build" in native.load_error()
     path = native.library_path()
@@ -144,18 +181,37 @@ def test_a_library_is_never_reused_across_sources_or_torch_versions(tmp_path, mo
     assert native.library_path() != first
 
 
-def test_a_failed_build_leaves_no_library_behind(tmp_path, monkeypatch):
-    from torch.utils import cpp_extension
+def needs_compiler():
+    if shutil.which("c++") is None or shutil.which("ninja") is None:
+        pytest.skip("no C++ compiler or ninja")
 
-    def compiler_error(*args, **kwargs):
-        raise RuntimeError("Error building extension 'lstmkit_native': c++: not found")
 
-    monkeypatch.setenv("LSTMKIT_KERNEL_DIR", str(tmp_path))
-    monkeypatch.setattr(cpp_extension, "load", compiler_error)
-    with pytest.raises(RuntimeError, match="c\\+\\+: not found"):
+def test_a_failed_build_says_why_and_leaves_no_library_behind(tmp_path, monkeypatch):
+    needs_compiler()
+    broken = tmp_path / "lstm_bptt.cpp"
+    broken.write_text("#error deliberately broken\n")
+    monkeypatch.setenv("LSTMKIT_KERNEL_DIR", str(tmp_path / "kernels"))
+    monkeypatch.setattr(native, "SOURCE", broken)
+    with pytest.raises(RuntimeError, match="compiling lstm_bptt.cpp failed:(.|\n)*deliberately broken"):
         native.build()
     assert not native.library_path().exists()
     assert list(native.library_path().parent.iterdir()) == []  # no half-written file, no build folder
+
+
+def test_build_replaces_a_corrupt_library_without_loading_a_second_copy(library, tmp_path, monkeypatch):
+    """The process has the operators loaded already; building into another folder must not load them
+    again (a second registration aborts the process) and must replace the unloadable file."""
+    needs_compiler()
+    monkeypatch.setenv("LSTMKIT_KERNEL_DIR", str(tmp_path))
+    path = native.library_path()
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"not a shared library")
+    assert native.build() == path
+    assert path.read_bytes()[:4] == b"\x7fELF"
+    assert native._child(["import sys, torch; torch.ops.load_library(sys.argv[1])", str(path)],
+                         verbose=False).returncode == 0
+    assert native.load() and native.unavailable_reason(torch.zeros(1)) is None
+    assert [p.name for p in path.parent.iterdir()] == [path.name]
 
 
 def test_the_operators_reject_wrong_buffers_with_a_message(library):

@@ -39,7 +39,7 @@ class _LSTMRecurrence(torch.autograd.Function):
     @staticmethod
     def forward(ctx, xp, h0, c0, recurrent_kernel, recurrent_mask):
         xp = xp.contiguous()
-        if native.unavailable_reason(xp) is None:
+        if native.unavailable_reason(xp, h0, c0, recurrent_kernel, recurrent_mask) is None:
             act, cells, tanh_cells, dropped, outputs = native.ops().bptt_forward(
                 xp, h0.contiguous(), c0.contiguous(), recurrent_kernel.contiguous(), recurrent_mask.contiguous())
         else:
@@ -58,7 +58,8 @@ class _LSTMRecurrence(torch.autograd.Function):
             raise RuntimeError("LSTM recurrent dropout's hand-written backward (lstmkit.ops.bptt) cannot be "
                                "differentiated again (create_graph=True). Build the layer with use_fused=False: "
                                "its reference loop is differentiable to any order.")
-        if native.unavailable_reason(act) is None:
+        given = [t for t in (d_out, d_h_last, d_c_last) if t is not None]
+        if native.unavailable_reason(act, *given, recurrent_kernel, recurrent_mask) is None:
             d_act, dh, dc = native.ops().bptt_backward(d_out, d_h_last, d_c_last, act, cells, tanh_cells,
                                                        recurrent_kernel.contiguous(), recurrent_mask.contiguous())
         else:
@@ -138,9 +139,10 @@ def run(math: CellMath, x: torch.Tensor, states: list[torch.Tensor], kernel: tor
     x = x.transpose(0, 1)  # (T, B, F), a view
     if go_backwards:
         x = x.flip(0)  # outputs come back in processing (reversed) order, as Keras returns them
-    if math.implementation == 1 or input_bias is None:
-        xp = recurrence.project_inputs(math, x, kernel, input_bias).contiguous()
+    if math.implementation == 1 or input_bias is None or not x.dtype == kernel.dtype == input_bias.dtype:
+        xp = recurrence.project_inputs(math, x, kernel, input_bias).contiguous()  # also mixed precision
     else:
-        xp = torch.addmm(input_bias, x.reshape(-1, x.shape[2]), kernel).view(x.shape[0], x.shape[1], -1)
+        xp = torch.addmm(input_bias, x.reshape(-1, x.shape[2]), kernel).view(x.shape[0], x.shape[1],
+                                                                              kernel.shape[1])
     outputs, h, c = _LSTMRecurrence.apply(xp, states[0], states[1], recurrent_kernel, recurrent_mask)
     return outputs.transpose(0, 1), [h, c]

@@ -22,6 +22,8 @@ import hashlib
 import os
 import platform
 import shutil
+import subprocess
+import sys
 import sysconfig
 import tempfile
 from pathlib import Path
@@ -67,24 +69,42 @@ def library_path() -> Path:
 def build(verbose: bool = False) -> Path:
     """Compile the library (~10 s) and install it atomically at ``library_path()``; returns that path.
 
-    Raises ``RuntimeError`` with the compiler's message when it cannot be built (no C++ compiler or
-    ninja). A crash mid-build leaves no library behind: the file appears only once it is complete.
+    A library already there is kept only if it loads (tried in a child process). The compiler also
+    runs in a child process, so this process never holds two copies of the operators (a second
+    registration would abort it), and a crash mid-build leaves no library behind: the file appears only
+    once it is complete. Raises ``RuntimeError`` with the compiler's message when it cannot be built
+    (no C++ compiler or ninja).
     """
-    from torch.utils import cpp_extension  # imported here: heavy, and only a build needs it
-
-    target = library_path()
-    if target.exists():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target.parent, prefix="build-") as work:
-        cpp_extension.load(LIBRARY, [str(SOURCE)], extra_cflags=build_flags(), build_directory=work,
-                           is_python_module=False, verbose=verbose)
-        staged = target.with_name(f".{target.name}.{os.getpid()}")
-        shutil.copyfile(Path(work) / f"{LIBRARY}.so", staged)
-        os.replace(staged, target)
     global _loaded, _load_error
-    _loaded, _load_error = True, None  # cpp_extension.load has loaded it into this process
+    target = library_path()
+    if not (target.exists() and _child(["import sys, torch; torch.ops.load_library(sys.argv[1])", str(target)],
+                                       verbose=False).returncode == 0):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=target.parent, prefix="build-") as work:
+            _compile(Path(work), verbose)
+            staged = target.with_name(f".{target.name}.{os.getpid()}")
+            shutil.copyfile(Path(work) / f"{LIBRARY}.so", staged)
+            os.replace(staged, target)
+    if not _loaded:  # a copy loaded earlier in this process (another cache folder) stays in use
+        _loaded, _load_error = _try_load()
     return target
+
+
+def _compile(work: Path, verbose: bool) -> None:
+    """``torch.utils.cpp_extension`` in a child Python: ``work/lstmkit_native.so`` or ``RuntimeError``."""
+    script = ("import sys, torch.utils.cpp_extension as c; "
+              "c.load(sys.argv[1], [sys.argv[2]], extra_cflags=sys.argv[5:], build_directory=sys.argv[3], "
+              "is_python_module=False, verbose=sys.argv[4] == '1')")
+    done = _child([script, LIBRARY, str(SOURCE), str(work), "1" if verbose else "0", *build_flags()], verbose)
+    if done.returncode != 0:
+        lines = (done.stderr or "").strip().splitlines()
+        detail = "\n".join(lines[-12:]) or f"exit code {done.returncode}"
+        raise RuntimeError(f"compiling {SOURCE.name} failed:\n{detail}")
+
+
+def _child(arguments: list[str], verbose: bool) -> subprocess.CompletedProcess:
+    """``python -c arguments[0] arguments[1:]`` with this interpreter (output captured unless verbose)."""
+    return subprocess.run([sys.executable, "-c", *arguments], capture_output=not verbose, text=True)
 
 
 def load() -> bool:
@@ -98,6 +118,8 @@ def load() -> bool:
 def _try_load() -> tuple[bool, str | None]:
     if os.environ.get("LSTMKIT_NATIVE", "1") == "0":
         return False, "disabled by LSTMKIT_NATIVE=0"
+    if _registered():  # loaded already (a second copy's registration would abort the process)
+        return True, None
     try:
         path = library_path()
     except OSError as error:  # the source is missing from this installation
@@ -112,17 +134,28 @@ def _try_load() -> tuple[bool, str | None]:
     return True, None
 
 
+def _registered() -> bool:
+    try:
+        getattr(torch.ops, LIBRARY).bptt_forward
+    except (AttributeError, RuntimeError):
+        return False
+    return True
+
+
 def load_error() -> str | None:
     """Why the library is not loaded (None when it is, or before the first ``load()``)."""
     return _load_error
 
 
-def unavailable_reason(tensor: torch.Tensor) -> str | None:
-    """Why ``ops.bptt`` cannot run its C++ loop on ``tensor`` (None when it can)."""
-    if tensor.device.type != "cpu":
-        return f"{tensor.device.type} tensors: the C++ loop is CPU-only"
-    if tensor.dtype not in _DTYPES:
-        return f"{tensor.dtype}: the C++ loop handles float32 and float64"
+def unavailable_reason(*tensors: torch.Tensor) -> str | None:
+    """Why ``ops.bptt`` cannot run its C++ loop on ``tensors`` (None when it can)."""
+    first = tensors[0]
+    if first.device.type != "cpu":
+        return f"{first.device.type} tensors: the C++ loop is CPU-only"
+    if first.dtype not in _DTYPES:
+        return f"{first.dtype}: the C++ loop handles float32 and float64"
+    if any(t.dtype != first.dtype or t.device != first.device for t in tensors[1:]):
+        return "mixed dtypes (a mixed-precision policy): the C++ loop takes one dtype throughout"
     if torch.compiler.is_compiling():
         return "torch.compile traces the pure-PyTorch loop"
     if not load():

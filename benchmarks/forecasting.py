@@ -269,6 +269,9 @@ def render(table: pd.DataFrame, per_series: pd.DataFrame, covered: dict, methods
               f"- Series where lstmkit's defaults lose to seasonal naive on MASE: **{len(losses)}** "
               + (f"({', '.join(f'{d}/{s}' for d, s in zip(losses.dataset, losses.series))})" if len(losses) else "")
               + " (target 0).",
+              "- Series where each method loses to seasonal naive on MASE (the same splits): "
+              + ", ".join(f"{m} {int((per_series[m] > per_series['seasonal naive']).sum())}"
+                          for m in methods if m != "seasonal naive") + ".",
               f"- Pooled coverage of the 80 % interval: **{np.mean(covered[80]):.2f}** (target 0.70-0.90); "
               f"95 %: **{np.mean(covered[95]):.2f}** ({len(covered[80])} held-out points).",
               f"- Mean MASE over series: " + ", ".join(f"{m} {per_series[m].mean():.3f}" for m in methods) + ".",

@@ -198,6 +198,38 @@ def w2(repeats: int, quick: bool) -> None:
            "torch nn.LSTM, one call")
 
 
+def w3_flops(batch: int, steps: int = 80, features: int = 52, units=(128, 128, 64, 64)) -> float:
+    """Floating-point operations of one W3 training step: the gate products (inputs and state against
+    4u gate columns, 2 flops a multiply-add) of both directions, forward once and backward twice (the
+    gradients of the inputs and of the weights); element-wise work is left out."""
+    total = 0.0
+    for u in units:
+        total += 2 * steps * batch * (features + u) * 4 * u * 2
+        features = 2 * u
+    return 3 * total
+
+
+def w3_roofline(times: dict[str, float], batch: int, device: torch.device, repeats: int) -> None:
+    """How close each W3 training step runs to this machine's own large-GEMM throughput: the most any
+    LSTM implementation could reach, since the step is matrix products throughout."""
+    a = torch.randn(batch * 80, 256, device=device)
+    b = torch.randn(256, 1024, device=device)
+
+    def gemm():
+        a @ b
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+    gemm_s = interleaved({"gemm": gemm}, max(5, repeats))["gemm"]
+    peak = 2 * a.shape[0] * 256 * 1024 / gemm_s / 1e9
+    flops = w3_flops(batch)
+    base = next(iter(times.values()))
+    print(f"  roofline: a ({a.shape[0]}x256) @ (256x1024) float32 GEMM runs at {peak:.0f} GFLOP/s here; a "
+          f"training step is {flops / 1e9:.0f} GFLOP of gate products: {flops / 1e9 / peak:.3f} s at that rate, "
+          f"{flops / 1e9 / peak / base:.2f}x the first row")
+    for name, seconds in times.items():
+        print(f"    {name:<38} {flops / seconds / 1e9:6.0f} GFLOP/s, {flops / seconds / 1e9 / peak:4.0%} of the GEMM's")
+
+
 def raw_one(lstm, dense, x):
     with torch.no_grad():
         return torch.relu(dense(lstm(torch.from_numpy(x).flip(1))[0][:, -1])).numpy()
@@ -425,8 +457,10 @@ def main() -> None:
         return run
 
     w3 = max(2, repeats - 2)
+    train_times = interleaved({n: train_task(m) for n, m in stacks.items()}, w3)
     report(f"W3  4-layer BiLSTM [128,128,64,64] on ({batch}, 80, 52): training step (s)",
-           interleaved({n: train_task(m) for n, m in stacks.items()}, w3), "torch nn.LSTM(bidirectional) x4")
+           train_times, "torch nn.LSTM(bidirectional) x4")
+    w3_roofline(train_times, batch, device, w3)
     report("W3  same stack: inference (s)",
            interleaved({n: infer_task(m) for n, m in stacks.items()}, w3), "torch nn.LSTM(bidirectional) x4")
 

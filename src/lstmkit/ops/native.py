@@ -32,6 +32,7 @@ import torch
 
 SOURCE = Path(__file__).with_name("csrc") / "lstm_bptt.cpp"
 LIBRARY = "lstmkit_native"  # the torch.ops namespace the source registers
+_SUFFIX = ".pyd" if os.name == "nt" else ".so"  # what torch.utils.cpp_extension names a built library
 _DTYPES = (torch.float32, torch.float64)
 
 _loaded: bool | None = None  # None: not tried yet in this process
@@ -63,7 +64,7 @@ def library_path() -> Path:
     for part in (SOURCE.read_bytes(), torch.__version__.encode(), sysconfig.get_config_var("SOABI") or "",
                  platform.machine(), " ".join(build_flags())):
         digest.update(part if isinstance(part, bytes) else str(part).encode())
-    return cache_dir() / digest.hexdigest()[:16] / f"{LIBRARY}.so"
+    return cache_dir() / digest.hexdigest()[:16] / f"{LIBRARY}{_SUFFIX}"
 
 
 def build(verbose: bool = False) -> Path:
@@ -83,7 +84,7 @@ def build(verbose: bool = False) -> Path:
         with tempfile.TemporaryDirectory(dir=target.parent, prefix="build-") as work:
             _compile(Path(work), verbose)
             staged = target.with_name(f".{target.name}.{os.getpid()}")
-            shutil.copyfile(Path(work) / f"{LIBRARY}.so", staged)
+            shutil.copyfile(Path(work) / f"{LIBRARY}{_SUFFIX}", staged)
             os.replace(staged, target)
     if not _loaded:  # a copy loaded earlier in this process (another cache folder) stays in use
         _loaded, _load_error = _try_load()
@@ -91,7 +92,7 @@ def build(verbose: bool = False) -> Path:
 
 
 def _compile(work: Path, verbose: bool) -> None:
-    """``torch.utils.cpp_extension`` in a child Python: ``work/lstmkit_native.so`` or ``RuntimeError``."""
+    """``torch.utils.cpp_extension`` in a child Python: the library in ``work`` or ``RuntimeError``."""
     script = ("import sys, torch.utils.cpp_extension as c; "
               "c.load(sys.argv[1], [sys.argv[2]], extra_cflags=sys.argv[5:], build_directory=sys.argv[3], "
               "is_python_module=False, verbose=sys.argv[4] == '1')")

@@ -14,7 +14,9 @@ Workloads (issue #2):
        the same weights in raw nn.LSTM + nn.Linear (fixed per-call overhead is what this measures).
   W3   a 4-layer bidirectional LSTM stack, units [128, 128, 64, 64], on (256, 80, 52): one training step
        and one inference pass; built from go_backwards layer pairs and as Sequential(Bidirectional(LSTM)),
-       whose fused path makes one bidirectional kernel call per layer.
+       whose fused path makes one bidirectional kernel call per layer; also under Keras's mixed_bfloat16
+       policy against raw torch under autocast(bfloat16). A roofline line compares each step with this
+       machine's matrix-product peak in its dtype.
   W4   seed 004's stateful LSTM(4), batch_input_shape=(1, 3, 1), Dense(1), Adam, MSE: one fit epoch over
        93 windows with batch 1 (then reset_states), against a hand-written eager loop over nn.LSTM +
        nn.Linear + torch.optim.Adam carrying (h, c); also train_on_batch per window and
@@ -33,6 +35,7 @@ Variants are interleaved across repeats so drift (frequency, caches) hits all al
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import time
 from typing import Callable
@@ -118,12 +121,12 @@ class LstmkitBiStack(nn.Module):
         return x
 
 
-def keras_bi_stack(units=(128, 128, 64, 64), features=52) -> nn.Module:
+def keras_bi_stack(units=(128, 128, 64, 64), features=52, dtype=None) -> nn.Module:
     """The same stack as Keras users write it: Sequential of Bidirectional(LSTM) layers (one
-    bidirectional native kernel call per layer on lstmkit's fused path)."""
+    bidirectional native kernel call per layer on lstmkit's fused path), in a dtype policy if given."""
     model = Sequential([Input(shape=(80, features))])
     for u in units:
-        model.add(Bidirectional(LSTM(u, return_sequences=True)))
+        model.add(Bidirectional(LSTM(u, return_sequences=True, dtype=dtype), dtype=dtype))
     return model
 
 
@@ -209,25 +212,40 @@ def w3_flops(batch: int, steps: int = 80, features: int = 52, units=(128, 128, 6
     return 3 * total
 
 
-def w3_roofline(times: dict[str, float], batch: int, device: torch.device, repeats: int) -> None:
-    """How close each W3 training step runs to this machine's own large-GEMM throughput: the most any
-    LSTM implementation could reach, since the step is matrix products throughout."""
-    a = torch.randn(batch * 80, 256, device=device)
-    b = torch.randn(256, 1024, device=device)
+def gemm_peak(batch: int, device: torch.device, dtype: torch.dtype, repeats: int) -> float:
+    """This machine's matrix-product throughput (GFLOP/s) in ``dtype``: the best of a square 2048 product
+    and the step's own recurrent products, (batch x u) @ (u x 4u) for u = 128 and 256 (cache-resident,
+    so compute-bound; the large input projections are bounded by memory traffic instead)."""
+    best = 0.0
+    for m, k, n in ((2048, 2048, 2048), (batch, 128, 512), (batch, 256, 1024)):
+        a = torch.randn(m, k, device=device, dtype=dtype)
+        b = torch.randn(k, n, device=device, dtype=dtype)
+        reps = max(1, int(2e9 / (2 * m * k * n)))  # ~2 GFLOP per timed call
 
-    def gemm():
-        a @ b
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-    gemm_s = interleaved({"gemm": gemm}, max(5, repeats))["gemm"]
-    peak = 2 * a.shape[0] * 256 * 1024 / gemm_s / 1e9
+        def gemm():
+            for _ in range(reps):
+                a @ b
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+        seconds = interleaved({"gemm": gemm}, max(5, repeats))["gemm"]
+        best = max(best, 2 * m * k * n * reps / seconds / 1e9)
+    return best
+
+
+def w3_roofline(times: dict[str, float], batch: int, device: torch.device, repeats: int) -> None:
+    """How close each W3 training step runs to this machine's matrix-product peak in its dtype (rows named
+    'bfloat16' against the bfloat16 peak): the step is matrix products throughout, so the peak bounds
+    any LSTM implementation."""
+    peaks = {dtype: gemm_peak(batch, device, dtype, repeats) for dtype in (torch.float32, torch.bfloat16)}
     flops = w3_flops(batch)
     base = next(iter(times.values()))
-    print(f"  roofline: a ({a.shape[0]}x256) @ (256x1024) float32 GEMM runs at {peak:.0f} GFLOP/s here; a "
-          f"training step is {flops / 1e9:.0f} GFLOP of gate products: {flops / 1e9 / peak:.3f} s at that rate, "
-          f"{flops / 1e9 / peak / base:.2f}x the first row")
+    print(f"  roofline: matrix products peak at {peaks[torch.float32]:.0f} GFLOP/s in float32 and "
+          f"{peaks[torch.bfloat16]:.0f} in bfloat16 here; a training step is {flops / 1e9:.0f} GFLOP of gate "
+          f"products: {flops / 1e9 / peaks[torch.float32]:.3f} s at the float32 peak, "
+          f"{flops / 1e9 / peaks[torch.float32] / base:.2f}x the first row")
     for name, seconds in times.items():
-        print(f"    {name:<38} {flops / seconds / 1e9:6.0f} GFLOP/s, {flops / seconds / 1e9 / peak:4.0%} of the GEMM's")
+        peak = peaks[torch.bfloat16 if "bfloat16" in name else torch.float32]
+        print(f"    {name:<48} {flops / seconds / 1e9:6.0f} GFLOP/s, {flops / seconds / 1e9 / peak:4.0%} of the peak")
 
 
 def raw_one(lstm, dense, x):
@@ -434,13 +452,23 @@ def main() -> None:
     xb = torch.randn(batch, 80, 52, device=device)
     stacks = {"torch nn.LSTM(bidirectional) x4": TorchBiStack().to(device),
               "lstmkit LSTM fwd+go_backwards x4": LstmkitBiStack().to(device),
-              "lstmkit Bidirectional(LSTM) x4": keras_bi_stack().to(device)}
+              "lstmkit Bidirectional(LSTM) x4": keras_bi_stack().to(device),
+              # float32 weights, bfloat16 compute: Keras's mixed policy against torch's own autocast
+              "torch x4 under autocast(bfloat16)": TorchBiStack().to(device),
+              "lstmkit x4, policy mixed_bfloat16": keras_bi_stack(dtype="mixed_bfloat16").to(device)}
 
-    def train_task(model):
+    def autocast(name):
+        if "autocast" in name:
+            return torch.autocast(device.type, dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def train_task(name, model):
         optimizer = torch.optim.Adam(model.parameters())
 
         def run():
-            loss = model(xb).square().mean()
+            with autocast(name):
+                out = model(xb)
+            loss = out.float().square().mean()
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -448,21 +476,21 @@ def main() -> None:
                 torch.cuda.synchronize()
         return run
 
-    def infer_task(model):
+    def infer_task(name, model):
         def run():
-            with torch.no_grad():
+            with torch.no_grad(), autocast(name):
                 model(xb)
             if device.type == "cuda":
                 torch.cuda.synchronize()
         return run
 
     w3 = max(2, repeats - 2)
-    train_times = interleaved({n: train_task(m) for n, m in stacks.items()}, w3)
+    train_times = interleaved({n: train_task(n, m) for n, m in stacks.items()}, w3)
     report(f"W3  4-layer BiLSTM [128,128,64,64] on ({batch}, 80, 52): training step (s)",
            train_times, "torch nn.LSTM(bidirectional) x4")
     w3_roofline(train_times, batch, device, w3)
     report("W3  same stack: inference (s)",
-           interleaved({n: infer_task(m) for n, m in stacks.items()}, w3), "torch nn.LSTM(bidirectional) x4")
+           interleaved({n: infer_task(n, m) for n, m in stacks.items()}, w3), "torch nn.LSTM(bidirectional) x4")
 
 
 if __name__ == "__main__":

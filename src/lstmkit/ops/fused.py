@@ -2,8 +2,10 @@
 
 ``unsupported_reason`` is the one dispatch point: it says why the fused path cannot run a configuration
 (``None`` when it can): an activation or option the kernel lacks, a dtype it lacks on the device (float16
-and bfloat16 on CPU), or a ``torch.compile`` trace in progress. ``run`` computes exactly what ``ops.recurrence.run`` computes for every
-configuration ``unsupported_reason`` accepts; the tests prove it for outputs and gradients.
+and bfloat16 on CPU, except an LSTM where oneDNN takes them), or a ``torch.compile`` trace in progress.
+``run`` computes exactly what ``ops.recurrence.run`` computes for every configuration
+``unsupported_reason`` accepts (in 16 bits, to that precision: its error against the float64 result is
+of the reference loop's order in the same dtype); the tests prove it for outputs and gradients.
 
 Weight mapping (views of the Keras-layout parameters on CPU; one contiguous copy on CUDA, see flat_weights):
     LSTM   Keras gates i, f, c, o  = torch gates i, f, g, o:  w_ih = kernel.T, w_hh = recurrent_kernel.T
@@ -52,14 +54,32 @@ def unsupported_reason(math: CellMath, dtype: torch.dtype, device: torch.device,
                 "the native RNN kernel computes tanh or relu")
     if recurrent_dropout:
         return "recurrent_dropout in training: the mask multiplies the state inside every step"
-    if dtype not in (torch.float32, torch.float64) and device.type == "cpu":
-        return f"dtype {dtype} on CPU: the native kernel needs float32 or float64"
+    if device.type == "cpu" and dtype not in (torch.float32, torch.float64):
+        if math.kind != "lstm":
+            name = {"gru": "GRU", "simple_rnn": "RNN"}[math.kind]
+            return f"dtype {dtype} on CPU: PyTorch's native {name} has no oneDNN kernel for it (LSTM has)"
+        if not _onednn_has(dtype):
+            return (f"dtype {dtype} on CPU: the native kernel needs float32 or float64, or a CPU on which "
+                    "oneDNN computes it (bfloat16: AVX-512 or AMX; float16: AVX-512-FP16 or AMX-FP16)")
     if torch.compiler.is_compiling():
         return ("compiling: torch.compile cannot trace the native kernel (aten.mkldnn_rnn_layer has no "
                 "fake-tensor kernel), so the traced graph holds the reference loop")
     if mask is not None and right_padded_lengths(mask) is None:
         return "the mask is not right-padded (1…1 0…0 with at least one step per row)"
     return None
+
+
+def _onednn_has(dtype: torch.dtype) -> bool:
+    """Whether oneDNN's LSTM takes ``dtype`` on this CPU (16-bit inputs, weights and states, float32
+    accumulation; measured 0.57x the float32 training step on AVX-512). Elsewhere PyTorch's 16-bit
+    fallback is a per-step loop like the reference, so the reference runs."""
+    if not torch.backends.mkldnn.is_available():
+        return False
+    if dtype == torch.bfloat16:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    if dtype == torch.float16:
+        return bool(torch.ops.mkldnn._is_mkldnn_fp16_supported())
+    return False
 
 
 def torch_weights(math: CellMath, kernel: torch.Tensor, recurrent_kernel: torch.Tensor,

@@ -15,14 +15,8 @@ from lstmkit.ops import bptt, native
 
 
 @pytest.fixture(scope="module")
-def library():
-    """The built library, loaded. Built here when the setup did not (~10 s); skipped only without a compiler."""
-    if not native.load():
-        if shutil.which("c++") is None or shutil.which("ninja") is None:
-            pytest.skip(f"no C++ compiler or ninja to build the C++ loop: {native.load_error()}")
-        native.build()
-    assert native.load(), native.load_error()
-    return native.ops()
+def library(native_library):
+    return native_library
 
 
 @pytest.fixture

@@ -35,10 +35,12 @@ def eager_reference(model, x):
 
 @pytest.mark.parametrize("change", ["set_weights", "train_on_batch", "load_state_dict", "inplace_no_grad",
                                     "data_assignment"])
-def test_cached_kernel_weights_follow_every_weight_change(change):
+@pytest.mark.parametrize("path", ["fused", "native"])
+def test_cached_kernel_weights_follow_every_weight_change(change, path, request):
+    request.getfixturevalue("without_infer_loop" if path == "fused" else "native_library")
     model = small_model()
     before = model.predict(X, verbose=0)
-    assert model.layers[0].last_path == "fused"
+    assert model.layers[0].last_path == path
     if change == "set_weights":
         model.layers[0].set_weights([w * 0.5 for w in model.layers[0].get_weights()])
     elif change == "train_on_batch":
@@ -300,7 +302,7 @@ def test_predict_finite_check_on_small_and_large_windows(rows):
             model.predict(bad, verbose=0)
 
 
-def test_eval_call_zero_states_follow_batch_size_and_dtype():
+def test_eval_call_zero_states_follow_batch_size_and_dtype(without_infer_loop):
     model = small_model()
     for rows in (1, 3, 1, 4):
         np.testing.assert_allclose(model.predict(X[:rows], verbose=0), eager_reference(model, X[:rows]),

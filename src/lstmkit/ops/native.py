@@ -1,9 +1,10 @@
-"""The optional C++ loop for recurrent dropout (``csrc/lstm_bptt.cpp``): build it once, load it when present.
+"""The optional C++ loops (``csrc/lstm_bptt.cpp``): build them once, load them when present.
 
 ``ops.bptt`` runs the LSTM recurrence with recurrent dropout as a hand-written forward and backward.
 In pure PyTorch each step costs ~14 element-wise kernel launches; the C++ loop fuses them into one
 vectorized pass per step around the same ATen matrix products (measured: ~1.6x faster forward and
-backward at LSTM(128), batch 64). It is compiled on the user's machine against the installed torch,
+backward at LSTM(128), batch 64). ``ops.infer_loop`` runs small-batch LSTM inference without oneDNN's
+per-call setup (``lstm_infer``). The library is compiled on the user's machine against the installed torch,
 because an extension is tied to torch's exact version and the CPU's vector width:
 
     lstmkit kernels build     # scripts/dev.sh runs this after installing

@@ -2,9 +2,10 @@
 
 Options: return_sequences / return_state, initial_state, masks, go_backwards, stateful with
 ``reset_states()``, dropout and recurrent dropout (one mask per call, reused at every step, only in
-training). Built-in cells dispatch between the reference loop (``ops.recurrence``, the specification)
-and PyTorch's native kernels (``ops.fused``); ``ops.fused.unsupported_reason`` is the one place that
-decides, and ``last_path`` records which path ran.
+training). Built-in cells dispatch between the reference loop (``ops.recurrence``, the specification),
+PyTorch's native kernels (``ops.fused``), lstmkit's C++ loops for small-batch inference
+(``ops.infer_loop``) and recurrent dropout (``ops.bptt``); ``RNN.dispatch`` is the one place that
+decides, from each path's ``unsupported_reason``, and ``last_path`` records which path ran.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 import torch
 
 from ... import _validation
-from ...ops import bptt, fused, fused_weights, recurrence
+from ...ops import bptt, fused, fused_weights, infer_loop, recurrence
 from ...ops import regularizers as regularizers_mod
 from ...ops.serialization import insert_after
 from ..base import Layer
@@ -67,7 +68,7 @@ class RNN(Layer):
         self.zero_output_for_mask = _validation.boolean(owner, "zero_output_for_mask", zero_output_for_mask)
         self.activity_regularizer = regularizers_mod.get(activity_regularizer)
         self.use_fused = _validation.choice(owner, "use_fused", use_fused, FUSED_CHOICES)
-        self.last_path: str | None = None  # "fused" or "reference" after each call
+        self.last_path: str | None = None  # "fused", "native", "bptt" or "reference" after each call
         self.states: list[torch.Tensor] | None = None  # stateful memory, one (batch, units) per state
         self._carry: Any = None  # a layers.carry.StateCarry while states are carried from outside
         self._input_features: int | None = None
@@ -194,7 +195,6 @@ class RNN(Layer):
         if (x.device != kernel.device or x.dtype != kernel.dtype or x.dtype != self.torch_dtype
                 or fused.unsupported_reason(math, x.dtype, x.device, False, None) is not None):
             return NotImplemented
-        cache = self.__dict__.setdefault("_fused_cache", {})
         carry = self._carry
         if carry is not None:
             states = carry.begin(self, x)
@@ -205,22 +205,34 @@ class RNN(Layer):
                 return NotImplemented
         else:  # the kernel never writes its initial states: one set, in its (1, batch, units) layout, serves
             states = None  # every call of this batch size
-        if self.__dict__.get("last_path") != "fused":
-            self.last_path = "fused"
-        params = fused.weights(math, x, kernel, recurrent_kernel, weights.get("bias"), cache)
-        if states is None:
-            hx = fused_weights.zeros_cached(cache, "zero hx", [(1, x.shape[0], size) for size in self.state_size],
-                                            x.dtype, x.device)
-            outputs, _ = fused.run_unmasked(math, x, hx, params, self.go_backwards, training)
+        bias = weights.get("bias")
+        if infer_loop.unavailable_reason(math, x, kernel, recurrent_kernel, bias, training) is None:
+            path = "native"
+            outputs, final = infer_loop.run(x, kernel, bias, recurrent_kernel, states, self.go_backwards)
         else:
-            outputs, final = fused.run_unmasked(math, x, [s.unsqueeze(0) for s in states], params,
-                                                self.go_backwards, training)
-            final = [s.squeeze(0) for s in final]
+            path = "fused"
+            outputs, final = self._direct_fused(math, x, kernel, recurrent_kernel, bias, states, training)
+        if self.__dict__.get("last_path") != path:
+            self.last_path = path
+        if states is not None:  # carried or stateful: the final states go back
             if carry is not None:
                 carry.end(self, final)  # the Keras-style slot memory is left as it was
             else:
                 self.states = [s.detach() for s in final]
         return outputs if self.return_sequences else outputs.select(1, -1)
+
+    def _direct_fused(self, math, x, kernel, recurrent_kernel, bias, states, training):
+        """``_direct`` on the native kernel: ``(outputs, final states or None when starting from zeros)``."""
+        cache = self.__dict__.setdefault("_fused_cache", {})
+        params = fused.weights(math, x, kernel, recurrent_kernel, bias, cache)
+        if states is None:
+            hx = fused_weights.zeros_cached(cache, "zero hx", [(1, x.shape[0], size) for size in self.state_size],
+                                            x.dtype, x.device)
+            outputs, _ = fused.run_unmasked(math, x, hx, params, self.go_backwards, training)
+            return outputs, None
+        outputs, final = fused.run_unmasked(math, x, [s.unsqueeze(0) for s in states], params,
+                                            self.go_backwards, training)
+        return outputs, [s.squeeze(0) for s in final]
 
     def _recur(self, x: torch.Tensor, states: list[torch.Tensor], mask: torch.Tensor | None,
                training: bool) -> tuple[torch.Tensor, list[torch.Tensor]]:
@@ -245,6 +257,8 @@ class RNN(Layer):
             return fused.run(cell.math, x, states, cell.kernel, cell.recurrent_kernel, cell.bias, mask,
                              self.go_backwards, self.zero_output_for_mask, training,
                              cache=self.__dict__.setdefault("_fused_cache", {}))
+        if path == "native":
+            return infer_loop.run(x, cell.kernel, cell.bias, cell.recurrent_kernel, states, self.go_backwards)
         if path == "bptt":
             return bptt.run(cell.math, x, states, cell.kernel, cell.input_bias, cell.recurrent_kernel,
                             recurrent_mask, self.go_backwards)
@@ -256,12 +270,18 @@ class RNN(Layer):
                  training: bool = False) -> tuple[str, str | None]:
         """The one dispatch point: ``(path, why_not_fused)`` for this call.
 
-        ``"fused"`` (native kernel) when ``fused.unsupported_reason`` allows it; else ``"bptt"`` (the
-        hand-written LSTM loop of ``ops.bptt``) for recurrent dropout in training; else
+        ``"fused"`` (native kernel) when ``fused.unsupported_reason`` allows it, or there ``"native"`` (the
+        C++ inference loop of ``ops.infer_loop``) for an unmasked LSTM call without gradients that
+        ``infer_loop.unavailable_reason`` accepts (small batches, where oneDNN's setup dominates); else
+        ``"bptt"`` (the hand-written LSTM loop of ``ops.bptt``) for recurrent dropout in training; else
         ``"reference"``. ``use_fused=False`` always gives the reference.
         """
         reason = self.fused_unsupported_reason(x, mask, training)
         if reason is None:
+            cell = self.cell
+            if mask is None and infer_loop.unavailable_reason(cell.math, x, cell.kernel, cell.recurrent_kernel,
+                                                              cell.bias, training) is None:
+                return "native", None
             return "fused", None
         cell = self.cell
         if (self.use_fused is not False and isinstance(cell, RecurrentCell) and training

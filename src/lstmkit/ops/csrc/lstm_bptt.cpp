@@ -1,15 +1,18 @@
-// The LSTM recurrence with recurrent dropout (ops/bptt.py), forward and backward, one fused
-// element-wise pass per step around ATen's matrix products.
+// The LSTM recurrence in C++: with recurrent dropout (ops/bptt.py), forward and backward, one fused
+// element-wise pass per step around ATen's matrix products; and plain inference for small batches
+// (ops/infer_loop.py), a matrix-vector product and a gate pass per step and row.
 //
 // Same math and buffers as the pure-PyTorch loops in ops/bptt.py, which stay the fallback and the
 // specification: gates [i, f, g, o] = [sig, sig, tanh, sig](xp_t + (h_{t-1} * mask) @ rk),
 // c_t = f c_{t-1} + i g, h_t = o tanh(c_t). Buffers are time-major (T, B, ...) and contiguous.
-// Registered as torch.ops.lstmkit_native.{bptt_forward, bptt_backward}; built by ops/native.py.
+// Registered as torch.ops.lstmkit_native.{bptt_forward, bptt_backward, lstm_infer}; built by ops/native.py.
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <ATen/cpu/vec/vec.h>
 #include <torch/library.h>
 
+#include <algorithm>
+#include <optional>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -209,14 +212,149 @@ std::tuple<Tensor, Tensor, Tensor> bptt_backward(const std::optional<Tensor>& d_
   return {d_act, dh_next * mask, dc};
 }
 
+// -- Inference: the plain LSTM, no dropout, nothing kept for a backward pass ----------------------
+// Each row's recurrence is independent, so rows run in parallel for the whole sequence (no per-step
+// synchronisation), and each step is a register-blocked matrix-vector product h @ rk read straight from
+// the cache-resident recurrent kernel plus one fused gate pass. This beats oneDNN's kernel where its
+// per-call setup dominates (small batches, short sequences: forecasting loops); ops/infer_loop.py says
+// when it runs.
+
+// z[k] = xp[k] + h[k] @ rk for ROWS rows at once (each rk load feeds ROWS multiply-adds): z[k], xp[k]
+// (4u), h[k] (u), rk (u, 4u) row-major.
+template <typename scalar_t, int ROWS>
+void gates_gemv(scalar_t* const* z, const scalar_t* const* xp, const scalar_t* const* h, const scalar_t* rk,
+                int64_t u) {
+  using V = Vec<scalar_t>;
+  constexpr int64_t w = V::size();
+  const int64_t width = 4 * u;
+  constexpr int COLS = ROWS == 1 ? 4 : 2;  // at least 4 independent multiply-add chains
+  int64_t j = 0;
+  for (; j + COLS * w <= width; j += COLS * w) {
+    V a[ROWS][COLS];
+    for (int k = 0; k < ROWS; ++k) {
+      for (int q = 0; q < COLS; ++q) a[k][q] = V::loadu(xp[k] + j + q * w);
+    }
+    for (int64_t i = 0; i < u; ++i) {
+      const scalar_t* r = rk + i * width + j;
+      V rv[COLS];
+      for (int q = 0; q < COLS; ++q) rv[q] = V::loadu(r + q * w);
+      for (int k = 0; k < ROWS; ++k) {
+        const V hv(h[k][i]);
+        for (int q = 0; q < COLS; ++q) a[k][q] = at::vec::fmadd(hv, rv[q], a[k][q]);
+      }
+    }
+    for (int k = 0; k < ROWS; ++k) {
+      for (int q = 0; q < COLS; ++q) a[k][q].store(z[k] + j + q * w);
+    }
+  }
+  for (; j < width; j += w) {
+    const int64_t n = std::min<int64_t>(w, width - j);
+    for (int k = 0; k < ROWS; ++k) {
+      V a = load(xp[k] + j, n);
+      for (int64_t i = 0; i < u; ++i) a = at::vec::fmadd(V(h[k][i]), load(rk + i * width + j, n), a);
+      store(a, z[k] + j, n);
+    }
+  }
+}
+
+// From the pre-activations z (4u) of one row: c <- f c + i g, h <- o tanh(c).
+template <typename scalar_t>
+void gates_apply(const scalar_t* z, scalar_t* c, scalar_t* h, int64_t u) {
+  using V = Vec<scalar_t>;
+  for (int64_t j = 0; j < u; j += V::size()) {
+    const int64_t n = std::min<int64_t>(V::size(), u - j);
+    const V i = sigmoid(load(z + j, n)), f = sigmoid(load(z + u + j, n));
+    const V g = tanh(load(z + 2 * u + j, n)), o = sigmoid(load(z + 3 * u + j, n));
+    const V cv = f * load(c + j, n) + i * g;
+    store(cv, c + j, n);
+    store(o * tanh(cv), h + j, n);
+  }
+}
+
+// (x (B,T,F), kernel (F,4u), bias (4u) or none, rk (u,4u), h0, c0 (B,u) or none for zeros, go_backwards)
+//   -> (outputs (B,T,u) in processing order, h_T, c_T (B,u))
+std::tuple<Tensor, Tensor, Tensor> lstm_infer(const Tensor& x, const Tensor& kernel, const std::optional<Tensor>& bias,
+                                              const Tensor& rk, const std::optional<Tensor>& h0_,
+                                              const std::optional<Tensor>& c0_, bool go_backwards) {
+  TORCH_CHECK(x.dim() == 3 && kernel.dim() == 2 && kernel.size(0) == x.size(2) && kernel.size(1) % 4 == 0,
+              "lstm_infer: expected x (B, T, F) and kernel (F, 4u), got ", x.sizes(), " and ", kernel.sizes());
+  const int64_t batch = x.size(0), steps = x.size(1), u = kernel.size(1) / 4;
+  TORCH_CHECK(u > 0 && rk.sizes() == at::IntArrayRef({u, 4 * u}), "lstm_infer: recurrent kernel must be (", u,
+              ", ", 4 * u, "), got ", rk.sizes());
+  const bool given = h0_.has_value() && h0_->defined();
+  TORCH_CHECK(given == (c0_.has_value() && c0_->defined()), "lstm_infer: give both initial states or neither");
+  const Tensor h0 = given ? *h0_ : x.new_zeros({batch, u});
+  const Tensor c0 = given ? *c0_ : x.new_zeros({batch, u});
+  for (const Tensor* t : {&h0, &c0}) {
+    TORCH_CHECK(t->sizes() == at::IntArrayRef({batch, u}), "lstm_infer: states must be (", batch, ", ", u,
+                "), got ", t->sizes());
+  }
+  const bool has_bias = bias.has_value() && bias->defined();
+  for (const Tensor* t : {&kernel, &rk, &h0, &c0}) {
+    TORCH_CHECK(t->scalar_type() == x.scalar_type() && t->device().is_cpu(),
+                "lstm_infer: every input must be a CPU tensor of x's dtype");
+  }
+  TORCH_CHECK(!has_bias || (bias->sizes() == at::IntArrayRef({4 * u}) && bias->scalar_type() == x.scalar_type()),
+              "lstm_infer: bias must be a (4u,) tensor of x's dtype");
+  const Tensor flat = x.reshape({batch * steps, x.size(2)});
+  const Tensor xp = (has_bias ? at::addmm(*bias, flat, kernel) : at::mm(flat, kernel)).contiguous();  // (B*T, 4u)
+  const Tensor recurrent = rk.contiguous();
+  Tensor outputs = x.new_empty({batch, steps, u});
+  Tensor c = given ? c0.clone(at::MemoryFormat::Contiguous) : c0;
+  Tensor h_last = given ? h0.clone(at::MemoryFormat::Contiguous) : h0;
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "lstmkit_lstm_infer", [&] {
+    const scalar_t* p = xp.data_ptr<scalar_t>();
+    const scalar_t* r = recurrent.data_ptr<scalar_t>();
+    scalar_t* out = outputs.data_ptr<scalar_t>();
+    scalar_t* cs = c.data_ptr<scalar_t>();
+    scalar_t* hs = h_last.data_ptr<scalar_t>();
+    // a block of rows costs steps * 4u^2 multiply-adds per row: parallel once a chunk is worth a thread
+    constexpr int64_t block = 4;
+    const int64_t blocks = (batch + block - 1) / block;
+    const int64_t block_cost = std::max<int64_t>(1, block * steps * 4 * u * u);
+    at::parallel_for(0, blocks, std::max<int64_t>(1, 16 * at::internal::GRAIN_SIZE / block_cost), [&](int64_t k0, int64_t k1) {
+      std::vector<scalar_t> zs(block * 4 * u);
+      for (int64_t k = k0; k < k1; ++k) {
+        const int64_t first = k * block, rows = std::min<int64_t>(block, batch - first);
+        scalar_t* z[block];
+        const scalar_t* x_t[block];
+        const scalar_t* h[block];
+        for (int64_t q = 0; q < rows; ++q) {
+          z[q] = zs.data() + q * 4 * u;
+          h[q] = hs + (first + q) * u;
+        }
+        for (int64_t s = 0; s < steps; ++s) {
+          const int64_t t = go_backwards ? steps - 1 - s : s;
+          for (int64_t q = 0; q < rows; ++q) x_t[q] = p + ((first + q) * steps + t) * 4 * u;
+          switch (rows) {
+            case 4: gates_gemv<scalar_t, 4>(z, x_t, h, r, u); break;
+            case 3: gates_gemv<scalar_t, 3>(z, x_t, h, r, u); break;
+            case 2: gates_gemv<scalar_t, 2>(z, x_t, h, r, u); break;
+            default: gates_gemv<scalar_t, 1>(z, x_t, h, r, u);
+          }
+          for (int64_t q = 0; q < rows; ++q) {
+            scalar_t* h_out = out + ((first + q) * steps + s) * u;
+            gates_apply<scalar_t>(z[q], cs + (first + q) * u, h_out, u);
+            h[q] = h_out;
+          }
+        }
+        for (int64_t q = 0; q < rows; ++q) std::copy(h[q], h[q] + u, hs + (first + q) * u);
+      }
+    });
+  });
+  return {outputs, h_last, c};
+}
+
 }  // namespace
 
 TORCH_LIBRARY(lstmkit_native, m) {
   m.def("bptt_forward(Tensor xp, Tensor h0, Tensor c0, Tensor rk, Tensor mask) -> (Tensor, Tensor, Tensor, Tensor, Tensor)");
+  m.def("lstm_infer(Tensor x, Tensor kernel, Tensor? bias, Tensor rk, Tensor? h0, Tensor? c0, bool go_backwards) -> (Tensor, Tensor, Tensor)");
   m.def("bptt_backward(Tensor? d_out, Tensor d_h_last, Tensor d_c_last, Tensor act, Tensor cells, Tensor tanh_cells, Tensor rk, Tensor mask) -> (Tensor, Tensor, Tensor)");
 }
 
 TORCH_LIBRARY_IMPL(lstmkit_native, CPU, m) {
   m.impl("bptt_forward", &bptt_forward);
   m.impl("bptt_backward", &bptt_backward);
+  m.impl("lstm_infer", &lstm_infer);
 }

@@ -211,6 +211,11 @@ def test_the_c_training_loop_runs_only_where_measured_and_says_why_not(native_li
     monkeypatch.setattr(torch, "get_num_threads", lambda: 8)
     assert layer.bptt_unsupported_reason(x, None, True) == "8 threads: measured with one and two only"
     monkeypatch.undo()
+    for variable, value in (("LD_PRELOAD", "/usr/lib/libjemalloc.so.2"), ("MALLOC_MMAP_MAX_", "0")):
+        monkeypatch.setenv(variable, value)
+        assert layer.bptt_unsupported_reason(x, None, True).startswith(f"{variable}={value}: freed memory")
+        assert layer.dispatch(x, None, True) == ("fused", None)
+        monkeypatch.delenv(variable)
     gru = Bidirectional(GRU(4))
     gru(x)
     assert gru.dispatch(x, None, True) == ("fused", None)

@@ -225,9 +225,12 @@ class Bidirectional(Layer):
                                 training: bool = False) -> str | None:
         """Why a fused-eligible call does not take ``ops.bptt.run_bidirectional`` (None when it does).
 
-        Measured against the bidirectional native kernel (oneDNN), fwd + bwd on a 2-core AVX-512 machine:
-        W3's 4-layer stack trains in 0.82-0.92x of raw torch's time (benchmarks/run.py) where oneDNN's own
-        bidirectional call takes 0.97x. Measured with one and two threads only: with more, oneDNN runs.
+        Measured against the bidirectional native kernel (oneDNN), fwd + bwd on a 2-core AVX-512 machine
+        with glibc's default allocator: W3's 4-layer stack trains in 0.82-0.92x of raw torch's time
+        (benchmarks/run.py) where oneDNN's own bidirectional call takes 0.97x; much of the gain is the page
+        faults oneDNN's fresh buffers cost, so under an allocator that reuses pages
+        (``ops.bptt.page_reusing_allocator``) oneDNN runs. Measured with one and two threads only: with
+        more, oneDNN runs.
         """
         fw, bw = self.forward_layer, self.backward_layer
         if mask is not None:
@@ -243,6 +246,9 @@ class Bidirectional(Layer):
             return "autocast (a mixed-precision policy): the native kernel computes in half precision"
         if torch.get_num_threads() > 2:
             return f"{torch.get_num_threads()} threads: measured with one and two only"
+        allocator = bptt.page_reusing_allocator()
+        if allocator is not None:
+            return f"{allocator}: freed memory is reused without page faults, where the native kernel is faster"
         return bptt.bidirectional_unavailable_reason(fw.cell.math, x, *weights)
 
     def fused_unsupported_reason(self, x: torch.Tensor, mask: torch.Tensor | None = None,

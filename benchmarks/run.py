@@ -14,8 +14,7 @@ Workloads (issue #2):
        the same weights in raw nn.LSTM + nn.Linear (fixed per-call overhead is what this measures).
   W3   a 4-layer bidirectional LSTM stack, units [128, 128, 64, 64], on (256, 80, 52): one training step
        and one inference pass; built from go_backwards layer pairs and as Sequential(Bidirectional(LSTM)),
-       which trains both directions in lstmkit's C++ loop (ops.bptt.run_bidirectional) and infers with
-       one bidirectional native kernel call per layer; also under Keras's mixed_bfloat16
+       whose fused path makes one bidirectional kernel call per layer; also under Keras's mixed_bfloat16
        policy against raw torch under autocast(bfloat16). A roofline line compares each step with this
        machine's matrix-product peak in its dtype.
   W4   seed 004's stateful LSTM(4), batch_input_shape=(1, 3, 1), Dense(1), Adam, MSE: one fit epoch over
@@ -123,9 +122,8 @@ class LstmkitBiStack(nn.Module):
 
 
 def keras_bi_stack(units=(128, 128, 64, 64), features=52, dtype=None) -> nn.Module:
-    """The same stack as Keras users write it: Sequential of Bidirectional(LSTM) layers (in training
-    lstmkit's C++ bidirectional loop, in inference one native kernel call per layer), in a dtype policy
-    if given (mixed precision trains on the native kernel)."""
+    """The same stack as Keras users write it: Sequential of Bidirectional(LSTM) layers (one
+    bidirectional native kernel call per layer on lstmkit's fused path), in a dtype policy if given."""
     model = Sequential([Input(shape=(80, features))])
     for u in units:
         model.add(Bidirectional(LSTM(u, return_sequences=True, dtype=dtype), dtype=dtype))

@@ -1,6 +1,6 @@
-"""ops.native: the C++ loop (recurrent dropout, and no mask for the bidirectional training path) equals
-ops.bptt's PyTorch loops (the specification), its backward is the derivative of its forward, and a
-missing, stale or corrupt library means the PyTorch loops run instead, with the reason said."""
+"""ops.native: the C++ loop for recurrent dropout equals ops.bptt's PyTorch loops (the specification),
+its backward is the derivative of its forward, and a missing, stale or corrupt library means the PyTorch
+loops run instead, with the reason said."""
 
 from __future__ import annotations
 
@@ -47,23 +47,14 @@ def buffers(batch, steps, units, dtype, seed=0):
 SHAPES = [(64, 13, 128), (3, 5, 7), (1, 1, 1), (2, 4, 17), (5, 2, 33)]  # units off the vector width too
 
 
-@pytest.mark.parametrize("masked", [True, False])
 @pytest.mark.parametrize("dtype,atol", [(torch.float32, 2e-5), (torch.float64, 1e-12)])
 @pytest.mark.parametrize("batch,steps,units", SHAPES)
-def test_the_c_loop_equals_the_pytorch_loops(library, batch, steps, units, dtype, atol, masked):
+def test_the_c_loop_equals_the_pytorch_loops(library, batch, steps, units, dtype, atol):
     xp, h0, c0, rk, mask = buffers(batch, steps, units, dtype)
-    mask = mask if masked else None
-    bias = torch.randn(4 * units, dtype=dtype)
-    # Both overwrite xp with the activations: each gets its own copy; the PyTorch loop takes the bias added.
-    expected = bptt._forward_loop(xp + bias, h0, c0, rk, mask)  # act, cells, tanh_cells, dropped, outputs
-    mine = xp.clone()
-    got = library.bptt_forward(mine, bias, h0, c0, rk, mask)
-    assert got[0].data_ptr() == mine.data_ptr()  # act is xp's own buffer
+    expected = bptt._forward_loop(xp, h0, c0, rk, mask)  # act, cells, tanh_cells, dropped, outputs
+    got = library.bptt_forward(xp, h0, c0, rk, mask)
     for name, a, b in zip(["act", "cells", "tanh_cells", "dropped", "outputs"], got, expected):
         torch.testing.assert_close(a, b, atol=atol, rtol=0, msg=lambda m: f"{name}: {m}")
-    if not masked:  # dropped (h_{t-1}) and outputs share one buffer [h0, h_1, ..., h_T]
-        torch.testing.assert_close(got[3][0], h0, atol=0, rtol=0)
-        assert got[3][1:].data_ptr() == got[4][:-1].data_ptr() or steps == 1
     g = torch.Generator().manual_seed(1)
     d_out = torch.randn(steps, batch, units, generator=g, dtype=dtype)
     d_h, d_c = (torch.randn(batch, units, generator=g, dtype=dtype) for _ in range(2))
@@ -75,24 +66,11 @@ def test_the_c_loop_equals_the_pytorch_loops(library, batch, steps, units, dtype
             torch.testing.assert_close(a, b, atol=atol * 10, rtol=0, msg=lambda m: f"{name}: {m}")
 
 
-@pytest.mark.parametrize("masked", [True, False])
-@pytest.mark.parametrize("projected", [True, False])
-def test_the_c_backward_is_the_derivative_of_the_c_forward(calls, masked, projected):
-    """gradcheck in float64: finite differences of the C++ forward against the C++ backward, from the
-    raw inputs (projection inside, bias joined in the loop) or from a given projection."""
+def test_the_c_backward_is_the_derivative_of_the_c_forward(calls):
+    """gradcheck in float64: finite differences of the C++ forward against the C++ backward."""
     xp, h0, c0, rk, mask = buffers(3, 4, 5, torch.float64)
-    mask = mask if masked else None
-    g = torch.Generator().manual_seed(2)
-    if projected:
-        inputs = [t.requires_grad_() for t in (xp, h0, c0, rk)]
-        function = lambda xp, h0, c0, rk: bptt._LSTMRecurrence.apply(xp, None, None, h0, c0, rk, mask)  # noqa: E731
-    else:
-        x = torch.randn(4, 3, 2, generator=g, dtype=torch.float64)
-        kernel = torch.randn(2, 20, generator=g, dtype=torch.float64)
-        bias = torch.randn(20, generator=g, dtype=torch.float64)
-        inputs = [t.requires_grad_() for t in (x, kernel, bias, h0, c0, rk)]
-        function = lambda *a: bptt._LSTMRecurrence.apply(*a, mask)  # noqa: E731
-    assert torch.autograd.gradcheck(function, inputs)
+    inputs = [t.requires_grad_() for t in (xp, h0, c0, rk)]
+    assert torch.autograd.gradcheck(lambda *a: bptt._LSTMRecurrence.apply(*a, mask), inputs)
     assert calls["bptt_forward"] > 0 and calls["bptt_backward"] > 0
 
 
@@ -233,14 +211,12 @@ def test_build_replaces_a_corrupt_library_without_loading_a_second_copy(library,
 def test_the_operators_reject_wrong_buffers_with_a_message(library):
     xp, h0, c0, rk, mask = buffers(2, 3, 4, torch.float32)
     with pytest.raises(RuntimeError, match="states and mask must be contiguous \\(2, 4\\)"):
-        library.bptt_forward(xp, None, h0[:1], c0, rk, mask)
+        library.bptt_forward(xp, h0[:1], c0, rk, mask)
     with pytest.raises(RuntimeError, match="recurrent kernel must be"):
-        library.bptt_forward(xp, None, h0, c0, rk.t().contiguous(), mask)
+        library.bptt_forward(xp, h0, c0, rk.t().contiguous(), mask)
     with pytest.raises(RuntimeError, match="every input must be a CPU tensor of xp's dtype"):
-        library.bptt_forward(xp, None, h0.double(), c0, rk, mask)
-    with pytest.raises(RuntimeError, match="the bias must be a contiguous CPU tensor of shape \\[16\\]"):
-        library.bptt_forward(xp, torch.zeros(15), h0, c0, rk, mask)
-    act, cells, tanh_cells, _, _ = library.bptt_forward(xp, None, h0, c0, rk, mask)
+        library.bptt_forward(xp, h0.double(), c0, rk, mask)
+    act, cells, tanh_cells, _, _ = library.bptt_forward(xp, h0, c0, rk, mask)
     with pytest.raises(RuntimeError, match="expected a contiguous CPU tensor of shape \\[4, 2, 4\\]"):
         library.bptt_backward(None, h0, c0, act, cells[1:], tanh_cells, rk, mask)
 

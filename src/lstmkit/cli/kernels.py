@@ -1,6 +1,5 @@
 """``lstmkit kernels build|status``: compile the optional C++ loops (``ops.native``: recurrent
-dropout in training, Bidirectional LSTM training, small-batch LSTM inference), or say where they are
-loaded from and why they are not used."""
+dropout in training, small-batch LSTM inference), or say where they are loaded from and why they are not used."""
 
 from __future__ import annotations
 
@@ -10,8 +9,8 @@ from typing import Any
 
 
 def add_parser(commands: Any) -> None:
-    kernels = commands.add_parser("kernels", help="build the optional C++ loops (recurrent dropout, Bidirectional "
-                                  "training, small-batch inference), or show whether they are used")
+    kernels = commands.add_parser("kernels", help="build the optional C++ loops (recurrent dropout, small-batch "
+                                  "inference), or show whether they are used")
     kernels.add_argument("action", choices=("build", "status"))
     kernels.add_argument("--verbose", action="store_true", help="show the compiler's commands")
     kernels.set_defaults(handler=run)
@@ -25,14 +24,13 @@ def run(args: argparse.Namespace) -> int:
             path = native.build(verbose=args.verbose)
         except (RuntimeError, OSError, ImportError) as error:
             print(f"lstmkit kernels: the C++ loops were not built: {error}\nTraining with recurrent_dropout "
-                  "uses the pure-PyTorch loop instead, Bidirectional training and small-batch inference "
-                  "oneDNN's kernel (the same numbers, slower).", file=sys.stderr)
+                  "uses the pure-PyTorch loop instead and small-batch inference oneDNN's kernel (the same "
+                  "numbers, slower).", file=sys.stderr)
             return 1
         print(f"built {path}")
         return 0
-    uses = "recurrent dropout, Bidirectional training, small-batch inference"
     if native.load():
-        print(f"the C++ loops ({uses}) are loaded from {native.library_path()}")
+        print(f"the C++ loops (recurrent dropout, small-batch inference) are loaded from {native.library_path()}")
         return 0
-    print(f"the C++ loops ({uses}) are not used: {native.load_error()}")
+    print(f"the C++ loops (recurrent dropout, small-batch inference) are not used: {native.load_error()}")
     return 1

@@ -3,8 +3,7 @@
 ``ops.bptt`` runs the LSTM recurrence with recurrent dropout as a hand-written forward and backward.
 In pure PyTorch each step costs ~14 element-wise kernel launches; the C++ loop fuses them into one
 vectorized pass per step around the same ATen matrix products (measured: ~1.6x faster forward and
-backward at LSTM(128), batch 64). Its bidirectional form trains ``Bidirectional(LSTM)`` faster than
-oneDNN (``bptt_bi_forward`` / ``bptt_bi_backward``; only in this library). ``ops.infer_loop`` runs small-batch LSTM inference without oneDNN's
+backward at LSTM(128), batch 64). ``ops.infer_loop`` runs small-batch LSTM inference without oneDNN's
 per-call setup (``lstm_infer``). The library is compiled on the user's machine against the installed torch,
 because an extension is tied to torch's exact version and the CPU's vector width:
 

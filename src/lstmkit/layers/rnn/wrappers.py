@@ -1,10 +1,8 @@
 """Wrappers: ``TimeDistributed`` (a layer applied at every step) and ``Bidirectional`` (an RNN read both ways).
 
-``Bidirectional`` has three paths, chosen in ``Bidirectional.dispatch``: two calls (the forward layer and
-its ``go_backwards`` twin, Keras's definition); one bidirectional native kernel call
-(``ops.fused.run_bidirectional``) where both directions are fused-eligible; and, for an LSTM trained on
-CPU, both directions concurrently in the C++ loop with its hand-written backward
-(``ops.bptt.run_bidirectional``), which is faster there. Tests prove them equal.
+``Bidirectional`` has two paths, chosen in ``Bidirectional.dispatch``: two calls (the forward layer and
+its ``go_backwards`` twin, Keras's definition) or one bidirectional native kernel call
+(``ops.fused.run_bidirectional``) where both directions are fused-eligible; tests prove them equal.
 """
 
 from __future__ import annotations
@@ -15,7 +13,7 @@ import numpy as np
 import torch
 
 from ... import _validation
-from ...ops import bptt, fused
+from ...ops import fused
 from ..base import Layer, accepts
 from .cell import RecurrentCell
 from .rnn import RNN
@@ -198,14 +196,7 @@ class Bidirectional(Layer):
 
         path, _ = self.dispatch(x, mask, training)
         self.last_path = path
-        if path == "bptt":
-            both, states_fw, states_bw = self._bptt(x, fw_state, bw_state)
-            units = self.forward_layer.units
-            y, y_rev = (both[..., :units], both[..., units:]) if self.return_sequences else (states_fw[0],
-                                                                                               states_bw[0])
-            if self.return_sequences and self.merge_mode == "concat":  # the buffer is the concatenation
-                return [both, *states_fw, *states_bw] if self.return_state else both
-        elif path == "fused":
+        if path == "fused":
             y, y_rev, states_fw, states_bw = self._fused(x, mask, training, fw_state, bw_state)
         else:
             y, y_rev, states_fw, states_bw = self._two_calls(x, mask, training, fw_state, bw_state)
@@ -213,43 +204,9 @@ class Bidirectional(Layer):
 
     def dispatch(self, x: torch.Tensor, mask: torch.Tensor | None = None,
                  training: bool = False) -> tuple[str, str | None]:
-        """``("bptt", None)`` for an LSTM in training on CPU (``ops.bptt.run_bidirectional``, faster than
-        the native kernel there, ``bptt_unsupported_reason``), else ``("fused", None)`` for one
-        bidirectional native call, else ``("two_calls", why_not_fused)``."""
+        """``("fused", None)`` for one bidirectional native call, else ``("two_calls", why)``."""
         reason = self.fused_unsupported_reason(x, mask, training)
-        if reason is not None:
-            return "two_calls", reason
-        return ("bptt", None) if self.bptt_unsupported_reason(x, mask, training) is None else ("fused", None)
-
-    def bptt_unsupported_reason(self, x: torch.Tensor, mask: torch.Tensor | None = None,
-                                training: bool = False) -> str | None:
-        """Why a fused-eligible call does not take ``ops.bptt.run_bidirectional`` (None when it does).
-
-        Measured against the bidirectional native kernel (oneDNN), fwd + bwd on a 2-core AVX-512 machine
-        with glibc's default allocator: W3's 4-layer stack trains in 0.82-0.92x of raw torch's time
-        (benchmarks/run.py) where oneDNN's own bidirectional call takes 0.97x; much of the gain is the page
-        faults oneDNN's fresh buffers cost, so under an allocator that reuses pages
-        (``ops.bptt.page_reusing_allocator``) oneDNN runs. Measured with one and two threads only: with
-        more, oneDNN runs.
-        """
-        fw, bw = self.forward_layer, self.backward_layer
-        if mask is not None:
-            return "a mask: the hand-written backward does not carry states over masked steps"
-        if not training:
-            return "inference: the native kernel keeps nothing for a backward pass and is faster"
-        weights = (*_weights(fw.cell), *_weights(bw.cell))
-        if not torch.is_grad_enabled() or not any(t is not None and t.requires_grad for t in (x, *weights)):
-            return "no gradient is being recorded"
-        if x.device.type != "cpu":
-            return f"{x.device.type}: the C++ loop runs on CPU"
-        if torch.is_autocast_enabled("cpu"):
-            return "autocast (a mixed-precision policy): the native kernel computes in half precision"
-        if torch.get_num_threads() > 2:
-            return f"{torch.get_num_threads()} threads: measured with one and two only"
-        allocator = bptt.page_reusing_allocator()
-        if allocator is not None:
-            return f"{allocator}: freed memory is reused without page faults, where the native kernel is faster"
-        return bptt.bidirectional_unavailable_reason(fw.cell.math, x, *weights)
+        return ("fused", None) if reason is None else ("two_calls", reason)
 
     def fused_unsupported_reason(self, x: torch.Tensor, mask: torch.Tensor | None = None,
                                  training: bool = False) -> str | None:
@@ -283,18 +240,6 @@ class Bidirectional(Layer):
         if not self.return_sequences:  # the last output of each direction is its final h
             y, y_rev = final_fw[0], final_bw[0]
         return y, y_rev, final_fw, final_bw
-
-    def _bptt(self, x, fw_state, bw_state):
-        fw, bw = self.forward_layer, self.backward_layer
-        states_fw = fw._initial_states(x, fw_state)
-        states_bw = bw._initial_states(x, bw_state)
-        fw.last_path = bw.last_path = "bptt"
-        both, final_fw, final_bw = bptt.run_bidirectional(x, states_fw, states_bw, _weights(fw.cell),
-                                                          _weights(bw.cell))
-        for rnn, final in ((fw, final_fw), (bw, final_bw)):
-            if rnn.stateful:
-                rnn.states = [s.detach() for s in final]
-        return both, final_fw, final_bw
 
     def _two_calls(self, x, mask, training, fw_state, bw_state):
         y = self.forward_layer(x, mask=mask, training=training, initial_state=fw_state)

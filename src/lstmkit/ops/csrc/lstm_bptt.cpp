@@ -1,13 +1,11 @@
-// The LSTM recurrence in C++: training with recurrent dropout and training a Bidirectional LSTM
-// (ops/bptt.py), forward and backward, one fused element-wise pass per step around ATen's matrix
-// products; and plain inference for small batches (ops/infer_loop.py), a matrix-vector product and a gate
-// pass per step and row.
+// The LSTM recurrence in C++: with recurrent dropout (ops/bptt.py), forward and backward, one fused
+// element-wise pass per step around ATen's matrix products; and plain inference for small batches
+// (ops/infer_loop.py), a matrix-vector product and a gate pass per step and row.
 //
 // Same math and buffers as the pure-PyTorch loops in ops/bptt.py, which stay the fallback and the
-// specification: gates [i, f, g, o] = [sig, sig, tanh, sig](xp_t + b + (h_{t-1} * mask) @ rk),
-// c_t = f c_{t-1} + i g, h_t = o tanh(c_t) (no mask: no dropout). Buffers are time-major (T, B, ...) and
-// contiguous. Registered as torch.ops.lstmkit_native.{bptt_forward, bptt_backward, bptt_bi_forward,
-// bptt_bi_backward, lstm_infer}; built by ops/native.py.
+// specification: gates [i, f, g, o] = [sig, sig, tanh, sig](xp_t + (h_{t-1} * mask) @ rk),
+// c_t = f c_{t-1} + i g, h_t = o tanh(c_t). Buffers are time-major (T, B, ...) and contiguous.
+// Registered as torch.ops.lstmkit_native.{bptt_forward, bptt_backward, lstm_infer}; built by ops/native.py.
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <ATen/cpu/vec/vec.h>
@@ -53,58 +51,36 @@ inline void store(const Vec<scalar_t>& v, scalar_t* p, int64_t n) {
 // Rows per parallel chunk: small steps stay on one thread, as ATen's own element-wise kernels do.
 inline int64_t grain(int64_t u) { return std::max<int64_t>(1, at::internal::GRAIN_SIZE / (5 * u)); }
 
-void check_inputs(const Tensor& xp, const Tensor& h0, const Tensor& c0, const Tensor& rk,
-                  const std::optional<Tensor>& mask) {
+void check_inputs(const Tensor& xp, const Tensor& h0, const Tensor& c0, const Tensor& rk, const Tensor& mask) {
   TORCH_CHECK(xp.dim() == 3 && xp.is_contiguous(), "bptt_forward: xp must be a contiguous (T, B, 4u) tensor");
   const int64_t batch = xp.size(1), four_u = xp.size(2), u = four_u / 4;
   TORCH_CHECK(four_u == 4 * u && u > 0, "bptt_forward: xp's last dimension must be 4 * units, got ", four_u);
-  std::vector<const Tensor*> small = {&h0, &c0};
-  if (mask.has_value() && mask->defined()) small.push_back(&*mask);
-  for (const Tensor* t : small) {
+  for (const Tensor* t : {&h0, &c0, &mask}) {
     TORCH_CHECK(t->sizes() == at::IntArrayRef({batch, u}) && t->is_contiguous(),
                 "bptt_forward: states and mask must be contiguous (", batch, ", ", u, ") tensors, got ", t->sizes());
   }
   TORCH_CHECK(rk.sizes() == at::IntArrayRef({u, four_u}), "bptt_forward: recurrent kernel must be (", u, ", ",
               four_u, "), got ", rk.sizes());
-  small.push_back(&rk);
-  for (const Tensor* t : small) {
+  for (const Tensor* t : {&h0, &c0, &rk, &mask}) {
     TORCH_CHECK(t->scalar_type() == xp.scalar_type() && t->device().is_cpu(),
                 "bptt_forward: every input must be a CPU tensor of xp's dtype");
   }
 }
 
-// One step's gate pass over the batch: z (+ bias, when given: the projections leave it out, so that no
-// pass over the whole buffer adds it) through the activations, in place. Row b of the gates starts at
-// z + b * zs, of the output h at h + b * hs (zs = 4u; hs = u for one direction, 2u in the bidirectional
-// outputs); the states, mask and next_dropped rows are contiguous (B, u).
-void check_bias(const char* op, const std::optional<Tensor>& bias, const Tensor& xp, at::IntArrayRef shape) {
-  if (!bias.has_value() || !bias->defined()) return;
-  TORCH_CHECK(bias->sizes() == shape && bias->is_contiguous() && bias->scalar_type() == xp.scalar_type() &&
-              bias->device().is_cpu(), op, ": the bias must be a contiguous CPU tensor of shape ", shape,
-              " and the gates' dtype, got ", bias->sizes());
-}
-
 template <typename scalar_t>
-void forward_step(scalar_t* z, int64_t zs, const scalar_t* bias, const scalar_t* c_prev, scalar_t* c_next,
-                  scalar_t* tanh_c, scalar_t* h, int64_t hs, scalar_t* next_dropped, const scalar_t* mask,
-                  int64_t batch, int64_t u) {
+void forward_step(scalar_t* z, const scalar_t* c_prev, scalar_t* c_next, scalar_t* tanh_c, scalar_t* h,
+                  scalar_t* next_dropped, const scalar_t* mask, int64_t batch, int64_t u) {
   using V = Vec<scalar_t>;
   at::parallel_for(0, batch, grain(u), [&](int64_t begin, int64_t end) {
     for (int64_t b = begin; b < end; ++b) {
-      scalar_t* zb = z + b * zs;
-      scalar_t* hb = h + b * hs;
+      scalar_t* zb = z + b * 4 * u;
       const int64_t r = b * u;
       for (int64_t j = 0; j < u; j += V::size()) {
         const int64_t n = std::min<int64_t>(V::size(), u - j);
-        V zi = load(zb + j, n), zf = load(zb + u + j, n), zg = load(zb + 2 * u + j, n),
-          zo = load(zb + 3 * u + j, n);
-        if (bias != nullptr) {
-          zi = zi + load(bias + j, n);
-          zf = zf + load(bias + u + j, n);
-          zg = zg + load(bias + 2 * u + j, n);
-          zo = zo + load(bias + 3 * u + j, n);
-        }
-        const V i = sigmoid(zi), f = sigmoid(zf), g = tanh(zg), o = sigmoid(zo);
+        const V i = sigmoid(load(zb + j, n));
+        const V f = sigmoid(load(zb + u + j, n));
+        const V g = tanh(load(zb + 2 * u + j, n));
+        const V o = sigmoid(load(zb + 3 * u + j, n));
         store(i, zb + j, n);
         store(f, zb + u + j, n);
         store(g, zb + 2 * u + j, n);
@@ -114,42 +90,29 @@ void forward_step(scalar_t* z, int64_t zs, const scalar_t* bias, const scalar_t*
         const V tc = tanh(c);
         store(tc, tanh_c + r + j, n);
         const V hv = o * tc;
-        store(hv, hb + j, n);
+        store(hv, h + r + j, n);
         if (next_dropped != nullptr) store(hv * load(mask + r + j, n), next_dropped + r + j, n);
       }
     }
   });
 }
 
-// (xp (T,B,4u), bias (4u) or none, h0, c0 (B,u), rk (u,4u), mask (B,u) or none) -> (act, cells
-// (T+1,B,u), tanh_cells, dropped, outputs). `act` is xp itself (the projection without the bias),
-// overwritten step by step with the gate activations. Without a mask, `dropped` (the states the products
-// read, h_{t-1}) and `outputs` are two views of one (T+1, B, u) buffer [h0, h1, ..., hT].
-std::tuple<Tensor, Tensor, Tensor, Tensor, Tensor> bptt_forward(const Tensor& xp, const std::optional<Tensor>& bias,
-                                                                const Tensor& h0, const Tensor& c0, const Tensor& rk,
-                                                                const std::optional<Tensor>& mask_arg) {
-  check_inputs(xp, h0, c0, rk, mask_arg);
-  check_bias("bptt_forward", bias, xp, {xp.size(2)});
-  const bool masked = mask_arg.has_value() && mask_arg->defined();
+// (xp (T,B,4u), h0, c0 (B,u), rk (u,4u), mask (B,u)) -> (act, cells (T+1,B,u), tanh_cells, dropped, outputs)
+std::tuple<Tensor, Tensor, Tensor, Tensor, Tensor> bptt_forward(const Tensor& xp, const Tensor& h0,
+                                                                const Tensor& c0, const Tensor& rk,
+                                                                const Tensor& mask) {
+  check_inputs(xp, h0, c0, rk, mask);
   const int64_t steps = xp.size(0), batch = xp.size(1), u = xp.size(2) / 4;
-  Tensor act = xp;  // overwritten in place: the caller's own projection buffer
+  Tensor act = at::empty_like(xp);
   Tensor cells = xp.new_empty({steps + 1, batch, u});
   Tensor tanh_cells = xp.new_empty({steps, batch, u});
-  Tensor dropped, outputs;
-  if (masked) {
-    dropped = xp.new_empty({steps, batch, u});
-    outputs = xp.new_empty({steps, batch, u});
-    if (steps > 0) {
-      Tensor first = dropped[0];
-      at::mul_out(first, h0, *mask_arg);
-    }
-  } else {
-    Tensor states = xp.new_empty({steps + 1, batch, u});
-    states[0].copy_(h0);
-    dropped = states.narrow(0, 0, steps);
-    outputs = states.narrow(0, 1, steps);
-  }
+  Tensor dropped = xp.new_empty({steps, batch, u});
+  Tensor outputs = xp.new_empty({steps, batch, u});
   cells[0].copy_(c0);
+  if (steps > 0) {
+    Tensor first = dropped[0];
+    at::mul_out(first, h0, mask);
+  }
   const int64_t gates = batch * 4 * u, state = batch * u;  // elements per step
   AT_DISPATCH_FLOATING_TYPES(xp.scalar_type(), "lstmkit_bptt_forward", [&] {
     scalar_t* a = act.data_ptr<scalar_t>();
@@ -157,33 +120,28 @@ std::tuple<Tensor, Tensor, Tensor, Tensor, Tensor> bptt_forward(const Tensor& xp
     scalar_t* tc = tanh_cells.data_ptr<scalar_t>();
     scalar_t* hd = dropped.data_ptr<scalar_t>();
     scalar_t* h = outputs.data_ptr<scalar_t>();
-    const scalar_t* m = masked ? mask_arg->data_ptr<scalar_t>() : nullptr;
-    const scalar_t* b = bias.has_value() && bias->defined() ? bias->data_ptr<scalar_t>() : nullptr;
     for (int64_t t = 0; t < steps; ++t) {
       Tensor z = act[t];
-      z.addmm_(dropped[t], rk);
-      forward_step<scalar_t>(a + t * gates, 4 * u, b, c + t * state, c + (t + 1) * state, tc + t * state,
-                             h + t * state, u, masked && t + 1 < steps ? hd + (t + 1) * state : nullptr, m,
-                             batch, u);
+      at::addmm_out(z, xp[t], dropped[t], rk);
+      forward_step<scalar_t>(a + t * gates, c + t * state, c + (t + 1) * state, tc + t * state, h + t * state,
+                             t + 1 < steps ? hd + (t + 1) * state : nullptr, mask.data_ptr<scalar_t>(), batch, u);
     }
   });
   return {act, cells, tanh_cells, dropped, outputs};
 }
 
 // One reverse step. dh = first ? dh_first : d_out_t + dh_next * mask (dh_next: the product of the
-// step after, not yet masked; mask null: no dropout). Writes dz (B,4u) and updates dc in place to dc * f
-// (the carry to t-1).
-// Row strides as in forward_step: zs for a and dz, hs for d_out_t; the rest (B, u) contiguous.
+// step after, not yet masked). Writes dz (B,4u) and updates dc in place to dc * f (the carry to t-1).
 template <typename scalar_t>
-void backward_step(scalar_t* dz, int64_t zs, scalar_t* dc, const scalar_t* dh_first, const scalar_t* d_out_t,
-                   int64_t hs, const scalar_t* dh_next, const scalar_t* mask, const scalar_t* a,
-                   const scalar_t* c_prev, const scalar_t* tanh_c, int64_t batch, int64_t u) {
+void backward_step(scalar_t* dz, scalar_t* dc, const scalar_t* dh_first, const scalar_t* d_out_t,
+                   const scalar_t* dh_next, const scalar_t* mask, const scalar_t* a, const scalar_t* c_prev,
+                   const scalar_t* tanh_c, int64_t batch, int64_t u) {
   using V = Vec<scalar_t>;
   const V one(scalar_t(1));
   at::parallel_for(0, batch, grain(u), [&](int64_t begin, int64_t end) {
     for (int64_t b = begin; b < end; ++b) {
-      const scalar_t* ab = a + b * zs;
-      scalar_t* dzb = dz + b * zs;
+      const scalar_t* ab = a + b * 4 * u;
+      scalar_t* dzb = dz + b * 4 * u;
       const int64_t r = b * u;
       for (int64_t j = 0; j < u; j += V::size()) {
         const int64_t n = std::min<int64_t>(V::size(), u - j);
@@ -191,9 +149,8 @@ void backward_step(scalar_t* dz, int64_t zs, scalar_t* dc, const scalar_t* dh_fi
         if (dh_first != nullptr) {
           dh = load(dh_first + r + j, n);
         } else {
-          dh = load(dh_next + r + j, n);
-          if (mask != nullptr) dh = dh * load(mask + r + j, n);
-          if (d_out_t != nullptr) dh = dh + load(d_out_t + b * hs + j, n);
+          dh = load(dh_next + r + j, n) * load(mask + r + j, n);
+          if (d_out_t != nullptr) dh = dh + load(d_out_t + r + j, n);
         }
         const V i = load(ab + j, n), f = load(ab + u + j, n), g = load(ab + 2 * u + j, n),
                 o = load(ab + 3 * u + j, n);
@@ -212,15 +169,12 @@ void backward_step(scalar_t* dz, int64_t zs, scalar_t* dc, const scalar_t* dh_fi
 // -> (d_act (T,B,4u), dh0, dc0). d_out (T,B,u) may be absent (only the final state has a gradient).
 std::tuple<Tensor, Tensor, Tensor> bptt_backward(const std::optional<Tensor>& d_out, const Tensor& d_h_last,
                                                  const Tensor& d_c_last, const Tensor& act, const Tensor& cells,
-                                                 const Tensor& tanh_cells, const Tensor& rk,
-                                                 const std::optional<Tensor>& mask_arg) {
+                                                 const Tensor& tanh_cells, const Tensor& rk, const Tensor& mask) {
   TORCH_CHECK(act.dim() == 3 && act.size(2) % 4 == 0, "bptt_backward: act must be a (T, B, 4u) tensor");
   const int64_t steps = act.size(0), batch = act.size(1), u = act.size(2) / 4;
-  const bool masked = mask_arg.has_value() && mask_arg->defined();
-  std::vector<std::pair<const Tensor*, std::vector<int64_t>>> buffers = {
+  const std::pair<const Tensor*, std::vector<int64_t>> buffers[] = {
       {&act, {steps, batch, 4 * u}}, {&cells, {steps + 1, batch, u}}, {&tanh_cells, {steps, batch, u}},
-      {&rk, {u, 4 * u}}};
-  if (masked) buffers.push_back({&*mask_arg, {batch, u}});
+      {&rk, {u, 4 * u}}, {&mask, {batch, u}}};
   for (const auto& [t, shape] : buffers) {
     TORCH_CHECK(t->sizes() == at::IntArrayRef(shape) && t->is_contiguous() && t->device().is_cpu() &&
                 t->scalar_type() == act.scalar_type(), "bptt_backward: expected a contiguous CPU tensor of shape ",
@@ -247,112 +201,15 @@ std::tuple<Tensor, Tensor, Tensor> bptt_backward(const std::optional<Tensor>& d_
     const scalar_t* tc = tanh_cells.data_ptr<scalar_t>();
     const scalar_t* dout = has_out ? d_out->data_ptr<scalar_t>() : nullptr;
     scalar_t* dz = d_act.data_ptr<scalar_t>();
-    const scalar_t* m = masked ? mask_arg->data_ptr<scalar_t>() : nullptr;
     for (int64_t t = steps - 1; t >= 0; --t) {
       const bool first = t == steps - 1;
-      backward_step<scalar_t>(dz + t * gates, 4 * u, dc.data_ptr<scalar_t>(),
-                              first ? dh_first.data_ptr<scalar_t>() : nullptr,
-                              dout != nullptr && !first ? dout + t * state : nullptr, u,
-                              dh_next.data_ptr<scalar_t>(), m, a + t * gates, c + t * state, tc + t * state,
-                              batch, u);
+      backward_step<scalar_t>(dz + t * gates, dc.data_ptr<scalar_t>(), first ? dh_first.data_ptr<scalar_t>() : nullptr,
+                              dout != nullptr && !first ? dout + t * state : nullptr, dh_next.data_ptr<scalar_t>(),
+                              mask.data_ptr<scalar_t>(), a + t * gates, c + t * state, tc + t * state, batch, u);
       at::mm_out(dh_next, d_act[t], rk_t);
     }
   });
-  return {d_act, masked ? dh_next * *mask_arg : dh_next, dc};
-}
-
-// -- Bidirectional: both directions of a Keras Bidirectional(LSTM) in one call --------------------------
-// xp and act (2,T,B,4u): each direction's projected gates, then activations (overwritten in place);
-// outputs (T,B,2u) hold [h_fw | h_bw] at each time step, which is Bidirectional's concatenated output with
-// the backward direction already in forward time order (no flip, no concatenation, nothing transposed
-// between stacked layers). cells (2,T+1,B,u): forward c_0..c_T at 0..T; backward c_t at t and its
-// initial state at T (step t reads c at t+1 and writes t). tanh_cells (2,T,B,u) by time step.
-
-void check_bidirectional(const char* op, const Tensor& gates, const Tensor& rk,
-                         const std::vector<std::pair<const Tensor*, std::vector<int64_t>>>& buffers) {
-  TORCH_CHECK(gates.dim() == 4 && gates.size(0) == 2 && gates.size(3) % 4 == 0 && gates.size(3) > 0 &&
-              gates.is_contiguous() && gates.device().is_cpu(), op,
-              ": expected a contiguous CPU (2, T, B, 4u) gate tensor, got ", gates.sizes());
-  const int64_t u = gates.size(3) / 4;
-  TORCH_CHECK(rk.sizes() == at::IntArrayRef({2, u, 4 * u}) && rk.is_contiguous(), op,
-              ": recurrent kernels must be a contiguous (2, ", u, ", ", 4 * u, ") tensor, got ", rk.sizes());
-  for (const auto& [t, shape] : buffers) {
-    TORCH_CHECK(t->sizes() == at::IntArrayRef(shape) && t->is_contiguous() && t->device().is_cpu() &&
-                t->scalar_type() == gates.scalar_type(), op, ": expected a contiguous CPU tensor of shape ",
-                at::IntArrayRef(shape), " and the gates' dtype, got ", t->sizes());
-  }
-  TORCH_CHECK(rk.scalar_type() == gates.scalar_type(), op, ": recurrent kernels must have the gates' dtype");
-}
-
-// (xp (2,T,B,4u) without the bias, bias (2,4u) or none, h0, c0 (2,B,u), rk (2,u,4u))
-//   -> (act = xp overwritten, cells, tanh_cells, outputs (T,B,2u))
-std::tuple<Tensor, Tensor, Tensor, Tensor> bptt_bi_forward(const Tensor& xp, const std::optional<Tensor>& bias,
-                                                           const Tensor& h0, const Tensor& c0, const Tensor& rk) {
-  const bool shaped = xp.dim() == 4;
-  const int64_t steps = shaped ? xp.size(1) : 0, batch = shaped ? xp.size(2) : 0, u = shaped ? xp.size(3) / 4 : 0;
-  check_bidirectional("bptt_bi_forward", xp, rk, {{&h0, {2, batch, u}}, {&c0, {2, batch, u}}});
-  check_bias("bptt_bi_forward", bias, xp, {2, 4 * u});
-  Tensor cells = xp.new_empty({2, steps + 1, batch, u});
-  Tensor tanh_cells = xp.new_empty({2, steps, batch, u});
-  Tensor outputs = xp.new_empty({steps, batch, 2 * u});
-  cells[0][0].copy_(c0[0]);
-  cells[1][steps].copy_(c0[1]);
-  const int64_t gates = batch * 4 * u, state = batch * u;  // elements per step
-  AT_DISPATCH_FLOATING_TYPES(xp.scalar_type(), "lstmkit_bptt_bi_forward", [&] {
-    for (int64_t d = 0; d < 2; ++d) {  // one after the other, each step on every thread
-      const Tensor xp_d = xp[d], rk_d = rk[d];
-      scalar_t* a = xp_d.data_ptr<scalar_t>();
-      const scalar_t* b = bias.has_value() && bias->defined() ? bias->data_ptr<scalar_t>() + d * 4 * u : nullptr;
-      scalar_t* c = cells[d].data_ptr<scalar_t>();
-      scalar_t* tc = tanh_cells[d].data_ptr<scalar_t>();
-      for (int64_t s = 0; s < steps; ++s) {
-        const int64_t t = d == 0 ? s : steps - 1 - s, prev = d == 0 ? t : t + 1, next = d == 0 ? t + 1 : t;
-        Tensor z = xp_d[t];
-        const Tensor h_prev = s == 0 ? h0[d] : outputs[d == 0 ? t - 1 : t + 1].narrow(1, d * u, u);
-        z.addmm_(h_prev, rk_d);
-        forward_step<scalar_t>(a + t * gates, 4 * u, b, c + prev * state, c + next * state, tc + t * state,
-                               outputs[t].data_ptr<scalar_t>() + d * u, 2 * u, nullptr, nullptr, batch, u);
-      }
-    }
-  });
-  return {xp, cells, tanh_cells, outputs};
-}
-
-// -> (d_act (2,T,B,4u), dh0, dc0 (2,B,u)). d_out (T,B,2u) may be absent (only final states have gradients).
-std::tuple<Tensor, Tensor, Tensor> bptt_bi_backward(const std::optional<Tensor>& d_out, const Tensor& d_h_last,
-                                                    const Tensor& d_c_last, const Tensor& act, const Tensor& cells,
-                                                    const Tensor& tanh_cells, const Tensor& rk) {
-  const bool shaped = act.dim() == 4;
-  const int64_t steps = shaped ? act.size(1) : 0, batch = shaped ? act.size(2) : 0, u = shaped ? act.size(3) / 4 : 0;
-  std::vector<std::pair<const Tensor*, std::vector<int64_t>>> buffers = {
-      {&cells, {2, steps + 1, batch, u}}, {&tanh_cells, {2, steps, batch, u}}, {&d_h_last, {2, batch, u}},
-      {&d_c_last, {2, batch, u}}};
-  const bool has_out = d_out.has_value() && d_out->defined();
-  if (has_out) buffers.push_back({&*d_out, {steps, batch, 2 * u}});
-  check_bidirectional("bptt_bi_backward", act, rk, buffers);
-  Tensor d_act = at::empty_like(act);
-  Tensor dc = d_c_last.clone();
-  Tensor dh = d_h_last.clone();  // per direction: the gradient reaching h from the step after
-  const int64_t gates = batch * 4 * u, state = batch * u;
-  AT_DISPATCH_FLOATING_TYPES(act.scalar_type(), "lstmkit_bptt_bi_backward", [&] {
-    for (int64_t d = 0; d < 2; ++d) {
-      const Tensor rk_t = rk[d].t(), d_act_d = d_act[d];
-      Tensor dh_d = dh[d];
-      const scalar_t* a = act[d].data_ptr<scalar_t>();
-      scalar_t* dz = d_act_d.data_ptr<scalar_t>();
-      const scalar_t* c = cells[d].data_ptr<scalar_t>();
-      const scalar_t* tc = tanh_cells[d].data_ptr<scalar_t>();
-      const scalar_t* dout = has_out ? d_out->data_ptr<scalar_t>() + d * u : nullptr;
-      for (int64_t s = 0; s < steps; ++s) {
-        const int64_t t = d == 0 ? steps - 1 - s : s, prev = d == 0 ? t : t + 1;
-        backward_step<scalar_t>(dz + t * gates, 4 * u, dc[d].data_ptr<scalar_t>(), nullptr,
-                                dout != nullptr ? dout + t * batch * 2 * u : nullptr, 2 * u, dh_d.data_ptr<scalar_t>(),
-                                nullptr, a + t * gates, c + prev * state, tc + t * state, batch, u);
-        at::mm_out(dh_d, d_act_d[t], rk_t);
-      }
-    }
-  });
-  return {d_act, dh, dc};
+  return {d_act, dh_next * mask, dc};
 }
 
 // -- Inference: the plain LSTM, no dropout, nothing kept for a backward pass ----------------------
@@ -491,17 +348,13 @@ std::tuple<Tensor, Tensor, Tensor> lstm_infer(const Tensor& x, const Tensor& ker
 }  // namespace
 
 TORCH_LIBRARY(lstmkit_native, m) {
-  m.def("bptt_forward(Tensor(a!) xp, Tensor? bias, Tensor h0, Tensor c0, Tensor rk, Tensor? mask) -> (Tensor(a!), Tensor, Tensor, Tensor, Tensor)");
-  m.def("bptt_bi_forward(Tensor(a!) xp, Tensor? bias, Tensor h0, Tensor c0, Tensor rk) -> (Tensor(a!), Tensor, Tensor, Tensor)");
-  m.def("bptt_bi_backward(Tensor? d_out, Tensor d_h_last, Tensor d_c_last, Tensor act, Tensor cells, Tensor tanh_cells, Tensor rk) -> (Tensor, Tensor, Tensor)");
+  m.def("bptt_forward(Tensor xp, Tensor h0, Tensor c0, Tensor rk, Tensor mask) -> (Tensor, Tensor, Tensor, Tensor, Tensor)");
   m.def("lstm_infer(Tensor x, Tensor kernel, Tensor? bias, Tensor rk, Tensor? h0, Tensor? c0, bool go_backwards) -> (Tensor, Tensor, Tensor)");
-  m.def("bptt_backward(Tensor? d_out, Tensor d_h_last, Tensor d_c_last, Tensor act, Tensor cells, Tensor tanh_cells, Tensor rk, Tensor? mask) -> (Tensor, Tensor, Tensor)");
+  m.def("bptt_backward(Tensor? d_out, Tensor d_h_last, Tensor d_c_last, Tensor act, Tensor cells, Tensor tanh_cells, Tensor rk, Tensor mask) -> (Tensor, Tensor, Tensor)");
 }
 
 TORCH_LIBRARY_IMPL(lstmkit_native, CPU, m) {
   m.impl("bptt_forward", &bptt_forward);
   m.impl("bptt_backward", &bptt_backward);
-  m.impl("bptt_bi_forward", &bptt_bi_forward);
-  m.impl("bptt_bi_backward", &bptt_bi_backward);
   m.impl("lstm_infer", &lstm_infer);
 }

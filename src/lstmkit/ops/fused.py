@@ -200,9 +200,10 @@ def run_bidirectional(math: CellMath, x: torch.Tensor, states_fw: Sequence[torch
     """Both directions of a Keras ``Bidirectional`` in one native call.
 
     ``weights_*`` are ``(kernel, recurrent_kernel, bias)`` of the forward layer and of its
-    ``go_backwards`` twin. Returns ``(y (batch, T, u), y_rev (batch, T, u), final_fw, final_bw)`` where
-    ``y_rev`` is the backward output already in forward time order (what Bidirectional's flip gives),
-    with zeros at masked steps (Keras forces ``zero_output_for_mask`` when returning sequences).
+    ``go_backwards`` twin. Returns ``(outputs (batch, T, 2u), final_fw, final_bw)``: ``outputs`` is
+    ``[y | y_rev]``, Bidirectional's concatenation, with ``y_rev`` the backward output already in forward
+    time order (what Bidirectional's flip gives) and zeros at masked steps (Keras forces
+    ``zero_output_for_mask`` when returning sequences).
     """
     params = fused_weights.cached(
         cache, f"bidirectional/{x.dtype}", (*weights_fw, *weights_bw),
@@ -224,5 +225,4 @@ def run_bidirectional(math: CellMath, x: torch.Tensor, states_fw: Sequence[torch
         result = kernel(packed.data, packed.batch_sizes, hx_arg, params, has_bias, 1, 0.0, training, True)
         out, _ = pad_packed_sequence(packed._replace(data=result[0]), batch_first=True, total_length=steps)
         final = [s.index_select(1, packed.unsorted_indices) for s in result[1:]]
-    y, y_rev = out.chunk(2, dim=2)
-    return y, y_rev, [s[0] for s in final], [s[1] for s in final]
+    return out, [s[0] for s in final], [s[1] for s in final]

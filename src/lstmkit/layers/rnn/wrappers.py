@@ -197,9 +197,12 @@ class Bidirectional(Layer):
         path, _ = self.dispatch(x, mask, training)
         self.last_path = path
         if path == "fused":
-            y, y_rev, states_fw, states_bw = self._fused(x, mask, training, fw_state, bw_state)
-        else:
-            y, y_rev, states_fw, states_bw = self._two_calls(x, mask, training, fw_state, bw_state)
+            both, states_fw, states_bw = self._fused(x, mask, training, fw_state, bw_state)
+            if self.return_sequences:  # the kernel's output is the concatenation already
+                y, y_rev = both.chunk(2, dim=2)
+                return self._merge(y, y_rev, states_fw + states_bw, concatenated=both)
+            return self._merge(states_fw[0], states_bw[0], states_fw + states_bw)
+        y, y_rev, states_fw, states_bw = self._two_calls(x, mask, training, fw_state, bw_state)
         return self._merge(y, y_rev, states_fw + states_bw)
 
     def dispatch(self, x: torch.Tensor, mask: torch.Tensor | None = None,
@@ -231,15 +234,13 @@ class Bidirectional(Layer):
         states_fw = fw._initial_states(x, fw_state)
         states_bw = bw._initial_states(x, bw_state)
         fw.last_path = bw.last_path = "fused"
-        y, y_rev, final_fw, final_bw = fused.run_bidirectional(
+        both, final_fw, final_bw = fused.run_bidirectional(
             fw.cell.math, x, states_fw, states_bw, _weights(fw.cell), _weights(bw.cell), mask, training,
             cache=self.__dict__.setdefault("_fused_cache", {}))
         for rnn, final in ((fw, final_fw), (bw, final_bw)):
             if rnn.stateful:
                 rnn.states = [s.detach() for s in final]
-        if not self.return_sequences:  # the last output of each direction is its final h
-            y, y_rev = final_fw[0], final_bw[0]
-        return y, y_rev, final_fw, final_bw
+        return both, final_fw, final_bw  # without sequences, the last output of each direction is its final h
 
     def _two_calls(self, x, mask, training, fw_state, bw_state):
         y = self.forward_layer(x, mask=mask, training=training, initial_state=fw_state)
@@ -252,9 +253,11 @@ class Bidirectional(Layer):
             y_rev = y_rev.flip(1)
         return y, y_rev, states_fw, states_bw
 
-    def _merge(self, y: torch.Tensor, y_rev: torch.Tensor, states: list[torch.Tensor]) -> Any:
+    def _merge(self, y: torch.Tensor, y_rev: torch.Tensor, states: list[torch.Tensor],
+               concatenated: torch.Tensor | None = None) -> Any:
+        """The merged output (and states); ``concatenated``: ``[y | y_rev]`` as one tensor already."""
         if self.merge_mode == "concat":
-            outputs = [torch.cat([y, y_rev], dim=-1)]
+            outputs = [torch.cat([y, y_rev], dim=-1) if concatenated is None else concatenated]
         elif self.merge_mode == "sum":
             outputs = [y + y_rev]
         elif self.merge_mode == "ave":

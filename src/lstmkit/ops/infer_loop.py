@@ -11,6 +11,10 @@ Measured against ``nn.LSTM`` (oneDNN) under ``no_grad`` on this machine, float32
     batch 1, 13 steps, LSTM(128): 45 us vs 142-190 us     batch 4, 80 steps x 52 features: 0.93x
     batch 8, LSTM(64), 100 steps: 0.77x                    batch 16, LSTM(128): 1.09-1.44x (not taken)
     LSTM(256), any batch: 1.7-2.9x (not taken: its recurrent kernel no longer stays in cache)
+One step (stateful forecasting and streams feed one step per call), against the layer on oneDNN's kernel:
+    batch 64, LSTM(64): 80 us vs 160-166 us (0.50x)       batch 128, LSTM(32), 8 features: 0.44x
+    batch 64 / 256, LSTM(128): 0.73-0.74x / 0.77-0.79x    batch 128, LSTM(64): 0.60x
+    batch 512, LSTM(64): 1.00-1.05x and batch 128, LSTM(128): 1.04-1.05x (not taken)
 ``unavailable_reason`` turns those measurements into the rule, and says why the path cannot run.
 """
 
@@ -23,6 +27,7 @@ from .recurrence import CellMath
 
 MAX_RECURRENT_KERNEL_BYTES = 256 * 1024  # float32 LSTM(128); read once per step and row from the cache
 MAX_BATCH_UNITS = 512  # batch x units: beyond, oneDNN's batched matrix products win (measured above)
+MAX_BATCH_UNITS_ONE_STEP = 8192  # the same for a one-step call, where oneDNN's setup is most of its cost
 
 
 def unavailable_reason(math: CellMath, x: torch.Tensor, kernel: torch.Tensor, recurrent_kernel: torch.Tensor,
@@ -42,8 +47,9 @@ def unavailable_reason(math: CellMath, x: torch.Tensor, kernel: torch.Tensor, re
     if recurrent_kernel.numel() * recurrent_kernel.element_size() > MAX_RECURRENT_KERNEL_BYTES:
         return (f"units={units}: the recurrent kernel exceeds {MAX_RECURRENT_KERNEL_BYTES // 1024} KiB, "
                 "where oneDNN's kernel is faster (measured)")
-    if x.shape[0] * units > MAX_BATCH_UNITS:
-        return (f"batch {x.shape[0]} x units {units} > {MAX_BATCH_UNITS}: oneDNN's batched matrix products "
+    limit, calls = (MAX_BATCH_UNITS_ONE_STEP, " for one step") if x.shape[1] == 1 else (MAX_BATCH_UNITS, "")
+    if x.shape[0] * units > limit:
+        return (f"batch {x.shape[0]} x units {units} > {limit}{calls}: oneDNN's batched matrix products "
                 "are faster there (measured)")
     tensors = (x, kernel, recurrent_kernel) if bias is None else (x, kernel, recurrent_kernel, bias)
     return native.unavailable_reason(*tensors)

@@ -41,7 +41,10 @@ def run(layer, x, **kwargs):
 @pytest.mark.parametrize("family, return_sequences, return_state, masked, merge_mode", [
     (f, rs, st, m, mm) for f, rs, st, m, mm in itertools.product(
         FAMILIES, [False, True], [False, True], [False, True], ["concat", "sum", None])])
-def test_fused_bidirectional_equals_two_directions(family, return_sequences, return_state, masked, merge_mode):
+def test_fused_bidirectional_equals_two_directions(family, return_sequences, return_state, masked, merge_mode,
+                                                  monkeypatch):
+    # The one-call path in training, which an LSTM takes on CUDA (on CPU two calls are faster).
+    monkeypatch.setattr(Bidirectional, "one_call_slower_reason", lambda self, x, training: None)
     fused, two = twin_pair(family, merge_mode, return_sequences=return_sequences, return_state=return_state)
     x = torch.randn(3, 6, 4)
     mask = MASK if masked else None
@@ -51,6 +54,24 @@ def test_fused_bidirectional_equals_two_directions(family, return_sequences, ret
     assert len(out_f) == len(out_t)
     for a, b in zip(out_f + list(grad_f), out_t + list(grad_t)):
         torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5)
+
+
+def test_an_lstm_trains_on_cpu_with_two_calls_and_infers_with_one():
+    """Measured: two unidirectional native calls train faster than one bidirectional call on CPU; one call
+    infers faster. Both equal the reference (the test above)."""
+    layer = Bidirectional(LSTM(4, return_sequences=True))
+    x = torch.randn(2, 3, 2)
+    layer(x, training=True).sum().backward()
+    assert layer.last_path == "two_calls" and layer.forward_layer.last_path == "fused"
+    assert "two unidirectional native calls are faster" in layer.dispatch(x, None, True)[1]
+    with torch.no_grad():
+        layer(x, training=True)  # no gradient recorded: nothing to train
+        assert layer.last_path == "fused"
+    layer(x, training=False)
+    assert layer.last_path == "fused"
+    gru = Bidirectional(GRU(4))
+    gru(x, training=True).sum().backward()
+    assert gru.last_path == "fused"  # not measured for other cells: one call
 
 
 def test_state_order_and_initial_state_split():

@@ -1,8 +1,9 @@
 """Wrappers: ``TimeDistributed`` (a layer applied at every step) and ``Bidirectional`` (an RNN read both ways).
 
 ``Bidirectional`` has two paths, chosen in ``Bidirectional.dispatch``: two calls (the forward layer and
-its ``go_backwards`` twin, Keras's definition) or one bidirectional native kernel call
-(``ops.fused.run_bidirectional``) where both directions are fused-eligible; tests prove them equal.
+its ``go_backwards`` twin, Keras's definition, each on its own fused path when eligible) or one
+bidirectional native kernel call (``ops.fused.run_bidirectional``) where both directions are
+fused-eligible and it is the faster (not for an LSTM trained on CPU); tests prove them equal.
 """
 
 from __future__ import annotations
@@ -209,7 +210,24 @@ class Bidirectional(Layer):
                  training: bool = False) -> tuple[str, str | None]:
         """``("fused", None)`` for one bidirectional native call, else ``("two_calls", why)``."""
         reason = self.fused_unsupported_reason(x, mask, training)
+        if reason is None:
+            reason = self.one_call_slower_reason(x, training)
         return ("fused", None) if reason is None else ("two_calls", reason)
+
+    def one_call_slower_reason(self, x: torch.Tensor, training: bool) -> str | None:
+        """Why two calls (each direction on its own native kernel call) beat one bidirectional call here.
+
+        Training an LSTM on CPU: oneDNN's two unidirectional calls are faster than its bidirectional one
+        (W3's 4-layer stack, 2 threads, 16 interleaved steps twice: 1.00x / 1.02x raw torch against 1.05x /
+        1.05x; full benchmark runs 0.95x against 1.01x). Inference is the other way round (0.97-0.98x
+        against 1.01-1.10x), and other cells and devices were not measured, so they keep one call.
+        """
+        cell = self.forward_layer.cell
+        if not training or x.device.type != "cpu" or cell.math.kind != "lstm" or not torch.is_grad_enabled():
+            return None
+        if not (x.requires_grad or any(p.requires_grad for p in self.parameters())):
+            return None
+        return "training an LSTM on CPU: two unidirectional native calls are faster than one bidirectional call"
 
     def fused_unsupported_reason(self, x: torch.Tensor, mask: torch.Tensor | None = None,
                                  training: bool = False) -> str | None:

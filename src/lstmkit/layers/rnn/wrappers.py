@@ -202,6 +202,7 @@ class Bidirectional(Layer):
             if self.return_sequences:  # the kernel's output is the concatenation already
                 y, y_rev = both.chunk(2, dim=2)
                 return self._merge(y, y_rev, states_fw + states_bw, concatenated=both)
+            # without sequences, the last output of each direction is its final h
             return self._merge(states_fw[0], states_bw[0], states_fw + states_bw)
         y, y_rev, states_fw, states_bw = self._two_calls(x, mask, training, fw_state, bw_state)
         return self._merge(y, y_rev, states_fw + states_bw)
@@ -258,7 +259,7 @@ class Bidirectional(Layer):
         for rnn, final in ((fw, final_fw), (bw, final_bw)):
             if rnn.stateful:
                 rnn.states = [s.detach() for s in final]
-        return both, final_fw, final_bw  # without sequences, the last output of each direction is its final h
+        return both, final_fw, final_bw
 
     def _two_calls(self, x, mask, training, fw_state, bw_state):
         y = self.forward_layer(x, mask=mask, training=training, initial_state=fw_state)

@@ -16,7 +16,9 @@ Workloads (issue #2):
        and one inference pass; built from go_backwards layer pairs and as Sequential(Bidirectional(LSTM)),
        whose fused path makes one bidirectional kernel call per layer; also under Keras's mixed_bfloat16
        policy against raw torch under autocast(bfloat16). A roofline line compares each step with this
-       machine's matrix-product peak in its dtype.
+       machine's matrix-product peak in its dtype. Training also as Keras users run a step
+       (train_on_batch, whose large buffers are reused from step to step: ops.buffer_pool), and raw torch
+       inside the same buffer-reuse scope, to show what the allocator alone is worth.
   W4   seed 004's stateful LSTM(4), batch_input_shape=(1, 3, 1), Dense(1), Adam, MSE: one fit epoch over
        93 windows with batch 1 (then reset_states), against a hand-written eager loop over nn.LSTM +
        nn.Linear + torch.optim.Adam carrying (h, c); also train_on_batch per window and
@@ -46,6 +48,7 @@ from torch import nn
 
 from lstmkit.layers import LSTM, Bidirectional, Dense, Input
 from lstmkit.models import Sequential
+from lstmkit.ops import buffer_pool
 
 
 # -- W1: one epoch of LSTM(128) -> Dense(1) ----------------------------------------------------------
@@ -484,11 +487,25 @@ def main() -> None:
                 torch.cuda.synchronize()
         return run
 
+    # Keras's own step: train_on_batch, whose scope reuses the step's large buffers (ops.buffer_pool);
+    # and raw torch inside the same scope, since the pool is not specific to lstmkit's layers
+    keras_model = keras_bi_stack()
+    keras_model.compile(optimizer="adam", loss="mse")
+    zeros = torch.zeros(batch, 80, 128, device=device)  # MSE against zeros: the hand-written steps' loss
+    raw_step = train_task("raw", TorchBiStack().to(device))
+
+    def raw_in_pool():
+        with buffer_pool.reuse_buffers(keep=True):
+            raw_step()
+    train_tasks = {n: train_task(n, m) for n, m in stacks.items()}
+    train_tasks["lstmkit Bidirectional x4, train_on_batch"] = lambda: keras_model.train_on_batch(xb, zeros)
+    train_tasks["torch x4 in lstmkit's reuse_buffers()"] = raw_in_pool
     w3 = max(2, repeats - 2)
-    train_times = interleaved({n: train_task(n, m) for n, m in stacks.items()}, w3)
+    train_times = interleaved(train_tasks, w3)
     report(f"W3  4-layer BiLSTM [128,128,64,64] on ({batch}, 80, 52): training step (s)",
            train_times, "torch nn.LSTM(bidirectional) x4")
     w3_roofline(train_times, batch, device, w3)
+    buffer_pool.release_buffers()  # what train_on_batch kept: inference is measured without it
     report("W3  same stack: inference (s)",
            interleaved({n: infer_task(n, m) for n, m in stacks.items()}, w3), "torch nn.LSTM(bidirectional) x4")
 

@@ -170,8 +170,8 @@ def test_a_library_is_never_reused_across_sources_or_torch_versions(tmp_path, mo
     assert native.library_path() != first
     monkeypatch.undo()
     edited = tmp_path / "lstm_bptt.cpp"
-    edited.write_bytes(native.SOURCE.read_bytes() + b"\n// edited\n")
-    monkeypatch.setattr(native, "SOURCE", edited)
+    edited.write_bytes(native.SOURCES[0].read_bytes() + b"\n// edited\n")
+    monkeypatch.setattr(native, "SOURCES", (edited, native.SOURCES[1]))
     assert native.library_path() != first
 
 
@@ -185,8 +185,8 @@ def test_a_failed_build_says_why_and_leaves_no_library_behind(tmp_path, monkeypa
     broken = tmp_path / "lstm_bptt.cpp"
     broken.write_text("#error deliberately broken\n")
     monkeypatch.setenv("LSTMKIT_KERNEL_DIR", str(tmp_path / "kernels"))
-    monkeypatch.setattr(native, "SOURCE", broken)
-    with pytest.raises(RuntimeError, match="compiling lstm_bptt.cpp failed:(.|\n)*deliberately broken"):
+    monkeypatch.setattr(native, "SOURCES", (broken, native.SOURCES[1]))
+    with pytest.raises(RuntimeError, match="compiling lstm_bptt.cpp and buffer_pool.cpp failed:(.|\n)*deliberately broken"):
         native.build()
     assert not native.library_path().exists()
     assert list(native.library_path().parent.iterdir()) == []  # no half-written file, no build folder

@@ -1,5 +1,6 @@
-"""``lstmkit kernels build|status``: compile the optional C++ loops (``ops.native``: recurrent
-dropout in training, small-batch LSTM inference), or say where they are loaded from and why they are not used."""
+"""``lstmkit kernels build|status``: compile the optional C++ library (``ops.native``: recurrent
+dropout in training, small-batch LSTM inference, training buffers kept between steps), or say where it is
+loaded from and why it is not used."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 def add_parser(commands: Any) -> None:
     kernels = commands.add_parser("kernels", help="build the optional C++ loops (recurrent dropout, small-batch "
-                                  "inference), or show whether they are used")
+                                  "inference, training buffer reuse), or show whether they are used")
     kernels.add_argument("action", choices=("build", "status"))
     kernels.add_argument("--verbose", action="store_true", help="show the compiler's commands")
     kernels.set_defaults(handler=run)
@@ -24,13 +25,14 @@ def run(args: argparse.Namespace) -> int:
             path = native.build(verbose=args.verbose)
         except (RuntimeError, OSError, ImportError) as error:
             print(f"lstmkit kernels: the C++ loops were not built: {error}\nTraining with recurrent_dropout "
-                  "uses the pure-PyTorch loop instead and small-batch inference oneDNN's kernel (the same "
-                  "numbers, slower).", file=sys.stderr)
+                  "uses the pure-PyTorch loop instead, small-batch inference oneDNN's kernel, and training "
+                  "steps torch's default allocator (the same numbers, slower).", file=sys.stderr)
             return 1
         print(f"built {path}")
         return 0
+    what = "the C++ loops (recurrent dropout, small-batch inference, buffer reuse)"
     if native.load():
-        print(f"the C++ loops (recurrent dropout, small-batch inference) are loaded from {native.library_path()}")
+        print(f"{what} are loaded from {native.library_path()}")
         return 0
-    print(f"the C++ loops (recurrent dropout, small-batch inference) are not used: {native.load_error()}")
+    print(f"{what} are not used: {native.load_error()}")
     return 1

@@ -1,25 +1,28 @@
-"""The optional C++ loops (``csrc/lstm_bptt.cpp``): build them once, load them when present.
+"""The optional C++ library (``csrc/lstm_bptt.cpp``, ``csrc/buffer_pool.cpp``): build it once, load it
+when present.
 
 ``ops.bptt`` runs the LSTM recurrence with recurrent dropout as a hand-written forward and backward.
 In pure PyTorch each step costs ~14 element-wise kernel launches; the C++ loop fuses them into one
 vectorized pass per step around the same ATen matrix products (measured: ~1.6x faster forward and
 backward at LSTM(128), batch 64). ``ops.infer_loop`` runs small-batch LSTM inference without oneDNN's
-per-call setup (``lstm_infer``). The library is compiled on the user's machine against the installed torch,
+per-call setup (``lstm_infer``). ``ops.buffer_pool`` keeps a training step's large CPU buffers for the
+next step (``pool_*``). The library is compiled on the user's machine against the installed torch,
 because an extension is tied to torch's exact version and the CPU's vector width:
 
     lstmkit kernels build     # scripts/dev.sh runs this after installing
     lstmkit kernels status    # where it is, or why it is not used
 
 The library lives in ``$LSTMKIT_KERNEL_DIR`` (default ``~/.cache/lstmkit/kernels``), in a folder named
-by a hash of the source, torch's version, Python's ABI and the build flags, so a stale build is never
+by a hash of the sources, torch's version, Python's ABI and the build flags, so a stale build is never
 loaded. Nothing is compiled at run time: when the library is absent (no compiler, not built yet,
 ``LSTMKIT_NATIVE=0``), ``ops.bptt`` runs its pure-PyTorch loops, which are the specification the C++
-loop is tested against.
+loop is tested against, and buffers are allocated as torch does by default.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import platform
 import shutil
@@ -31,7 +34,8 @@ from pathlib import Path
 
 import torch
 
-SOURCE = Path(__file__).with_name("csrc") / "lstm_bptt.cpp"
+SOURCES = (Path(__file__).with_name("csrc") / "lstm_bptt.cpp",  # the loops
+           Path(__file__).with_name("csrc") / "buffer_pool.cpp")  # ops.buffer_pool's allocator
 LIBRARY = "lstmkit_native"  # the torch.ops namespace the source registers
 _SUFFIX = ".pyd" if os.name == "nt" else ".so"  # what torch.utils.cpp_extension names a built library
 _DTYPES = (torch.float32, torch.float64)
@@ -60,10 +64,10 @@ def cache_dir() -> Path:
 
 
 def library_path() -> Path:
-    """Where the library for this source, torch, Python and CPU lives (whether or not it is built)."""
+    """Where the library for these sources, torch, Python and CPU lives (whether or not it is built)."""
     digest = hashlib.sha256()
-    for part in (SOURCE.read_bytes(), torch.__version__.encode(), sysconfig.get_config_var("SOABI") or "",
-                 platform.machine(), " ".join(build_flags())):
+    for part in (*(source.read_bytes() for source in SOURCES), torch.__version__.encode(),
+                 sysconfig.get_config_var("SOABI") or "", platform.machine(), " ".join(build_flags())):
         digest.update(part if isinstance(part, bytes) else str(part).encode())
     return cache_dir() / digest.hexdigest()[:16] / f"{LIBRARY}{_SUFFIX}"
 
@@ -94,14 +98,15 @@ def build(verbose: bool = False) -> Path:
 
 def _compile(work: Path, verbose: bool) -> None:
     """``torch.utils.cpp_extension`` in a child Python: the library in ``work`` or ``RuntimeError``."""
-    script = ("import sys, torch.utils.cpp_extension as c; "
-              "c.load(sys.argv[1], [sys.argv[2]], extra_cflags=sys.argv[5:], build_directory=sys.argv[3], "
+    script = ("import json, sys, torch.utils.cpp_extension as c; "
+              "c.load(sys.argv[1], json.loads(sys.argv[2]), extra_cflags=sys.argv[5:], build_directory=sys.argv[3], "
               "is_python_module=False, verbose=sys.argv[4] == '1')")
-    done = _child([script, LIBRARY, str(SOURCE), str(work), "1" if verbose else "0", *build_flags()], verbose)
+    sources = json.dumps([str(source) for source in SOURCES])
+    done = _child([script, LIBRARY, sources, str(work), "1" if verbose else "0", *build_flags()], verbose)
     if done.returncode != 0:
         lines = (done.stderr or "").strip().splitlines()
         detail = "\n".join(lines[-12:]) or f"exit code {done.returncode}"
-        raise RuntimeError(f"compiling {SOURCE.name} failed:\n{detail}")
+        raise RuntimeError(f"compiling {' and '.join(source.name for source in SOURCES)} failed:\n{detail}")
 
 
 def _child(arguments: list[str], verbose: bool) -> subprocess.CompletedProcess:

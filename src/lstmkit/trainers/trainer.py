@@ -21,6 +21,7 @@ import torch
 from .. import _validation
 from ..mixed_precision.loss_scale_optimizer import LossScaleOptimizer
 from ..mixed_precision.policy import to_numpy
+from ..ops import buffer_pool
 from ..ops import constraints as constraints_mod
 from ..layers.base import Layer, call_is_forward, train_call_of, train_calls_allowed
 from ..data.batching import StatefulBatches
@@ -371,7 +372,7 @@ class Trainer:
         cb.call("on_train_begin", {})
         initial_epoch = self.__dict__.pop("_resume_epoch", initial_epoch)  # set by BackupAndRestore
         epoch_logs: dict = {}
-        with mode(self, training=True):
+        with mode(self, training=True), buffer_pool.reuse_buffers():  # steps reuse their buffers
             for epoch in range(initial_epoch, epochs):
                 self._reset_metrics()
                 cb.call("on_epoch_begin", epoch, {})
@@ -549,7 +550,7 @@ class Trainer:
     def _run_evaluation(self, prepared: dict, cb: callbacks_mod.CallbackList, in_fit: bool = False) -> dict:
         self._reset_metrics()
         cb.call("on_test_begin", {})
-        with mode(self, training=False):
+        with mode(self, training=False), buffer_pool.reuse_buffers():
             for step, (bx, by, bsw) in enumerate(prepared["batches"]()):
                 cb.call("on_test_batch_begin", step, {})
                 self.test_step(bx, by, bsw)
@@ -591,7 +592,8 @@ class Trainer:
             with mode(self, training=False):
                 if n <= batch_size and x_t is not x and "_keras_mask" not in x_t.__dict__:
                     return concat_batches([self._predict_batch(x_t)])  # one batch of our own tensor: no slice
-                outputs = [self._predict_batch(x_t[i:i + batch_size]) for i in range(0, n, batch_size)]
+                with buffer_pool.reuse_buffers():  # several batches: each reuses the last one's buffers
+                    outputs = [self._predict_batch(x_t[i:i + batch_size]) for i in range(0, n, batch_size)]
             return concat_batches(outputs)
         if isinstance(x, StatefulBatches):
             prepared, total, _, _ = self._prepare_stateful(x, None, None, batch_size, "predict", 0.0)
@@ -611,7 +613,7 @@ class Trainer:
         cb = callbacks_mod.CallbackList(cbs, self, {"verbose": verbose, "steps": total})
         outputs = []
         cb.call("on_predict_begin", {})
-        with mode(self, training=False):
+        with mode(self, training=False), buffer_pool.reuse_buffers():
             for step, bx in enumerate(batches):
                 if steps is not None and step >= steps:
                     break
@@ -665,7 +667,7 @@ class Trainer:
         if reset_metrics:  # the returned values are this batch's alone
             self._reset_metrics()
         self._check_binding()  # a layer was frozen / added since the last call: bind again
-        with mode(self, training=True):
+        with mode(self, training=True), buffer_pool.reuse_buffers(keep=True):  # kept for the next call
             self.train_step(x, y, sample_weight)
         logs = self._logs()
         return logs if return_dict else _flatten_logs(logs)
@@ -677,7 +679,7 @@ class Trainer:
         x, y, sample_weight = self._batch_tensors(x, y, sample_weight, "test_on_batch")
         if reset_metrics:
             self._reset_metrics()
-        with mode(self, training=False):
+        with mode(self, training=False), buffer_pool.reuse_buffers(keep=True):
             self.test_step(x, y, sample_weight)
         logs = self._logs()
         return logs if return_dict else _flatten_logs(logs)

@@ -10,8 +10,10 @@ PyTorch's own on CUDA, or jemalloc preloaded).
 cache of blocks freed earlier in the scope and go back to it (``csrc/buffer_pool.cpp``). Only this
 thread's allocations are affected, and the numbers are the same (the memory holds the same values
 whoever allocates it). The cache never holds more than the most the scope has had in use at once;
-leaving the outermost scope frees it unless ``keep=True`` (``train_on_batch``, called in a loop, keeps
-it for the next call; ``release_buffers()`` frees it). Without the C++ library the scope does nothing.
+leaving the outermost scope frees it unless ``keep=True``: ``train_on_batch`` and ``test_on_batch``,
+called in a loop, keep it for the next call, so up to one step's peak stays allocated after them until
+a ``fit`` / ``evaluate`` / multi-batch ``predict`` ends or ``release_buffers()`` is called. A scope ends
+wherever its ``with`` block ends, on this thread or another. Without the C++ library it does nothing.
 
 ``fit``, ``evaluate`` and ``predict`` run inside a scope; a hand-written PyTorch loop can too::
 
@@ -31,8 +33,10 @@ from lstmkit.ops import native
 
 
 class PoolStats(NamedTuple):
-    """The pool's state: bytes of its blocks now in use and idle (cached), the peak of both together,
-    and how many requests a cached block served (hits) or the system did (misses)."""
+    """The pool's state: bytes of its blocks now in use and idle (cached); ``peak``, the most it has held
+    at once, in use and idle together (which idle blocks are freed to stay within: with one thread, the
+    most it has had in use at once); how many requests a cached block served (hits) or the system did
+    (misses). ``installed``: the pool is in front of torch's CPU allocator."""
 
     installed: bool
     open_scopes: int
@@ -55,13 +59,14 @@ def reuse_buffers(keep: bool = False) -> Iterator[None]:
         yield
         return
     ops = native.ops()
-    if not ops.pool_enter.default():  # another CPU allocator was installed with a higher priority
+    token = ops.pool_enter.default()  # names this thread's scope, wherever the scope ends
+    if token < 0:  # another CPU allocator was installed with a higher priority
         yield
         return
     try:
         yield
     finally:
-        ops.pool_exit.default(not keep)
+        ops.pool_exit.default(token, not keep)
 
 
 def release_buffers() -> None:

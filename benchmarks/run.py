@@ -254,8 +254,8 @@ def w3_roofline(times: dict[str, float], batch: int, device: torch.device, repea
 def w1d_threads(repeats: int) -> None:
     """How much the second thread gives W1d's per-step products in this process: the recurrent-dropout
     loop runs one (64, 128) @ (128, 512) product per step through ATen's BLAS, the fused path oneDNN's
-    kernel. On a shared VM this varies from process to process (measured: BLAS 0.86x-1.46x, oneDNN
-    1.43x-1.97x), and W1d's ratio follows it; printed so a run can be read against it."""
+    kernel. On a shared VM this varies from process to process (measured: BLAS 0.86x-1.54x, oneDNN's
+    LSTM 1.43x-1.97x), and W1d's ratio follows it; printed so a run can be read against it."""
     h, rk = torch.randn(64, 128), torch.randn(128, 512)
     out = torch.empty(64, 512)
     lstm, x = nn.LSTM(128, 128), torch.randn(13, 64, 128)

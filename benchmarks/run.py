@@ -279,6 +279,22 @@ def w1d_threads(repeats: int) -> None:
           f"{one['products'] / both['products']:.2f}x faster, oneDNN's LSTM {one['oneDNN'] / both['oneDNN']:.2f}x")
 
 
+def w3_faults(tasks: dict[str, Callable[[], None]]) -> None:
+    """Minor page faults of one training step (the median of three): memory the step takes fresh from
+    the system and touches for the first time, which is what ``ops.buffer_pool`` keeps between steps."""
+    try:
+        import resource
+    except ImportError:  # not POSIX
+        return
+
+    def faults(task):
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        task()
+        return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+    print("  minor page faults per step: " + ", ".join(
+        f"{name} {statistics.median(faults(task) for _ in range(3)):,.0f}" for name, task in tasks.items()))
+
+
 def raw_one(lstm, dense, x):
     with torch.no_grad():
         return torch.relu(dense(lstm(torch.from_numpy(x).flip(1))[0][:, -1])).numpy()
@@ -534,6 +550,9 @@ def main() -> None:
     train_times = interleaved(train_tasks, w3)
     report(f"W3  4-layer BiLSTM [128,128,64,64] on ({batch}, 80, 52): training step (s)",
            train_times, "torch nn.LSTM(bidirectional) x4")
+    w3_faults({n: train_tasks[n] for n in ("torch nn.LSTM(bidirectional) x4", "lstmkit Bidirectional(LSTM) x4",
+                                           "lstmkit Bidirectional x4, train_on_batch",
+                                           "torch x4 in lstmkit's reuse_buffers()")})
     w3_roofline(train_times, batch, device, w3)
     buffer_pool.release_buffers()  # what train_on_batch kept: inference is measured without it
     report("W3  same stack: inference (s)",

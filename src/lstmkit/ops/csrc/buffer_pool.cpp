@@ -17,7 +17,9 @@
 #include <c10/util/Exception.h>
 #include <torch/library.h>
 
+#ifndef _WIN32
 #include <pthread.h>
+#endif
 
 #include <atomic>
 #include <cstdint>
@@ -37,9 +39,27 @@ constexpr size_t kAlignment = 64;                // c10's own CPU alignment
 
 // n rounded up to one of four classes per power of two (at most 25 % unused, and never touched).
 size_t size_class(size_t n) {
-  const size_t power = size_t(1) << (63 - __builtin_clzll(n));
+  size_t power = 1;  // the highest power of two <= n
+  while (power <= n / 2) power <<= 1;
   const size_t step = power / 4;
   return (n + step - 1) / step * step;
+}
+
+void* aligned_block(size_t bytes) {
+#ifdef _WIN32
+  return _aligned_malloc(bytes, kAlignment);
+#else
+  void* ptr = nullptr;
+  return posix_memalign(&ptr, kAlignment, bytes) == 0 ? ptr : nullptr;
+#endif
+}
+
+void free_block(void* ptr) {
+#ifdef _WIN32
+  _aligned_free(ptr);
+#else
+  std::free(ptr);
+#endif
 }
 
 struct Idle {
@@ -106,7 +126,7 @@ void give_back(void* ptr) noexcept {
         }
       }
       p.owned.erase(found);
-      std::free(ptr);
+      free_block(ptr);
       return;
     }
   }
@@ -122,7 +142,7 @@ void trim(Pool& p, std::unique_lock<std::mutex>& lock, Fits fits) {
     unlink_idle(p, p.idle.begin());
   }
   lock.unlock();
-  for (void* ptr : freed) std::free(ptr);
+  for (void* ptr : freed) free_block(ptr);
   lock.lock();
 }
 
@@ -146,12 +166,13 @@ void* take(size_t n) {
   p.in_use += bytes;  // reserved before allocating, so threads missing together keep the bound
   p.peak = std::max(p.peak, p.in_use + p.cached);
   lock.unlock();
-  void* ptr = nullptr;
-  if (posix_memalign(&ptr, kAlignment, bytes) != 0) {
+  void* ptr = aligned_block(bytes);
+  if (ptr == nullptr) {
     lock.lock();
     trim(p, lock, [](const Pool&) { return false; });  // every idle block, then once more
     lock.unlock();
-    if (posix_memalign(&ptr, kAlignment, bytes) != 0) {
+    ptr = aligned_block(bytes);
+    if (ptr == nullptr) {
       lock.lock();
       p.in_use -= bytes;
       TORCH_CHECK_WITH(OutOfMemoryError, false, "lstmkit buffer pool: not enough memory: you tried to allocate ",
@@ -163,7 +184,7 @@ void* take(size_t n) {
     p.owned.insert_or_assign(ptr, bytes);
   } catch (...) {
     p.in_use -= bytes;
-    std::free(ptr);
+    free_block(ptr);
     throw;
   }
   return ptr;
@@ -186,6 +207,7 @@ struct PoolAllocator final : c10::Allocator {
   }
 };
 
+#ifndef _WIN32
 // A forked child (a DataLoader worker) starts with no scope open and an unlocked mutex.
 void before_fork() { pool().mutex.lock(); }
 void after_fork_parent() { pool().mutex.unlock(); }
@@ -195,6 +217,7 @@ void after_fork_child() {
   p.scopes = 0;
   p.mutex.unlock();
 }
+#endif
 
 // Installs this allocator in front of the current one, once per process (on the first scope).
 void install() {
@@ -206,7 +229,9 @@ void install() {
     p.self = new PoolAllocator();  // never destroyed: c10's table points at it until the process ends
     c10::SetCPUAllocator(p.self, 0);
     p.installed = c10::GetCPUAllocator() == p.self;  // false when another has a higher priority
+#ifndef _WIN32
     pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+#endif
   });
 }
 

@@ -3,8 +3,8 @@
 Every step of a big recurrent model allocates the same buffers (gates, oneDNN workspaces, gradients),
 and glibc gives blocks over its mmap threshold back to the system on free, so each step pays a page
 fault per 4 KiB of them: for W3's 4-layer bidirectional stack (batch 256) ~280,000 faults and about a
-third of the step. This is what a caching allocator saves (TensorFlow's and JAX's CPU allocators,
-PyTorch's own on CUDA, or a preloaded jemalloc are made for it).
+third of the step. This is what a caching allocator saves (PyTorch's own allocator does it on CUDA;
+preloaded allocators such as jemalloc are made for it).
 
 ``reuse_buffers()`` opens a scope on this thread: inside it, CPU blocks of at least 64 KiB come from a
 cache of blocks freed earlier in the scope and go back to it (``csrc/buffer_pool.cpp``). Only this

@@ -1,6 +1,6 @@
 // Large CPU buffers kept between training steps instead of handed back to the system (ops/buffer_pool.py).
 //
-// A training step of a big recurrent stack allocates the same few hundred megabytes every step (gates,
+// A training step of a big recurrent stack allocates the same buffers every step (~1.7 GB for W3: gates,
 // oneDNN workspaces, gradients). glibc serves blocks over its mmap threshold (at most 32 MiB) with fresh
 // mmaps and unmaps them on free, so every step faults every page in again: ~280,000 minor faults and a
 // third of the step's time for W3's stack. Inside a scope opened with pool_enter on this thread, blocks of
@@ -11,8 +11,9 @@
 // Bound: idle plus in-use pool memory never exceeds the most this pool has had in use at once (`peak`), so
 // the cache costs no peak memory beyond what the steps already reached; the oldest idle blocks are freed
 // first when a new size does not fit, and all of them before an allocation is allowed to fail. Blocks
-// freed while no scope is open anywhere are freed, not cached. pool_release frees the idle blocks. Registered as torch.ops.lstmkit_native.pool_{enter, exit, release,
-// stats}; built with lstm_bptt.cpp by ops/native.py.
+// freed while no scope is open anywhere are freed, not cached. pool_release frees the idle blocks.
+// Registered as torch.ops.lstmkit_native.pool_{enter, exit, release, stats}; built with lstm_bptt.cpp by
+// ops/native.py.
 #include <c10/core/CPUAllocator.h>
 #include <c10/util/Exception.h>
 #include <torch/library.h>

@@ -22,6 +22,7 @@
 #include <pthread.h>
 #endif
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
@@ -93,6 +94,12 @@ Pool& pool() {
 thread_local std::atomic<int64_t>* t_depth = nullptr;  // this thread's entry in Pool::depths
 thread_local int64_t t_token = -1;
 
+// Room for one more element, grown geometrically, so the push_back that follows cannot throw.
+template <typename T>
+void reserve_one(std::vector<T>& v) {
+  if (v.size() == v.capacity()) v.reserve(std::max<size_t>(8, 2 * v.size()));
+}
+
 // Takes a block out of the idle containers (the caller holds the lock).
 void unlink_idle(Pool& p, IdleList::iterator it) {
   auto& same = p.idle_by_size[it->bytes];
@@ -119,7 +126,7 @@ void give_back(void* ptr) noexcept {
       if (p.scopes > 0) {
         try {  // a deleter must not throw: without room to note the block, it is freed instead
           auto& same = p.idle_by_size[bytes];
-          same.reserve(same.size() + 1);
+          reserve_one(same);
           same.push_back(p.idle.insert(p.idle.end(), Idle{ptr, bytes}));
           p.cached += bytes;
           return;
@@ -142,6 +149,7 @@ void trim(Pool& p, std::unique_lock<std::mutex>& lock, Fits fits) {
     freed.push_back(p.idle.front().ptr);
     unlink_idle(p, p.idle.begin());
   }
+  if (freed.empty()) return;
   lock.unlock();
   for (void* ptr : freed) free_block(ptr);
   lock.lock();
@@ -244,7 +252,7 @@ int64_t pool_enter() {
   if (!p.installed || c10::GetCPUAllocator() != p.self) return -1;
   std::lock_guard<std::mutex> lock(p.mutex);
   if (t_depth == nullptr) {
-    p.depths.reserve(p.depths.size() + 1);
+    reserve_one(p.depths);
     p.depths.push_back(new std::atomic<int64_t>(0));
     t_depth = p.depths.back();
     t_token = int64_t(p.depths.size()) - 1;

@@ -44,7 +44,8 @@ def buffers(batch, steps, units, dtype, seed=0):
     return xp, h0, c0, rk, mask
 
 
-SHAPES = [(64, 13, 128), (3, 5, 7), (1, 1, 1), (2, 4, 17), (5, 2, 33)]  # units off the vector width too
+# units off the vector width too; 19 and 9 rows: blocks of 8 rows, then 2 + 1 and 1 (the product's row tails)
+SHAPES = [(64, 13, 128), (3, 5, 7), (1, 1, 1), (2, 4, 17), (5, 2, 33), (19, 3, 20), (9, 2, 36)]
 
 
 @pytest.mark.parametrize("dtype,atol", [(torch.float32, 2e-5), (torch.float64, 1e-12)])
@@ -64,6 +65,36 @@ def test_the_c_loop_equals_the_pytorch_loops(library, batch, steps, units, dtype
         have = library.bptt_backward(outputs_gradient, d_h, d_c, act, cells, tanh_cells, rk, mask)
         for name, a, b in zip(["d_act", "dh0", "dc0"], have, want):
             torch.testing.assert_close(a, b, atol=atol * 10, rtol=0, msg=lambda m: f"{name}: {m}")
+
+
+@pytest.mark.skipif(torch.get_num_threads() < 2, reason="needs two threads to compare with one")
+def test_the_c_loop_gives_the_same_bits_on_one_thread_or_several(library):
+    """Each block of rows runs every step on one thread, so the numbers cannot depend on the thread count."""
+    xp, h0, c0, rk, mask = buffers(40, 6, 24, torch.float32)
+    d_out = torch.randn(6, 40, 24, generator=torch.Generator().manual_seed(1))
+    runs = []
+    threads = torch.get_num_threads()
+    for count in (1, threads):
+        torch.set_num_threads(count)
+        try:
+            forward = library.bptt_forward(xp, h0, c0, rk, mask)
+            runs.append([*forward, *library.bptt_backward(d_out, h0, c0, *forward[:3], rk, mask)])
+        finally:
+            torch.set_num_threads(threads)
+    for one, several in zip(*runs):
+        assert torch.equal(one, several)
+
+
+def test_the_library_runs_on_torchs_threads(library):
+    """Built with OpenMP, the library must share torch's runtime: a second one would keep its own thread
+    pool, oversubscribe the cores and ignore torch.set_num_threads."""
+    threads = torch.get_num_threads()
+    try:
+        for count in (1, threads + 1):
+            torch.set_num_threads(count)
+            assert library.parallel_threads() == (count if native.openmp_flags() else 1)
+    finally:
+        torch.set_num_threads(threads)
 
 
 def test_the_c_backward_is_the_derivative_of_the_c_forward(calls):

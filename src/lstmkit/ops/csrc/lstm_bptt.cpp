@@ -1,6 +1,6 @@
-// The LSTM recurrence in C++: with recurrent dropout (ops/bptt.py), forward and backward, one fused
-// element-wise pass per step around ATen's matrix products; and plain inference for small batches
-// (ops/infer_loop.py), a matrix-vector product and a gate pass per step and row.
+// The LSTM recurrence in C++: with recurrent dropout (ops/bptt.py), forward and backward, each step a
+// register-blocked recurrent product and one fused element-wise pass on blocks of rows; and plain inference
+// for small batches (ops/infer_loop.py), a matrix-vector product and a gate pass per step and row.
 //
 // Same math and buffers as the pure-PyTorch loops in ops/bptt.py, which stay the fallback and the
 // specification: gates [i, f, g, o] = [sig, sig, tanh, sig](xp_t + (h_{t-1} * mask) @ rk),
@@ -10,6 +10,9 @@
 #include <ATen/Parallel.h>
 #include <ATen/cpu/vec/vec.h>
 #include <torch/library.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include <algorithm>
 #include <optional>
@@ -48,8 +51,80 @@ inline void store(const Vec<scalar_t>& v, scalar_t* p, int64_t n) {
   if (n == Vec<scalar_t>::size()) v.store(p); else v.store(p, n);
 }
 
-// Rows per parallel chunk: small steps stay on one thread, as ATen's own element-wise kernels do.
-inline int64_t grain(int64_t u) { return std::max<int64_t>(1, at::internal::GRAIN_SIZE / (5 * u)); }
+// Rows of a batch are independent through the whole recurrence (each row's state depends only on its own
+// past), so the training loops below give each thread blocks of rows for all the steps: no synchronisation
+// between steps, and each step's recurrent product is a register-blocked kernel on the block's rows
+// against the cache-resident recurrent kernel. Measured on a 2-core AVX-512 machine for (64, 128) @
+// (128, 512): ATen's per-step BLAS call (MKL) 57-67 us on 2 threads (1.03x-1.5x its one-thread time, from
+// process to process); this kernel 74 us on one thread, 37-38 us with the rows split over two.
+constexpr int64_t kBlockRows = 8;
+
+// out[r] = (add ? add[r] : 0) + a[r] @ b for ROWS rows: a (ROWS, K) with row stride lda; b (K, N), out and
+// add (ROWS, N), all row-major and contiguous in N. ROWS x COLS vector accumulators stay in registers;
+// each b load feeds ROWS multiply-adds.
+template <typename scalar_t, int ROWS>
+void rows_matmul(scalar_t* out, const scalar_t* add, const scalar_t* a, int64_t lda, const scalar_t* b,
+                 int64_t K, int64_t N) {
+  using V = Vec<scalar_t>;
+  constexpr int64_t w = V::size();
+  constexpr int COLS = 2;
+  int64_t j = 0;
+  for (; j + COLS * w <= N; j += COLS * w) {
+    V acc[ROWS][COLS];
+    for (int r = 0; r < ROWS; ++r) {
+      for (int q = 0; q < COLS; ++q) acc[r][q] = add != nullptr ? V::loadu(add + r * N + j + q * w) : V(scalar_t(0));
+    }
+    for (int64_t k = 0; k < K; ++k) {
+      const scalar_t* bk = b + k * N + j;
+      V bv[COLS];
+      for (int q = 0; q < COLS; ++q) bv[q] = V::loadu(bk + q * w);
+      for (int r = 0; r < ROWS; ++r) {
+        const V av(a[r * lda + k]);
+        for (int q = 0; q < COLS; ++q) acc[r][q] = at::vec::fmadd(av, bv[q], acc[r][q]);
+      }
+    }
+    for (int r = 0; r < ROWS; ++r) {
+      for (int q = 0; q < COLS; ++q) acc[r][q].store(out + r * N + j + q * w);
+    }
+  }
+  for (; j < N; j += w) {  // the last columns, one (partial) vector at a time
+    const int64_t n = std::min<int64_t>(w, N - j);
+    V acc[ROWS];
+    for (int r = 0; r < ROWS; ++r) acc[r] = add != nullptr ? load(add + r * N + j, n) : V(scalar_t(0));
+    for (int64_t k = 0; k < K; ++k) {
+      const V bv = load(b + k * N + j, n);
+      for (int r = 0; r < ROWS; ++r) acc[r] = at::vec::fmadd(V(a[r * lda + k]), bv, acc[r]);
+    }
+    for (int r = 0; r < ROWS; ++r) store(acc[r], out + r * N + j, n);
+  }
+}
+
+// rows_matmul for any number of rows: blocks of 8, then 4, 2, 1.
+template <typename scalar_t>
+void block_matmul(scalar_t* out, const scalar_t* add, const scalar_t* a, int64_t lda, const scalar_t* b,
+                  int64_t K, int64_t N, int64_t rows) {
+  int64_t r = 0;
+  auto next = [&](auto kernel, int64_t size) {
+    for (; r + size <= rows; r += size) {
+      kernel(out + r * N, add != nullptr ? add + r * N : nullptr, a + r * lda, lda, b, K, N);
+    }
+  };
+  next(rows_matmul<scalar_t, 8>, 8);
+  next(rows_matmul<scalar_t, 4>, 4);
+  next(rows_matmul<scalar_t, 2>, 2);
+  next(rows_matmul<scalar_t, 1>, 1);
+}
+
+// at::parallel_for over blocks of kBlockRows rows, in parallel only once a block's whole sequence is
+// worth a thread (a parallel region costs a few microseconds).
+template <typename F>
+void for_row_blocks(int64_t batch, int64_t block_cost, const F& f) {
+  const int64_t blocks = (batch + kBlockRows - 1) / kBlockRows;
+  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 18) / std::max<int64_t>(1, block_cost));
+  at::parallel_for(0, blocks, grain, [&](int64_t k0, int64_t k1) {
+    for (int64_t k = k0; k < k1; ++k) f(k * kBlockRows, std::min(batch, (k + 1) * kBlockRows));
+  });
+}
 
 void check_inputs(const Tensor& xp, const Tensor& h0, const Tensor& c0, const Tensor& rk, const Tensor& mask) {
   TORCH_CHECK(xp.dim() == 3 && xp.is_contiguous(), "bptt_forward: xp must be a contiguous (T, B, 4u) tensor");
@@ -67,34 +142,33 @@ void check_inputs(const Tensor& xp, const Tensor& h0, const Tensor& c0, const Te
   }
 }
 
+// One step's gate pass for rows [begin, end): z holds the pre-activations and receives the activations.
 template <typename scalar_t>
-void forward_step(scalar_t* z, const scalar_t* c_prev, scalar_t* c_next, scalar_t* tanh_c, scalar_t* h,
-                  scalar_t* next_dropped, const scalar_t* mask, int64_t batch, int64_t u) {
+void forward_rows(scalar_t* z, const scalar_t* c_prev, scalar_t* c_next, scalar_t* tanh_c, scalar_t* h,
+                  scalar_t* next_dropped, const scalar_t* mask, int64_t begin, int64_t end, int64_t u) {
   using V = Vec<scalar_t>;
-  at::parallel_for(0, batch, grain(u), [&](int64_t begin, int64_t end) {
-    for (int64_t b = begin; b < end; ++b) {
-      scalar_t* zb = z + b * 4 * u;
-      const int64_t r = b * u;
-      for (int64_t j = 0; j < u; j += V::size()) {
-        const int64_t n = std::min<int64_t>(V::size(), u - j);
-        const V i = sigmoid(load(zb + j, n));
-        const V f = sigmoid(load(zb + u + j, n));
-        const V g = tanh(load(zb + 2 * u + j, n));
-        const V o = sigmoid(load(zb + 3 * u + j, n));
-        store(i, zb + j, n);
-        store(f, zb + u + j, n);
-        store(g, zb + 2 * u + j, n);
-        store(o, zb + 3 * u + j, n);
-        const V c = f * load(c_prev + r + j, n) + i * g;
-        store(c, c_next + r + j, n);
-        const V tc = tanh(c);
-        store(tc, tanh_c + r + j, n);
-        const V hv = o * tc;
-        store(hv, h + r + j, n);
-        if (next_dropped != nullptr) store(hv * load(mask + r + j, n), next_dropped + r + j, n);
-      }
+  for (int64_t b = begin; b < end; ++b) {
+    scalar_t* zb = z + b * 4 * u;
+    const int64_t r = b * u;
+    for (int64_t j = 0; j < u; j += V::size()) {
+      const int64_t n = std::min<int64_t>(V::size(), u - j);
+      const V i = sigmoid(load(zb + j, n));
+      const V f = sigmoid(load(zb + u + j, n));
+      const V g = tanh(load(zb + 2 * u + j, n));
+      const V o = sigmoid(load(zb + 3 * u + j, n));
+      store(i, zb + j, n);
+      store(f, zb + u + j, n);
+      store(g, zb + 2 * u + j, n);
+      store(o, zb + 3 * u + j, n);
+      const V c = f * load(c_prev + r + j, n) + i * g;
+      store(c, c_next + r + j, n);
+      const V tc = tanh(c);
+      store(tc, tanh_c + r + j, n);
+      const V hv = o * tc;
+      store(hv, h + r + j, n);
+      if (next_dropped != nullptr) store(hv * load(mask + r + j, n), next_dropped + r + j, n);
     }
-  });
+  }
 }
 
 // (xp (T,B,4u), h0, c0 (B,u), rk (u,4u), mask (B,u)) -> (act, cells (T+1,B,u), tanh_cells, dropped, outputs)
@@ -114,56 +188,60 @@ std::tuple<Tensor, Tensor, Tensor, Tensor, Tensor> bptt_forward(const Tensor& xp
     at::mul_out(first, h0, mask);
   }
   const int64_t gates = batch * 4 * u, state = batch * u;  // elements per step
+  const Tensor recurrent = rk.contiguous();
   AT_DISPATCH_FLOATING_TYPES(xp.scalar_type(), "lstmkit_bptt_forward", [&] {
+    const scalar_t* x = xp.data_ptr<scalar_t>();
+    const scalar_t* r = recurrent.data_ptr<scalar_t>();
+    const scalar_t* m = mask.data_ptr<scalar_t>();
     scalar_t* a = act.data_ptr<scalar_t>();
     scalar_t* c = cells.data_ptr<scalar_t>();
     scalar_t* tc = tanh_cells.data_ptr<scalar_t>();
     scalar_t* hd = dropped.data_ptr<scalar_t>();
     scalar_t* h = outputs.data_ptr<scalar_t>();
-    for (int64_t t = 0; t < steps; ++t) {
-      Tensor z = act[t];
-      at::addmm_out(z, xp[t], dropped[t], rk);
-      forward_step<scalar_t>(a + t * gates, c + t * state, c + (t + 1) * state, tc + t * state, h + t * state,
-                             t + 1 < steps ? hd + (t + 1) * state : nullptr, mask.data_ptr<scalar_t>(), batch, u);
-    }
+    for_row_blocks(batch, steps * kBlockRows * 4 * u * u, [&](int64_t begin, int64_t end) {
+      for (int64_t t = 0; t < steps; ++t) {  // z = xp_t + (h_{t-1} * mask) @ rk, then the gate pass
+        block_matmul<scalar_t>(a + t * gates + begin * 4 * u, x + t * gates + begin * 4 * u, hd + t * state + begin * u,
+                               u, r, u, 4 * u, end - begin);
+        forward_rows<scalar_t>(a + t * gates, c + t * state, c + (t + 1) * state, tc + t * state, h + t * state,
+                               t + 1 < steps ? hd + (t + 1) * state : nullptr, m, begin, end, u);
+      }
+    });
   });
   return {act, cells, tanh_cells, dropped, outputs};
 }
 
-// One reverse step. dh = first ? dh_first : d_out_t + dh_next * mask (dh_next: the product of the
-// step after, not yet masked). Writes dz (B,4u) and updates dc in place to dc * f (the carry to t-1).
+// One reverse step for rows [begin, end). dh = first ? dh_first : d_out_t + dh_next * mask (dh_next: the
+// product of the step after, not yet masked). Writes dz (B,4u) and updates dc in place to dc * f (the carry to t-1).
 template <typename scalar_t>
-void backward_step(scalar_t* dz, scalar_t* dc, const scalar_t* dh_first, const scalar_t* d_out_t,
+void backward_rows(scalar_t* dz, scalar_t* dc, const scalar_t* dh_first, const scalar_t* d_out_t,
                    const scalar_t* dh_next, const scalar_t* mask, const scalar_t* a, const scalar_t* c_prev,
-                   const scalar_t* tanh_c, int64_t batch, int64_t u) {
+                   const scalar_t* tanh_c, int64_t begin, int64_t end, int64_t u) {
   using V = Vec<scalar_t>;
   const V one(scalar_t(1));
-  at::parallel_for(0, batch, grain(u), [&](int64_t begin, int64_t end) {
-    for (int64_t b = begin; b < end; ++b) {
-      const scalar_t* ab = a + b * 4 * u;
-      scalar_t* dzb = dz + b * 4 * u;
-      const int64_t r = b * u;
-      for (int64_t j = 0; j < u; j += V::size()) {
-        const int64_t n = std::min<int64_t>(V::size(), u - j);
-        V dh;
-        if (dh_first != nullptr) {
-          dh = load(dh_first + r + j, n);
-        } else {
-          dh = load(dh_next + r + j, n) * load(mask + r + j, n);
-          if (d_out_t != nullptr) dh = dh + load(d_out_t + r + j, n);
-        }
-        const V i = load(ab + j, n), f = load(ab + u + j, n), g = load(ab + 2 * u + j, n),
-                o = load(ab + 3 * u + j, n);
-        const V tc = load(tanh_c + r + j, n);
-        const V c = load(dc + r + j, n) + dh * o * (one - tc * tc);
-        store(dh * tc * o * (one - o), dzb + 3 * u + j, n);
-        store(c * g * i * (one - i), dzb + j, n);
-        store(c * load(c_prev + r + j, n) * f * (one - f), dzb + u + j, n);
-        store(c * i * (one - g * g), dzb + 2 * u + j, n);
-        store(c * f, dc + r + j, n);
+  for (int64_t b = begin; b < end; ++b) {
+    const scalar_t* ab = a + b * 4 * u;
+    scalar_t* dzb = dz + b * 4 * u;
+    const int64_t r = b * u;
+    for (int64_t j = 0; j < u; j += V::size()) {
+      const int64_t n = std::min<int64_t>(V::size(), u - j);
+      V dh;
+      if (dh_first != nullptr) {
+        dh = load(dh_first + r + j, n);
+      } else {
+        dh = load(dh_next + r + j, n) * load(mask + r + j, n);
+        if (d_out_t != nullptr) dh = dh + load(d_out_t + r + j, n);
       }
+      const V i = load(ab + j, n), f = load(ab + u + j, n), g = load(ab + 2 * u + j, n),
+              o = load(ab + 3 * u + j, n);
+      const V tc = load(tanh_c + r + j, n);
+      const V c = load(dc + r + j, n) + dh * o * (one - tc * tc);
+      store(dh * tc * o * (one - o), dzb + 3 * u + j, n);
+      store(c * g * i * (one - i), dzb + j, n);
+      store(c * load(c_prev + r + j, n) * f * (one - f), dzb + u + j, n);
+      store(c * i * (one - g * g), dzb + 2 * u + j, n);
+      store(c * f, dc + r + j, n);
     }
-  });
+  }
 }
 
 // -> (d_act (T,B,4u), dh0, dc0). d_out (T,B,u) may be absent (only the final state has a gradient).
@@ -193,21 +271,29 @@ std::tuple<Tensor, Tensor, Tensor> bptt_backward(const std::optional<Tensor>& d_
   Tensor dc = d_c_last.clone(at::MemoryFormat::Contiguous);
   Tensor dh_first = (has_out ? (*d_out)[steps - 1] + d_h_last : d_h_last).contiguous();
   Tensor dh_next = act.new_empty({batch, u});
-  Tensor rk_t = rk.t();
+  const Tensor rk_t = rk.t().contiguous();  // (4u, u)
   const int64_t gates = batch * 4 * u, state = batch * u;  // elements per step
   AT_DISPATCH_FLOATING_TYPES(act.scalar_type(), "lstmkit_bptt_backward", [&] {
     const scalar_t* a = act.data_ptr<scalar_t>();
     const scalar_t* c = cells.data_ptr<scalar_t>();
     const scalar_t* tc = tanh_cells.data_ptr<scalar_t>();
     const scalar_t* dout = has_out ? d_out->data_ptr<scalar_t>() : nullptr;
+    const scalar_t* rt = rk_t.data_ptr<scalar_t>();
+    const scalar_t* m = mask.data_ptr<scalar_t>();
     scalar_t* dz = d_act.data_ptr<scalar_t>();
-    for (int64_t t = steps - 1; t >= 0; --t) {
-      const bool first = t == steps - 1;
-      backward_step<scalar_t>(dz + t * gates, dc.data_ptr<scalar_t>(), first ? dh_first.data_ptr<scalar_t>() : nullptr,
-                              dout != nullptr && !first ? dout + t * state : nullptr, dh_next.data_ptr<scalar_t>(),
-                              mask.data_ptr<scalar_t>(), a + t * gates, c + t * state, tc + t * state, batch, u);
-      at::mm_out(dh_next, d_act[t], rk_t);
-    }
+    scalar_t* dcs = dc.data_ptr<scalar_t>();
+    scalar_t* dhn = dh_next.data_ptr<scalar_t>();
+    const scalar_t* dh0 = dh_first.data_ptr<scalar_t>();
+    for_row_blocks(batch, steps * kBlockRows * 4 * u * u, [&](int64_t begin, int64_t end) {
+      for (int64_t t = steps - 1; t >= 0; --t) {  // the gate pass, then dh_next = dz_t @ rk^T for these rows
+        const bool first = t == steps - 1;
+        const scalar_t* d_out_t = dout != nullptr && !first ? dout + t * state : nullptr;
+        backward_rows<scalar_t>(dz + t * gates, dcs, first ? dh0 : nullptr, d_out_t, dhn, m, a + t * gates,
+                                c + t * state, tc + t * state, begin, end, u);
+        block_matmul<scalar_t>(dhn + begin * u, nullptr, dz + t * gates + begin * 4 * u, 4 * u, rt, 4 * u, u,
+                               end - begin);
+      }
+    });
   });
   return {d_act, dh_next * mask, dc};
 }
@@ -345,9 +431,20 @@ std::tuple<Tensor, Tensor, Tensor> lstm_infer(const Tensor& x, const Tensor& ker
   return {outputs, h_last, c};
 }
 
+// How many threads an at::parallel_for in this library may use: torch.get_num_threads() when the library
+// shares torch's OpenMP runtime (ops/native.py's link_flags), 1 when it was built without OpenMP.
+int64_t parallel_threads() {
+#ifdef _OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
 }  // namespace
 
 TORCH_LIBRARY(lstmkit_native, m) {
+  m.def("parallel_threads() -> int", &parallel_threads);
   m.def("bptt_forward(Tensor xp, Tensor h0, Tensor c0, Tensor rk, Tensor mask) -> (Tensor, Tensor, Tensor, Tensor, Tensor)");
   m.def("lstm_infer(Tensor x, Tensor kernel, Tensor? bias, Tensor rk, Tensor? h0, Tensor? c0, bool go_backwards) -> (Tensor, Tensor, Tensor)");
   m.def("bptt_backward(Tensor? d_out, Tensor d_h_last, Tensor d_c_last, Tensor act, Tensor cells, Tensor tanh_cells, Tensor rk, Tensor mask) -> (Tensor, Tensor, Tensor)");

@@ -251,34 +251,6 @@ def w3_roofline(times: dict[str, float], batch: int, device: torch.device, repea
         print(f"    {name:<48} {flops / seconds / 1e9:6.0f} GFLOP/s, {flops / seconds / 1e9 / peak:4.0%} of the peak")
 
 
-def w1d_threads(repeats: int) -> None:
-    """How much the second thread gives W1d's per-step products in this process: the recurrent-dropout
-    loop runs one (64, 128) @ (128, 512) product per step through ATen's BLAS, the fused path oneDNN's
-    kernel. On a shared VM this varies from process to process (measured: BLAS 0.86x-1.54x, oneDNN's
-    LSTM 1.43x-1.97x), and W1d's ratio follows it; printed so a run can be read against it."""
-    h, rk = torch.randn(64, 128), torch.randn(128, 512)
-    out = torch.empty(64, 512)
-    lstm, x = nn.LSTM(128, 128), torch.randn(13, 64, 128)
-
-    def products():
-        for _ in range(13 * 10):
-            torch.mm(h, rk, out=out)
-
-    def onednn():
-        with torch.no_grad():
-            for _ in range(10):
-                lstm(x)
-    threads = torch.get_num_threads()
-    both = interleaved({"products": products, "oneDNN": onednn}, max(5, repeats))
-    torch.set_num_threads(1)
-    try:
-        one = interleaved({"products": products, "oneDNN": onednn}, max(5, repeats))
-    finally:
-        torch.set_num_threads(threads)
-    print(f"  {threads} threads against 1 in this process: the loop's products "
-          f"{one['products'] / both['products']:.2f}x faster, oneDNN's LSTM {one['oneDNN'] / both['oneDNN']:.2f}x")
-
-
 def w3_faults(tasks: dict[str, Callable[[], None]]) -> None:
     """Minor page faults of one training step (the median of three): memory the step takes fresh from
     the system and touches for the first time, which is what ``ops.buffer_pool`` keeps between steps."""
@@ -484,8 +456,6 @@ def main() -> None:
     if "W1D" in only:
         times = interleaved({n: epoch_task(f) for n, f in w1_models(True).items()}, repeats)
         report("W1d recurrent_dropout=0.2, same epoch (s)", times, "lstmkit LSTM (fused, no dropout)")
-        if device.type == "cpu":
-            w1d_threads(repeats)
     if "W2" in only:
         w2(repeats, args.quick)
     if "W4" in only:

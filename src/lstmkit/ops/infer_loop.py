@@ -15,7 +15,10 @@ One step (stateful forecasting and streams feed one step per call), against the 
     batch 64, LSTM(64): 80 us vs 160-166 us (0.50x)       batch 128, LSTM(32), 8 features: 0.44x
     batch 64 / 256, LSTM(128): 0.73-0.74x / 0.77-0.79x    batch 128, LSTM(64): 0.60x
     batch 512, LSTM(64): 1.00-1.05x and batch 128, LSTM(128): 1.04-1.05x (not taken)
-``unavailable_reason`` turns those measurements into the rule, and says why the path cannot run.
+``unavailable_reason`` turns those measurements into the rule, and says why the path cannot run. They
+were taken while the library was built without OpenMP, so its blocks of rows ran on one thread; built
+with it (``native.openmp_flags``), calls big enough to be worth a second thread split their blocks of
+4 rows over torch's threads, and the rule has not been re-measured since.
 """
 
 from __future__ import annotations

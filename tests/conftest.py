@@ -1,4 +1,5 @@
-"""Fixtures shared across the test packages: the optional C++ library, and switching its inference loop off."""
+"""Fixtures shared across the test packages: the optional C++ library, and switching its inference and
+training loops off."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import shutil
 
 import pytest
 
-from lstmkit.ops import infer_loop, native
+from lstmkit.ops import bptt, infer_loop, native
 
 
 @pytest.fixture(scope="session")
@@ -18,6 +19,13 @@ def native_library():
         native.build()
     assert native.load(), native.load_error()
     return native.ops()
+
+
+@pytest.fixture
+def without_training_loop(monkeypatch):
+    """LSTM training on the native kernel (oneDNN) instead of ``ops.bptt``'s C++ loop, which the dispatch
+    prefers where it measured faster: for tests of the kernel's training path."""
+    monkeypatch.setattr(bptt, "plain_training_reason", lambda *args, **kwargs: "switched off by the test")
 
 
 @pytest.fixture

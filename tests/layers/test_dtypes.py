@@ -100,7 +100,9 @@ def test_a_bfloat16_lstm_on_onednn_is_as_accurate_as_the_reference_in_bfloat16(c
     x = torch.randn(8, 30, 5)
     mask = torch.arange(30)[None] < torch.tensor([30, 20, 10, 5, 30, 1, 2, 29])[:, None] if "mask" in case else None
     if case == "bidirectional":
-        make = lambda dtype, use_fused: Bidirectional(LSTM(16, return_sequences=True, use_fused=use_fused), dtype=dtype)  # noqa: E731
+        # the policy on both directions: a wrapper's own dtype does not reach the layers it wraps
+        make = lambda dtype, use_fused: Bidirectional(LSTM(16, return_sequences=True, use_fused=use_fused,  # noqa: E731
+                                                           dtype=dtype), dtype=dtype)
     else:
         make = lambda dtype, use_fused: LSTM(16, return_sequences=True, go_backwards=case == "go_backwards",  # noqa: E731
                                              dtype=dtype, use_fused=use_fused)

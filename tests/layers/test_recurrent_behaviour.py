@@ -8,6 +8,7 @@ import torch
 
 import lstmkit
 from lstmkit.layers import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell
+from lstmkit.ops import native
 
 X = np.random.default_rng(0).standard_normal((3, 7, 2)).astype("float32")
 
@@ -194,7 +195,10 @@ def test_use_fused_true_raises_the_reason():
 
 def test_dispatch_records_path():
     lstm = LSTM(4)
-    lstm(X)
+    lstm(X)  # records a gradient: the C++ training loop where it is built
+    assert lstm.last_path == ("bptt" if native.load() else "fused")
+    with torch.no_grad():
+        lstm(np.repeat(X, 200, axis=0))  # a batch too big for the C++ inference loop
     assert lstm.last_path == "fused"
     assert lstm.fused_unsupported_reason(torch.as_tensor(X)) is None
     lstm = LSTM(4, activation="relu")

@@ -63,7 +63,7 @@ def test_an_unbuilt_layer_builds_eagerly_inside_the_trace():
 def test_the_dispatch_reason_while_compiling(monkeypatch):
     layer = LSTM(3)
     layer(X)
-    assert layer.dispatch(X) == ("fused", None)
+    assert layer.dispatch(X)[1] is None  # the native kernel could run it (or the C++ training loop does)
     monkeypatch.setattr(torch.compiler, "is_compiling", lambda: True)
     path, reason = layer.dispatch(X)
     assert path == "reference" and reason.startswith("compiling")

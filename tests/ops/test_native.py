@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from lstmkit.cli.main import main
-from lstmkit.layers import LSTM
+from lstmkit.layers import GRU, LSTM
 from lstmkit.ops import bptt, native
 
 
@@ -27,7 +27,8 @@ def calls(library, monkeypatch):
     class Counting:
         def __getattr__(self, name):
             def call(*args):
-                counted[name] += 1
+                if name in counted:  # the training loop's operators (not the inference loop's)
+                    counted[name] += 1
                 return getattr(library, name)(*args)
             return call
 
@@ -113,7 +114,8 @@ def test_an_lstm_with_recurrent_dropout_runs_the_c_loop_and_equals_the_reference
                    return_sequences=return_sequences)
     fast, reference = LSTM(9, **options), LSTM(9, use_fused=False, **options)
     x = torch.randn(4, 6, 3)
-    fast(x, training=False), reference(x, training=False)
+    with torch.no_grad():
+        fast(x, training=False), reference(x, training=False)
     reference.set_weights(fast.get_weights())
     out_f, grads_f = outputs_and_grads(fast, x)
     assert fast.last_path == "bptt" and calls == {"bptt_forward": 1, "bptt_backward": 1}
@@ -129,10 +131,51 @@ def outputs_and_grads(layer, x):
     return [o.detach() for o in outputs], list(torch.autograd.grad(loss, [x, *layer.weights]))
 
 
+def test_an_lstm_recording_a_gradient_trains_on_the_c_loop(calls):
+    """Without recurrent dropout too, where the loop was measured faster than oneDNN (ops/bptt.py)."""
+    layer = LSTM(16, return_sequences=True)
+    x = torch.randn(4, 6, 3)
+    layer(x).sum().backward()
+    assert layer.last_path == "bptt" and calls == {"bptt_forward": 1, "bptt_backward": 1}
+    assert layer.cell.recurrent_kernel.grad is not None
+
+
+def _training_reason(layer, x):
+    cell = layer.cell
+    return bptt.plain_training_reason(cell.math, x, cell.kernel, cell.recurrent_kernel, cell.bias)
+
+
+@pytest.mark.parametrize("make, dtype, grad, reason", [
+    (lambda: LSTM(256), torch.float32, True, "units=256: the recurrent kernel exceeds 256 KiB, where oneDNN"),
+    (lambda: LSTM(8, dtype="float64"), torch.float64, True, "torch.float64: the C++ loop was measured against oneDNN in float32 only"),
+    (lambda: LSTM(8), torch.float32, False, "no gradient is recorded"),
+    (lambda: GRU(8), torch.float32, True, "gru: the hand-written backward covers the LSTM step only"),
+    (lambda: LSTM(8, recurrent_activation="hard_sigmoid"), torch.float32, True, "non-standard activations"),
+])
+def test_the_dispatch_says_why_an_lstm_trains_on_onednn_instead(library, make, dtype, grad, reason):
+    layer = make()
+    x = torch.randn(2, 4, 3, dtype=dtype)
+    with torch.no_grad():
+        layer(x)
+    with torch.set_grad_enabled(grad):
+        assert reason in _training_reason(layer, x)
+        layer(x)
+    assert layer.last_path in ("fused", "native", "reference")
+
+
+def test_under_autocast_an_lstm_trains_on_onednn(library):
+    layer = LSTM(8)
+    x = torch.randn(2, 4, 3)
+    layer(x)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert "autocast" in _training_reason(layer, x)
+
+
 def test_without_the_library_the_pytorch_loops_give_the_same_numbers(calls, monkeypatch):
     layer, twin = (LSTM(6, recurrent_dropout=0.2, seed=3, return_sequences=True) for _ in range(2))
     x = torch.randn(3, 5, 2)
-    layer(x, training=False), twin(x, training=False)
+    with torch.no_grad():
+        layer(x, training=False), twin(x, training=False)
     twin.set_weights(layer.get_weights())  # same weights, same seeded masks
     with_c = outputs_and_grads(layer, x)
     assert calls == {"bptt_forward": 1, "bptt_backward": 1}
@@ -252,12 +295,31 @@ def test_the_operators_reject_wrong_buffers_with_a_message(library):
         library.bptt_backward(None, h0, c0, act, cells[1:], tanh_cells, rk, mask)
 
 
-def test_differentiating_the_backward_again_says_what_to_use(library):
-    layer = LSTM(3, recurrent_dropout=0.3, seed=0)
-    x = torch.randn(2, 4, 1, requires_grad=True)
-    out = layer(x, training=True)
-    with pytest.raises(RuntimeError, match="use_fused=False"):
-        torch.autograd.grad(out.sum(), x, create_graph=True)
+def test_the_backward_can_itself_be_differentiated(calls):
+    """create_graph=True recomputes the forward in differentiable ops: gradgradcheck in float64."""
+    xp, h0, c0, rk, mask = buffers(2, 3, 4, torch.float64)
+    inputs = [t.requires_grad_() for t in (xp, h0, c0, rk)]
+    assert torch.autograd.gradgradcheck(lambda *a: bptt._LSTMRecurrence.apply(*a, mask), inputs)
+    assert calls["bptt_forward"] > 0
+
+
+@pytest.mark.parametrize("options", [{}, {"recurrent_dropout": 0.3, "seed": 0}], ids=["plain", "recurrent_dropout"])
+def test_a_gradient_penalty_through_the_c_loop_equals_the_reference(calls, options):
+    fast, reference = (LSTM(5, return_sequences=True, use_fused=use, **options) for use in ("auto", False))
+    x = torch.randn(3, 4, 2)
+    with torch.no_grad():
+        fast(x, training=False), reference(x, training=False)
+    reference.set_weights(fast.get_weights())
+    results = []
+    for layer in (fast, reference):
+        xg = x.clone().requires_grad_()
+        out = layer(xg, training=True)
+        (gx,) = torch.autograd.grad((out * torch.linspace(-1, 1, out.numel()).reshape(out.shape)).sum(), xg,
+                                    create_graph=True)
+        results.append(torch.autograd.grad(gx.square().sum(), [xg, *layer.weights]))
+    assert fast.last_path == "bptt" and calls["bptt_forward"] == 1
+    for a, b in zip(*results):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
 
 
 def test_kernels_command_reports_status_and_build_failures(library, capsys, monkeypatch):

@@ -1,4 +1,5 @@
-"""Hand-written backpropagation through time for the LSTM step with recurrent dropout.
+"""Hand-written backpropagation through time for the LSTM step: with recurrent dropout, and without it
+where its C++ loop trains faster than oneDNN's kernel (``plain_training_reason``).
 
 The native kernels cannot multiply the state by a dropout mask inside each step, and the reference
 loop pays autograd's bookkeeping on ~35 small ops per step. This path runs the same math (tanh /
@@ -9,6 +10,15 @@ step's element-wise work is one fused pass instead (same buffers, same math); th
 the fallback and the specification. Tests prove both equal to the reference (outputs and gradients).
 ``unsupported_reason`` says when this path cannot run, ``native.unavailable_reason`` when the C++ loop
 cannot.
+
+Without recurrent dropout the mask is all ones, and the C++ loop (each thread a block of rows through
+every step, ``ops/csrc/lstm_bptt.cpp``) trains faster than oneDNN's LSTM while the recurrent kernel stays
+in cache. Forward + backward of one layer, float32, 2 threads, as a ratio to the same layer on oneDNN
+(medians of 5 interleaved rounds, inside ``reuse_buffers()``):
+    batch 64 x 13 steps, LSTM(128) / LSTM(64): 0.75x / 0.70x      batch 32 x 50, LSTM(32): 0.54x
+    batch 256 x 80 (W3's layers), LSTM(128) / LSTM(64): 0.79x-0.83x / 0.85x-0.87x
+    batch 16 x 100, LSTM(128): 0.75x      batch 1024 x 20, LSTM(64): 1.00x
+    batch 128 x 30, LSTM(256): 1.05x (not taken: its 1 MiB recurrent kernel leaves the cache)
 """
 
 from __future__ import annotations
@@ -30,6 +40,31 @@ def unsupported_reason(math: CellMath, mask: torch.Tensor | None) -> str | None:
     return None
 
 
+MAX_RECURRENT_KERNEL_BYTES = 256 * 1024  # float32 LSTM(128): beyond, oneDNN trains faster (measured above)
+
+
+def plain_training_reason(math: CellMath, x: torch.Tensor, kernel: torch.Tensor, recurrent_kernel: torch.Tensor,
+                          bias: torch.Tensor | None) -> str | None:
+    """Why an unmasked call without recurrent dropout, which the native kernel could run, stays on it
+    instead of this path's C++ loop; None when the loop runs it (measured faster, module docstring)."""
+    reason = unsupported_reason(math, None)
+    if reason is not None:
+        return reason
+    tensors = (x, kernel, recurrent_kernel) if bias is None else (x, kernel, recurrent_kernel, bias)
+    if not (torch.is_grad_enabled() and any(t.requires_grad for t in tensors)):
+        return "no gradient is recorded: the inference paths are faster"
+    if x.numel() == 0:
+        return "an empty input: the native kernel's checks and shapes apply"
+    if torch.is_autocast_enabled(x.device.type):
+        return "autocast: oneDNN's kernel computes in the autocast dtype"
+    if x.dtype != torch.float32:
+        return f"{x.dtype}: the C++ loop was measured against oneDNN in float32 only"
+    if recurrent_kernel.numel() * recurrent_kernel.element_size() > MAX_RECURRENT_KERNEL_BYTES:
+        return (f"units={recurrent_kernel.shape[0]}: the recurrent kernel exceeds "
+                f"{MAX_RECURRENT_KERNEL_BYTES // 1024} KiB, where oneDNN trains faster (measured)")
+    return native.unavailable_reason(*tensors)
+
+
 class _LSTMRecurrence(torch.autograd.Function):
     """``(xp (T,B,4u), h0, c0, recurrent_kernel (u,4u), recurrent_mask (B,u)) -> (H (T,B,u), h_T, c_T)``.
 
@@ -38,26 +73,26 @@ class _LSTMRecurrence(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, xp, h0, c0, recurrent_kernel, recurrent_mask):
-        xp = xp.contiguous()
-        if native.unavailable_reason(xp, h0, c0, recurrent_kernel, recurrent_mask) is None:
+        dense = xp.contiguous()
+        if native.unavailable_reason(dense, h0, c0, recurrent_kernel, recurrent_mask) is None:
             act, cells, tanh_cells, dropped, outputs = native.ops().bptt_forward(
-                xp, h0.contiguous(), c0.contiguous(), recurrent_kernel.contiguous(), recurrent_mask.contiguous())
+                dense, h0.contiguous(), c0.contiguous(), recurrent_kernel.contiguous(), recurrent_mask.contiguous())
         else:
-            act, cells, tanh_cells, dropped, outputs = _forward_loop(xp, h0, c0, recurrent_kernel, recurrent_mask)
-        ctx.save_for_backward(act, cells, tanh_cells, dropped, recurrent_kernel, recurrent_mask)
+            act, cells, tanh_cells, dropped, outputs = _forward_loop(dense, h0, c0, recurrent_kernel, recurrent_mask)
+        # the inputs too, for a backward that is itself differentiated (see backward)
+        ctx.save_for_backward(act, cells, tanh_cells, dropped, recurrent_kernel, recurrent_mask, xp, h0, c0)
         return outputs, outputs[-1].clone(), cells[-1].clone()
 
     @staticmethod
     def backward(ctx, d_outputs, d_h_last, d_c_last):
-        act, cells, tanh_cells, dropped, recurrent_kernel, recurrent_mask = ctx.saved_tensors
+        act, cells, tanh_cells, dropped, recurrent_kernel, recurrent_mask, xp, h0, c0 = ctx.saved_tensors
+        if torch.is_grad_enabled():  # backward(create_graph=True): differentiable to any order
+            return _differentiable_backward(ctx, (xp, h0, c0, recurrent_kernel), recurrent_mask,
+                                            (d_outputs, d_h_last, d_c_last))
         u = recurrent_kernel.shape[0]
         d_out = None if d_outputs is None else d_outputs.contiguous()  # (T, B, u)
         d_h_last = torch.zeros_like(cells[0]) if d_h_last is None else d_h_last.contiguous()
         d_c_last = torch.zeros_like(cells[0]) if d_c_last is None else d_c_last.contiguous()
-        if torch.is_grad_enabled():  # backward(create_graph=True)
-            raise RuntimeError("LSTM recurrent dropout's hand-written backward (lstmkit.ops.bptt) cannot be "
-                               "differentiated again (create_graph=True). Build the layer with use_fused=False: "
-                               "its reference loop is differentiable to any order.")
         given = [t for t in (d_out, d_h_last, d_c_last) if t is not None]
         if native.unavailable_reason(act, *given, recurrent_kernel, recurrent_mask) is None:
             d_act, dh, dc = native.ops().bptt_backward(d_out, d_h_last, d_c_last, act, cells, tanh_cells,
@@ -67,6 +102,27 @@ class _LSTMRecurrence(torch.autograd.Function):
                                            recurrent_kernel, recurrent_mask)
         d_kernel = dropped.reshape(-1, u).t() @ d_act.reshape(-1, 4 * u)
         return d_act, dh, dc, d_kernel, None
+
+
+def _differentiable_backward(ctx, inputs, recurrent_mask, output_grads):
+    """The gradients of ``(xp, h0, c0, recurrent_kernel)`` as a graph autograd can differentiate again: the
+    forward recomputed in differentiable PyTorch ops from the saved inputs, then ``autograd.grad`` with
+    ``create_graph=True``. Only a backward that is itself differentiated (gradient penalties, Hessian-vector
+    products) pays the recomputation."""
+    wanted = [t for t, needed in zip(inputs, ctx.needs_input_grad) if needed]
+    with torch.enable_grad():
+        xp, h0, c0, recurrent_kernel = inputs
+        u = h0.shape[1]
+        h, c, outputs = h0, c0, []
+        for xp_t in xp.unbind(0):
+            i, f, g, o = torch.addmm(xp_t, h * recurrent_mask, recurrent_kernel).split(u, dim=1)
+            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+            h = torch.sigmoid(o) * torch.tanh(c)
+            outputs.append(h)
+        pairs = [(y, dy) for y, dy in zip((torch.stack(outputs), h, c), output_grads) if dy is not None]
+        grads = iter(torch.autograd.grad([y for y, _ in pairs], wanted, [dy for _, dy in pairs],
+                                         create_graph=True, allow_unused=True) if wanted else ())
+    return (*(next(grads) if needed else None for needed in ctx.needs_input_grad[:4]), None)
 
 
 def _forward_loop(xp, h0, c0, recurrent_kernel, recurrent_mask):
@@ -128,10 +184,10 @@ def _backward_loop(d_out, d_h_last, d_c_last, act, cells, tanh_cells, recurrent_
 
 
 def run(math: CellMath, x: torch.Tensor, states: list[torch.Tensor], kernel: torch.Tensor,
-        input_bias: torch.Tensor | None, recurrent_kernel: torch.Tensor, recurrent_mask: torch.Tensor,
+        input_bias: torch.Tensor | None, recurrent_kernel: torch.Tensor, recurrent_mask: torch.Tensor | None,
         go_backwards: bool = False):
     """Same contract as ``recurrence.run`` for an unmasked LSTM, from the raw inputs ``x (B,T,F)``:
-    ``(outputs (B,T,u), [h, c])``.
+    ``(outputs (B,T,u), [h, c])``. ``recurrent_mask`` None: no recurrent dropout.
 
     The inputs are projected straight into the time-major ``(T, B, 4u)`` buffer the loop reads (one
     ``addmm`` with the bias), so neither the projection nor its gradient is ever transposed or copied.
@@ -144,5 +200,7 @@ def run(math: CellMath, x: torch.Tensor, states: list[torch.Tensor], kernel: tor
     else:
         xp = torch.addmm(input_bias, x.reshape(-1, x.shape[2]), kernel).view(x.shape[0], x.shape[1],
                                                                               kernel.shape[1])
+    if recurrent_mask is None:
+        recurrent_mask = torch.ones_like(states[0])
     outputs, h, c = _LSTMRecurrence.apply(xp, states[0], states[1], recurrent_kernel, recurrent_mask)
     return outputs.transpose(0, 1), [h, c]

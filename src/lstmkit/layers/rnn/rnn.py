@@ -209,6 +209,10 @@ class RNN(Layer):
         if infer_loop.unavailable_reason(math, x, kernel, recurrent_kernel, bias, training) is None:
             path = "native"
             outputs, final = infer_loop.run(x, kernel, bias, recurrent_kernel, states, self.go_backwards)
+        elif bptt.plain_training_reason(math, x, kernel, recurrent_kernel, bias) is None:
+            path = "bptt"
+            start = states if states is not None else [x.new_zeros(x.shape[0], self.units)] * 2
+            outputs, final = bptt.run(math, x, start, kernel, bias, recurrent_kernel, None, self.go_backwards)
         else:
             path = "fused"
             outputs, final = self._direct_fused(math, x, kernel, recurrent_kernel, bias, states, training)
@@ -272,9 +276,11 @@ class RNN(Layer):
 
         ``"fused"`` (native kernel) when ``fused.unsupported_reason`` allows it, or there ``"native"`` (the
         C++ inference loop of ``ops.infer_loop``) for an unmasked LSTM call without gradients that
-        ``infer_loop.unavailable_reason`` accepts (small batches, where oneDNN's setup dominates); else
-        ``"bptt"`` (the hand-written LSTM loop of ``ops.bptt``) for recurrent dropout in training; else
-        ``"reference"``. ``use_fused=False`` always gives the reference.
+        ``infer_loop.unavailable_reason`` accepts (small batches, where oneDNN's setup dominates), or
+        ``"bptt"`` (the hand-written LSTM loop of ``ops.bptt``) for an unmasked call recording a gradient
+        that ``bptt.plain_training_reason`` accepts (measured faster than oneDNN's training kernel); else
+        ``"bptt"`` for recurrent dropout in training; else ``"reference"``. ``use_fused=False`` always
+        gives the reference.
         """
         reason = self.fused_unsupported_reason(x, mask, training)
         if reason is None:
@@ -282,6 +288,9 @@ class RNN(Layer):
             if mask is None and infer_loop.unavailable_reason(cell.math, x, cell.kernel, cell.recurrent_kernel,
                                                               cell.bias, training) is None:
                 return "native", None
+            if mask is None and bptt.plain_training_reason(cell.math, x, cell.kernel, cell.recurrent_kernel,
+                                                           cell.bias) is None:
+                return "bptt", None
             return "fused", None
         cell = self.cell
         if (self.use_fused is not False and isinstance(cell, RecurrentCell) and training

@@ -12,13 +12,17 @@ the fallback and the specification. Tests prove both equal to the reference (out
 cannot.
 
 Without recurrent dropout the mask is all ones, and the C++ loop (each thread a block of rows through
-every step, ``ops/csrc/lstm_bptt.cpp``) trains faster than oneDNN's LSTM while the recurrent kernel stays
-in cache. Forward + backward of one layer, float32, 2 threads, as a ratio to the same layer on oneDNN
+every step, ``ops/csrc/lstm_bptt.cpp``) trains faster than oneDNN's LSTM at the batch sizes forecasting
+trains with. Forward + backward of one layer, float32, 2 threads, as a ratio to the same layer on oneDNN
 (medians of 5 interleaved rounds, inside ``reuse_buffers()``):
     batch 64 x 13 steps, LSTM(128) / LSTM(64): 0.75x / 0.70x      batch 32 x 50, LSTM(32): 0.54x
-    batch 256 x 80 (W3's layers), LSTM(128) / LSTM(64): 0.79x-0.83x / 0.85x-0.87x
-    batch 16 x 100, LSTM(128): 0.75x      batch 1024 x 20, LSTM(64): 1.00x
+    batch 16 x 100, LSTM(128): 0.75x      batch 1024 x 20, LSTM(64): 1.00x (not taken)
     batch 128 x 30, LSTM(256): 1.05x (not taken: its 1 MiB recurrent kernel leaves the cache)
+    batch 256 x 80, LSTM(128) / LSTM(64): 0.79x-0.83x / 0.85x-0.87x alone, but W3's whole
+    train_on_batch step (4 Bidirectional layers of these) ran 0.750-0.762 s against 0.714-0.751 s on
+    oneDNN, one variant per process: not taken beyond batch x units = 8192.
+Whole epochs (benchmarks/run.py, one run): W1 (batch 64, LSTM(128)) 0.94x raw torch against 1.07x on
+oneDNN; W4 (batch 1, LSTM(4)) ``fit`` 0.72x against 0.90x-0.96x before.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ def unsupported_reason(math: CellMath, mask: torch.Tensor | None) -> str | None:
 
 
 MAX_RECURRENT_KERNEL_BYTES = 256 * 1024  # float32 LSTM(128): beyond, oneDNN trains faster (measured above)
+MAX_BATCH_UNITS = 8192  # batch x units, e.g. 64 x LSTM(128): beyond, no faster than oneDNN (measured above)
 
 
 def plain_training_reason(math: CellMath, x: torch.Tensor, kernel: torch.Tensor, recurrent_kernel: torch.Tensor,
@@ -59,9 +64,13 @@ def plain_training_reason(math: CellMath, x: torch.Tensor, kernel: torch.Tensor,
         return "autocast: oneDNN's kernel computes in the autocast dtype"
     if x.dtype != torch.float32:
         return f"{x.dtype}: the C++ loop was measured against oneDNN in float32 only"
+    units = recurrent_kernel.shape[0]
     if recurrent_kernel.numel() * recurrent_kernel.element_size() > MAX_RECURRENT_KERNEL_BYTES:
-        return (f"units={recurrent_kernel.shape[0]}: the recurrent kernel exceeds "
-                f"{MAX_RECURRENT_KERNEL_BYTES // 1024} KiB, where oneDNN trains faster (measured)")
+        return (f"units={units}: the recurrent kernel exceeds {MAX_RECURRENT_KERNEL_BYTES // 1024} KiB, "
+                "where oneDNN trains faster (measured)")
+    if x.shape[0] * units > MAX_BATCH_UNITS:
+        return (f"batch {x.shape[0]} x units {units} > {MAX_BATCH_UNITS}: oneDNN's training kernel is as fast "
+                "there (measured)")
     return native.unavailable_reason(*tensors)
 
 

@@ -98,6 +98,16 @@ def test_the_library_runs_on_torchs_threads(library):
         torch.set_num_threads(threads)
 
 
+def test_without_torchs_openmp_the_library_is_built_without_it_and_named_apart(monkeypatch):
+    if not native.openmp_flags():
+        pytest.skip("built without OpenMP here already")
+    with_openmp = native.library_path()
+    assert "-fopenmp" in native.build_flags() and native.link_flags()
+    monkeypatch.setattr(torch.backends.openmp, "is_available", lambda: False)
+    assert native.openmp_flags() == native.link_flags() == [] and "-fopenmp" not in native.build_flags()
+    assert native.library_path() != with_openmp  # a build with other flags is never loaded in its place
+
+
 def test_the_c_backward_is_the_derivative_of_the_c_forward(calls):
     """gradcheck in float64: finite differences of the C++ forward against the C++ backward."""
     xp, h0, c0, rk, mask = buffers(3, 4, 5, torch.float64)

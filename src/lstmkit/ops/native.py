@@ -62,25 +62,36 @@ def build_flags() -> list[str]:
 
 
 def openmp_flags() -> list[str]:
-    """``-fopenmp`` where torch's own threads are OpenMP's (Linux builds of torch), else nothing.
+    """``-fopenmp`` where torch's own threads run on GNU OpenMP (Linux builds of torch), else nothing.
 
     ``at::parallel_for`` is inlined into the library as an OpenMP region: compiled without the flag it
-    runs every block of rows on the calling thread. Elsewhere (macOS's clang, MSVC) the library is built
-    without it and runs on one thread.
+    runs every block of rows on the calling thread. Elsewhere (macOS's clang, MSVC, a torch on another
+    threading runtime) the library is built without it and runs on one thread.
     """
-    if sys.platform.startswith("linux") and torch.backends.openmp.is_available():
-        return ["-fopenmp"]
-    return []
+    return ["-fopenmp"] if _torch_libgomp() is not None else []
 
 
 def link_flags() -> list[str]:
-    """Link the OpenMP runtime torch ships (``torch/lib/libgomp*.so*``) by its path, so the loader
-    shares torch's copy, one thread pool that ``torch.set_num_threads`` sizes, instead of loading the
-    system's (wheels may rename theirs); ``-fopenmp``'s default where torch ships none (e.g. conda)."""
-    if not openmp_flags():
-        return []
+    """Link the GNU OpenMP runtime torch runs on by its path, so the loader shares torch's copy (one thread
+    pool, which ``torch.set_num_threads`` sizes) rather than loading the system's next to it."""
+    runtime = _torch_libgomp()
+    return [] if runtime is None else [str(runtime)]
+
+
+def _torch_libgomp() -> Path | None:
+    """The copy of libgomp torch's wheel ships (``torch/lib/libgomp*.so*``, renamed in some wheels), else
+    the one loaded into this process with torch (e.g. conda's); None without one (another runtime)."""
+    if not (sys.platform.startswith("linux") and torch.backends.openmp.is_available()):
+        return None
     shipped = sorted((Path(torch.__file__).parent / "lib").glob("libgomp*.so*"))
-    return [str(shipped[0])] if shipped else ["-fopenmp"]
+    if shipped:
+        return shipped[0]
+    try:
+        with open("/proc/self/maps", encoding="utf-8") as maps:
+            loaded = [line.split()[-1] for line in maps if "/libgomp" in line]
+    except OSError:
+        return None
+    return Path(loaded[0]) if loaded else None
 
 
 def cache_dir() -> Path:

@@ -46,7 +46,8 @@ def buffers(batch, steps, units, dtype, seed=0):
 
 
 # units off the vector width too; 19 and 9 rows: blocks of 8 rows, then 2 + 1 and 1 (the product's row tails)
-SHAPES = [(64, 13, 128), (3, 5, 7), (1, 1, 1), (2, 4, 17), (5, 2, 33), (19, 3, 20), (9, 2, 36)]
+SHAPES = [(64, 13, 128), (3, 5, 7), (1, 1, 1), (2, 4, 17), (5, 2, 33), (19, 3, 20), (9, 2, 36),
+          (45, 7, 24)]  # 45 rows = 5 blocks of 8 + 4 + 1, split over the threads
 
 
 @pytest.mark.parametrize("dtype,atol", [(torch.float32, 2e-5), (torch.float64, 1e-12)])
@@ -71,8 +72,8 @@ def test_the_c_loop_equals_the_pytorch_loops(library, batch, steps, units, dtype
 @pytest.mark.skipif(torch.get_num_threads() < 2, reason="needs two threads to compare with one")
 def test_the_c_loop_gives_the_same_bits_on_one_thread_or_several(library):
     """Each block of rows runs every step on one thread, so the numbers cannot depend on the thread count."""
-    xp, h0, c0, rk, mask = buffers(40, 6, 24, torch.float32)
-    d_out = torch.randn(6, 40, 24, generator=torch.Generator().manual_seed(1))
+    xp, h0, c0, rk, mask = buffers(45, 6, 24, torch.float32)
+    d_out = torch.randn(6, 45, 24, generator=torch.Generator().manual_seed(1))
     runs = []
     threads = torch.get_num_threads()
     for count in (1, threads):
@@ -103,9 +104,19 @@ def test_without_torchs_openmp_the_library_is_built_without_it_and_named_apart(m
         pytest.skip("built without OpenMP here already")
     with_openmp = native.library_path()
     assert "-fopenmp" in native.build_flags() and native.link_flags()
-    monkeypatch.setattr(torch.backends.openmp, "is_available", lambda: False)
-    assert native.openmp_flags() == native.link_flags() == [] and "-fopenmp" not in native.build_flags()
-    assert native.library_path() != with_openmp  # a build with other flags is never loaded in its place
+    for no_openmp in ("torch_libgomp", "compiler_is_gcc"):  # torch on another runtime; clang (no libgomp ABI)
+        with monkeypatch.context() as patch:
+            patch.setattr(native, f"_{no_openmp}", lambda: None if no_openmp == "torch_libgomp" else False)
+            assert native.openmp_flags() == native.link_flags() == [] and "-fopenmp" not in native.build_flags()
+            assert native.library_path() != with_openmp  # a build with other flags is never loaded in its place
+
+
+def test_the_openmp_runtime_linked_is_the_one_torch_calls(library):
+    runtime = native._torch_libgomp()
+    if runtime is None:
+        pytest.skip("torch does not run on GNU OpenMP here")
+    with open("/proc/self/maps", encoding="utf-8") as maps:
+        assert str(runtime) in maps.read()  # loaded by torch already: linking it adds no second runtime
 
 
 def test_the_c_backward_is_the_derivative_of_the_c_forward(calls):
@@ -328,9 +339,40 @@ def test_a_gradient_penalty_through_the_c_loop_equals_the_reference(calls, optio
         (gx,) = torch.autograd.grad((out * torch.linspace(-1, 1, out.numel()).reshape(out.shape)).sum(), xg,
                                     create_graph=True)
         results.append(torch.autograd.grad(gx.square().sum(), [xg, *layer.weights]))
-    assert fast.last_path == "bptt" and calls["bptt_forward"] == 1
+    # the C++ forward ran; the backward under create_graph is the differentiable recomputation
+    assert fast.last_path == "bptt" and calls == {"bptt_forward": 1, "bptt_backward": 0}
     for a, b in zip(*results):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
+
+
+def test_one_tensor_given_as_both_initial_states_gets_its_gradient_once(calls):
+    """initial_state=[s, s]: a second-order backward must not count s's share twice."""
+    fast, reference = (LSTM(4, return_sequences=True, use_fused=use) for use in ("auto", False))
+    x = torch.randn(2, 3, 2)
+    with torch.no_grad():
+        fast(x, training=False), reference(x, training=False)
+    reference.set_weights(fast.get_weights())
+    grads, state = [], torch.randn(2, 4)
+    for layer in (fast, reference):
+        s = state.clone().requires_grad_()
+        (g,) = torch.autograd.grad(layer(x, initial_state=[s, s], training=True).sum(), s, create_graph=True)
+        grads.append((g, *torch.autograd.grad(g.square().sum(), s)))
+    assert fast.last_path == "bptt" and calls["bptt_forward"] == 1
+    for a, b in zip(*grads):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
+
+
+def test_torch_func_transforms_run_an_lstm_on_the_native_kernel(calls):
+    """torch.func.grad / vmap cannot see through the hand-written autograd.Function: the dispatch leaves it."""
+    layer = LSTM(4)
+    x = torch.randn(2, 3, 2)
+    layer(x)
+    params = {k: v.detach() for k, v in layer.named_parameters()}
+    grads = torch.func.grad(lambda p: torch.func.functional_call(layer, p, (x,), {"training": True}).sum())(params)
+    assert layer.last_path == "fused" and calls["bptt_forward"] == 1  # only the building call
+    expected = torch.autograd.grad(layer(x, training=True).sum(), list(layer.parameters()))
+    for (name, got), want in zip(grads.items(), expected):
+        torch.testing.assert_close(got, want, atol=1e-6, rtol=1e-5, msg=name)
 
 
 def test_kernels_command_reports_status_and_build_failures(library, capsys, monkeypatch):

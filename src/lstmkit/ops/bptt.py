@@ -41,6 +41,8 @@ def unsupported_reason(math: CellMath, mask: torch.Tensor | None) -> str | None:
         return "non-standard activations: the hand-written backward assumes tanh and sigmoid"
     if mask is not None:
         return "a mask: the hand-written backward does not carry states over masked steps"
+    if torch._C._are_functorch_transforms_active():
+        return "a torch.func transform (grad, vmap): the hand-written backward has no rule for it"
     return None
 
 
@@ -64,6 +66,8 @@ def plain_training_reason(math: CellMath, x: torch.Tensor, kernel: torch.Tensor,
         return "autocast: oneDNN's kernel computes in the autocast dtype"
     if x.dtype != torch.float32:
         return f"{x.dtype}: the C++ loop was measured against oneDNN in float32 only"
+    if torch.backends.cpu.get_cpu_capability() != "AVX512":
+        return "the C++ loop was measured against oneDNN on AVX-512 CPUs only"
     units = recurrent_kernel.shape[0]
     if recurrent_kernel.numel() * recurrent_kernel.element_size() > MAX_RECURRENT_KERNEL_BYTES:
         return (f"units={units}: the recurrent kernel exceeds {MAX_RECURRENT_KERNEL_BYTES // 1024} KiB, "
@@ -88,7 +92,8 @@ class _LSTMRecurrence(torch.autograd.Function):
                 dense, h0.contiguous(), c0.contiguous(), recurrent_kernel.contiguous(), recurrent_mask.contiguous())
         else:
             act, cells, tanh_cells, dropped, outputs = _forward_loop(dense, h0, c0, recurrent_kernel, recurrent_mask)
-        # the inputs too, for a backward that is itself differentiated (see backward)
+        # the inputs too, for a backward that is itself differentiated (see backward): this keeps xp
+        # (T, B, 4u) alive until the backward, which autograd would otherwise free after the forward
         ctx.save_for_backward(act, cells, tanh_cells, dropped, recurrent_kernel, recurrent_mask, xp, h0, c0)
         return outputs, outputs[-1].clone(), cells[-1].clone()
 
@@ -118,8 +123,10 @@ def _differentiable_backward(ctx, inputs, recurrent_mask, output_grads):
     forward recomputed in differentiable PyTorch ops from the saved inputs, then ``autograd.grad`` with
     ``create_graph=True``. Only a backward that is itself differentiated (gradient penalties, Hessian-vector
     products) pays the recomputation."""
-    wanted = [t for t, needed in zip(inputs, ctx.needs_input_grad) if needed]
     with torch.enable_grad():
+        # aliases, so that inputs passed twice (initial_state=[s, s]) each get their own share
+        inputs = [t.view_as(t) for t in inputs]
+        wanted = [t for t, needed in zip(inputs, ctx.needs_input_grad) if needed]
         xp, h0, c0, recurrent_kernel = inputs
         u = h0.shape[1]
         h, c, outputs = h0, c0, []

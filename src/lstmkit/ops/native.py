@@ -25,6 +25,7 @@ loop is tested against, and buffers are allocated as torch does by default.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -62,36 +63,60 @@ def build_flags() -> list[str]:
 
 
 def openmp_flags() -> list[str]:
-    """``-fopenmp`` where torch's own threads run on GNU OpenMP (Linux builds of torch), else nothing.
+    """``-fopenmp`` where torch's own threads run on GNU OpenMP and the compiler is GCC, else nothing.
 
     ``at::parallel_for`` is inlined into the library as an OpenMP region: compiled without the flag it
-    runs every block of rows on the calling thread. Elsewhere (macOS's clang, MSVC, a torch on another
-    threading runtime) the library is built without it and runs on one thread.
+    runs every block of rows on the calling thread. Elsewhere (macOS, MSVC, clang, whose OpenMP calls
+    libgomp does not provide, a torch on another threading runtime) the library is built without it and
+    runs on one thread.
     """
-    return ["-fopenmp"] if _torch_libgomp() is not None else []
+    return ["-fopenmp"] if _torch_libgomp() is not None and _compiler_is_gcc() else []
 
 
 def link_flags() -> list[str]:
     """Link the GNU OpenMP runtime torch runs on by its path, so the loader shares torch's copy (one thread
     pool, which ``torch.set_num_threads`` sizes) rather than loading the system's next to it."""
-    runtime = _torch_libgomp()
-    return [] if runtime is None else [str(runtime)]
+    return [str(_torch_libgomp())] if openmp_flags() else []
 
 
+@functools.cache
 def _torch_libgomp() -> Path | None:
-    """The copy of libgomp torch's wheel ships (``torch/lib/libgomp*.so*``, renamed in some wheels), else
-    the one loaded into this process with torch (e.g. conda's); None without one (another runtime)."""
+    """The libgomp torch itself calls (its wheel's copy, whatever its name or folder, or conda's), found
+    by asking the dynamic linker where libtorch_cpu's ``omp_get_max_threads`` comes from; None where torch
+    runs on another runtime or this cannot be asked (then the library is built without OpenMP)."""
     if not (sys.platform.startswith("linux") and torch.backends.openmp.is_available()):
         return None
-    shipped = sorted((Path(torch.__file__).parent / "lib").glob("libgomp*.so*"))
-    if shipped:
-        return shipped[0]
+    import ctypes
+
+    class DlInfo(ctypes.Structure):
+        _fields_ = [("dli_fname", ctypes.c_char_p), ("dli_fbase", ctypes.c_void_p),
+                    ("dli_sname", ctypes.c_char_p), ("dli_saddr", ctypes.c_void_p)]
+
     try:
-        with open("/proc/self/maps", encoding="utf-8") as maps:
-            loaded = [line.split()[-1] for line in maps if "/libgomp" in line]
-    except OSError:
+        libtorch = ctypes.CDLL(str(Path(torch.__file__).parent / "lib" / "libtorch_cpu.so"))
+        address = ctypes.cast(libtorch.omp_get_max_threads, ctypes.c_void_p)
+        info = DlInfo()
+        dladdr = ctypes.CDLL(None).dladdr
+        dladdr.argtypes = [ctypes.c_void_p, ctypes.POINTER(DlInfo)]
+        if not dladdr(address, ctypes.byref(info)) or not info.dli_fname:
+            return None
+    except (OSError, AttributeError):  # no such library or symbol: not a GNU OpenMP build of torch
         return None
-    return Path(loaded[0]) if loaded else None
+    path = Path(os.fsdecode(info.dli_fname))
+    return path if path.name.startswith("libgomp") else None
+
+
+@functools.cache
+def _compiler_is_gcc() -> bool:
+    """Whether the compiler torch.utils.cpp_extension will call (``$CXX``, else ``c++``) is GCC."""
+    try:
+        done = subprocess.run([os.environ.get("CXX") or "c++", "--version"], capture_output=True, text=True,
+                              timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    first = (done.stdout or "").splitlines()[:1]
+    return done.returncode == 0 and bool(first) and "clang" not in first[0].lower() and (
+        "gcc" in first[0].lower() or "g++" in first[0].lower() or "Free Software Foundation" in done.stdout)
 
 
 def cache_dir() -> Path:

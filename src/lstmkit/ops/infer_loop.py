@@ -7,18 +7,22 @@ matrix-vector product against the cache-resident recurrent kernel plus one fused
 (``csrc/lstm_bptt.cpp``), with no setup and nothing kept for a backward pass. Same math as
 ``ops.recurrence`` (tanh / sigmoid LSTM), tested equal to the reference.
 
-Measured against ``nn.LSTM`` (oneDNN) under ``no_grad`` on this machine, float32:
-    batch 1, 13 steps, LSTM(128): 45 us vs 142-190 us     batch 4, 80 steps x 52 features: 0.93x
-    batch 8, LSTM(64), 100 steps: 0.77x                    batch 16, LSTM(128): 1.09-1.44x (not taken)
-    LSTM(256), any batch: 1.7-2.9x (not taken: its recurrent kernel no longer stays in cache)
-One step (stateful forecasting and streams feed one step per call), against the layer on oneDNN's kernel:
+Measured against the layer on oneDNN's kernel under ``no_grad`` on this machine, float32, 2 threads
+(the loop's blocks of 4 rows split over the threads; medians of 7 interleaved rounds, two runs):
+    batch 1, 13 steps, LSTM(128): 45 us vs 142-190 us      batch 4, 80 steps x 52 features: 0.68x
+    batch 16 / 32 / 40, 13 steps, LSTM(128): 0.66x / 0.66x-0.82x / 0.69x    batch 8, 100 steps: 0.52x
+    batch 32, 80 steps x 52 features, LSTM(128): 0.69x      batch 64, LSTM(64): 0.46x-0.72x
+    batch 128, LSTM(32): 0.60x
+    batch 64, LSTM(128): 0.94x (13 steps), 0.72x-1.10x (80 steps) and batch 256, LSTM(64): 0.77x-0.88x
+    (not taken: within noise of oneDNN)
+    LSTM(256), any batch: 1.7-2.9x (not taken: its recurrent kernel no longer stays in cache; measured
+    on one thread)
+One step (stateful forecasting and streams feed one step per call), against the layer on oneDNN's kernel
+(measured on one thread, before the blocks were split over threads):
     batch 64, LSTM(64): 80 us vs 160-166 us (0.50x)       batch 128, LSTM(32), 8 features: 0.44x
     batch 64 / 256, LSTM(128): 0.73-0.74x / 0.77-0.79x    batch 128, LSTM(64): 0.60x
     batch 512, LSTM(64): 1.00-1.05x and batch 128, LSTM(128): 1.04-1.05x (not taken)
-``unavailable_reason`` turns those measurements into the rule, and says why the path cannot run. They
-were taken while the library was built without OpenMP, so its blocks of rows ran on one thread; built
-with it (``native.openmp_flags``), calls big enough to be worth a second thread split their blocks of
-4 rows over torch's threads, and the rule has not been re-measured since.
+``unavailable_reason`` turns those measurements into the rule, and says why the path cannot run.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from . import native
 from .recurrence import CellMath
 
 MAX_RECURRENT_KERNEL_BYTES = 256 * 1024  # float32 LSTM(128); read once per step and row from the cache
-MAX_BATCH_UNITS = 512  # batch x units: beyond, oneDNN's batched matrix products win (measured above)
+MAX_BATCH_UNITS = 4096  # batch x units: beyond, oneDNN's batched matrix products are as fast (measured above)
 MAX_BATCH_UNITS_ONE_STEP = 8192  # the same for a one-step call, where oneDNN's setup is most of its cost
 
 

@@ -62,23 +62,29 @@ def training_path(family: str, mask, loop: bool) -> str:
     return "bptt" if loop and family == "lstm" and mask is None and native.load() else "fused"
 
 
+def choose_path(request, loop: bool) -> bool:
+    """An LSTM's two training paths: ops.bptt's C++ loop where the dispatch takes it (the library built if it
+    is not), or oneDNN's kernel with the loop switched off."""
+    request.getfixturevalue("native_library" if loop else "without_training_loop")
+    return loop
+
+
 @pytest.fixture(params=[True, False], ids=["loop", "onednn"])
 def loop(request):
-    """Both training paths of an LSTM: ops.bptt's C++ loop where the dispatch takes it (the library built
-    if it is not), and oneDNN's kernel."""
-    if request.param:
-        request.getfixturevalue("native_library")
-    else:
-        request.getfixturevalue("without_training_loop")
-    return request.param
+    return choose_path(request, request.param)
+
+
+def family_paths(families):
+    """(family, loop) pairs: both paths for the LSTM, the native kernel for the other cells."""
+    return [pytest.param(f, loop, id=f"{f}-{'loop' if loop else 'onednn'}")
+            for f in families for loop in ((True, False) if f == "lstm" else (False,))]
 
 
 @pytest.mark.parametrize("mask_name", list(MASKS))
 @pytest.mark.parametrize("options", OPTIONS, ids=lambda o: "-".join(k for k, v in o.items() if v) or "plain")
-@pytest.mark.parametrize("family", list(FAMILIES))
-def test_fused_equals_reference(family, options, mask_name, loop):
-    if loop and family != "lstm":
-        pytest.skip("the C++ training loop is the LSTM's only")
+@pytest.mark.parametrize("family, loop", family_paths(FAMILIES))
+def test_fused_equals_reference(family, options, mask_name, loop, request):
+    choose_path(request, loop)
     fused, reference = twin_layers(family, options)
     torch.manual_seed(1)
     x = torch.randn(3, 6, 4)
@@ -94,10 +100,9 @@ def test_fused_equals_reference(family, options, mask_name, loop):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
 
 
-@pytest.mark.parametrize("family", ["lstm", "gru"])
-def test_fused_equals_reference_stateful_across_calls(family, loop):
-    if loop and family != "lstm":
-        pytest.skip("the C++ training loop is the LSTM's only")
+@pytest.mark.parametrize("family, loop", family_paths(["lstm", "gru"]))
+def test_fused_equals_reference_stateful_across_calls(family, loop, request):
+    choose_path(request, loop)
     fused, reference = twin_layers(family, dict(stateful=True, return_sequences=True))
     fused.reset_states()
     reference.reset_states()

@@ -79,28 +79,21 @@ class NaiveDropoutLSTM(nn.Module):
         return h
 
 
-@contextlib.contextmanager
-def onednn_training():
-    """lstmkit's LSTMs train on oneDNN's kernel inside this block, with ops.bptt's C++ loop (which the
-    dispatch prefers where it measured faster) switched off: what the loop is worth."""
-    rule = bptt.plain_training_reason
-    bptt.plain_training_reason = lambda *args: "switched off by the benchmark"
-    try:
-        yield
-    finally:
-        bptt.plain_training_reason = rule
-
-
 class OneDNNTraining(nn.Module):
-    """A layer whose calls run inside ``onednn_training()``."""
+    """A layer trained on oneDNN's kernel: ops.bptt's C++ loop, which the dispatch prefers where it
+    measured faster, switched off for its calls (what the loop is worth)."""
 
     def __init__(self, layer: nn.Module):
         super().__init__()
         self.layer = layer
 
     def forward(self, x):
-        with onednn_training():
+        rule = bptt.plain_training_reason
+        bptt.plain_training_reason = lambda *args: "switched off by the benchmark"
+        try:
             return self.layer(x)
+        finally:
+            bptt.plain_training_reason = rule
 
 
 def w1_models(recurrent_dropout: bool) -> dict[str, Callable[[], nn.Module]]:

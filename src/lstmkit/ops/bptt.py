@@ -120,22 +120,18 @@ class _LSTMRecurrence(torch.autograd.Function):
 
 def _differentiable_backward(ctx, inputs, recurrent_mask, output_grads):
     """The gradients of ``(xp, h0, c0, recurrent_kernel)`` as a graph autograd can differentiate again: the
-    forward recomputed in differentiable PyTorch ops from the saved inputs, then ``autograd.grad`` with
-    ``create_graph=True``. Only a backward that is itself differentiated (gradient penalties, Hessian-vector
-    products) pays the recomputation."""
+    forward recomputed by the reference recurrence (``ops.recurrence``, the specification) from the saved
+    inputs, then ``autograd.grad`` with ``create_graph=True``. Only a backward that is itself
+    differentiated (gradient penalties, Hessian-vector products) pays the recomputation."""
     with torch.enable_grad():
         # aliases, so that inputs passed twice (initial_state=[s, s]) each get their own share
         inputs = [t.view_as(t) for t in inputs]
         wanted = [t for t, needed in zip(inputs, ctx.needs_input_grad) if needed]
         xp, h0, c0, recurrent_kernel = inputs
-        u = h0.shape[1]
-        h, c, outputs = h0, c0, []
-        for xp_t in xp.unbind(0):
-            i, f, g, o = torch.addmm(xp_t, h * recurrent_mask, recurrent_kernel).split(u, dim=1)
-            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-            h = torch.sigmoid(o) * torch.tanh(c)
-            outputs.append(h)
-        pairs = [(y, dy) for y, dy in zip((torch.stack(outputs), h, c), output_grads) if dy is not None]
+        math = CellMath("lstm", h0.shape[1], activations.tanh, activations.sigmoid)  # all this path runs
+        step = recurrence.cell_step(math, recurrent_kernel, None, recurrent_mask)
+        outputs, (h, c) = recurrence.run(step, xp.transpose(0, 1), [h0, c0])
+        pairs = [(y, dy) for y, dy in zip((outputs.transpose(0, 1), h, c), output_grads) if dy is not None]
         grads = iter(torch.autograd.grad([y for y, _ in pairs], wanted, [dy for _, dy in pairs],
                                          create_graph=True, allow_unused=True) if wanted else ())
     return (*(next(grads) if needed else None for needed in ctx.needs_input_grad[:4]), None)
